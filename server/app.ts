@@ -1,0 +1,114 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import type { Database } from './db';
+import { type Clock, systemClock } from './lib/clock';
+import type { Config } from './lib/config';
+import { errorHandler, notFoundHandler } from './lib/error-handler';
+import type { Logger } from './lib/logger';
+import type { AppModule } from './lib/module';
+import { accessLog, requestContext } from './lib/request-context';
+import { createHealthModule } from './modules/health';
+
+/** Everything the app needs from the outside world; tests pass their own. */
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  database: Database;
+  clock?: Clock;
+}
+
+export interface App {
+  express: Express;
+  modules: readonly AppModule[];
+  /** Starts background work (loops, listeners) and marks the app ready. */
+  start(): Promise<void>;
+  /** Gives modules the HTTP server (WebSocket upgrades). */
+  attach(server: Server): void;
+  /** Not ready from now on; in-flight responses are told `Connection: close`. */
+  beginShutdown(): Promise<void>;
+  /** After the HTTP drain: stops background work and module resources (not the main pool). */
+  stop(): Promise<void>;
+  isShuttingDown(): boolean;
+}
+
+const rawBodyKey = Symbol.for('marketplace.rawBody');
+
+/** The exact bytes of a JSON body (webhook signatures are computed over them). */
+export function rawBodyOf(req: IncomingMessage): Buffer | undefined {
+  return (req as IncomingMessage & { [rawBodyKey]?: Buffer })[rawBodyKey];
+}
+
+export function createApp(deps: AppDeps): App {
+  const { config, logger, database } = deps;
+  const clock = deps.clock ?? systemClock;
+  void clock;
+  let started = false;
+  let shuttingDown = false;
+  const inFlight = new Set<ServerResponse>();
+  const attachHooks: Array<(server: Server) => void> = [];
+
+  const modules: AppModule[] = [];
+  modules.push(
+    createHealthModule({
+      database,
+      modules: () => modules,
+      isShuttingDown: () => shuttingDown,
+      isStarted: () => started,
+    }),
+  );
+
+  const app = express();
+  app.set('trust proxy', config.TRUST_PROXY);
+  app.set('x-powered-by', false);
+  app.set('etag', false);
+  app.set('query parser', 'extended');
+  app.use(requestContext(logger));
+  app.use((_req, res, next) => {
+    if (shuttingDown) res.setHeader('Connection', 'close');
+    inFlight.add(res);
+    res.on('close', () => inFlight.delete(res));
+    next();
+  });
+  app.use(accessLog(logger));
+  app.use(helmet());
+  app.use(
+    express.json({
+      limit: '1mb',
+      strict: true,
+      verify: (req, _res, buf) => {
+        (req as IncomingMessage & { [rawBodyKey]?: Buffer })[rawBodyKey] = Buffer.from(buf);
+      },
+    }),
+  );
+  for (const module of modules) module.mount?.(app);
+  app.use(notFoundHandler);
+  app.use(errorHandler(logger));
+
+  return {
+    express: app,
+    modules,
+    async start() {
+      for (const module of modules) await module.start?.();
+      started = true;
+    },
+    attach(server) {
+      for (const hook of attachHooks) hook(server);
+    },
+    async beginShutdown() {
+      shuttingDown = true;
+      for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
+      await Promise.allSettled(modules.map((m) => m.beginShutdown?.()));
+    },
+    async stop() {
+      for (const module of [...modules].reverse()) {
+        try {
+          await module.stop?.();
+        } catch (error) {
+          logger.error(`[SHUTDOWN] ${module.name} failed to stop: ${(error as Error).message}`);
+        }
+      }
+    },
+    isShuttingDown: () => shuttingDown,
+  };
+}

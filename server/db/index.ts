@@ -1,0 +1,6 @@
+export { createDatabase, type Database, type Db, type DbOrTx, type PingResult, type Tx } from './database';
+export { type EmbeddedPostgres, startEmbeddedPostgres } from './embedded';
+export { type HealthMonitor, startHealthMonitor } from './health-monitor';
+export { findMigrationsFolder, runMigrations } from './migrate';
+export { chooseDriver, type DriverName, type PoolSettings, type PoolStats } from './pool';
+export { executeWithRetry, isTransientDatabaseError } from './retry';

@@ -1,0 +1,39 @@
+import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
+
+// SQLSTATEs worth a second try: serialization failure, deadlock, admin shutdown / crash
+// recovery / cold start, and the connection-exception class (08xxx).
+const TRANSIENT_SQLSTATES = new Set(['40001', '40P01', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006']);
+const TRANSIENT_NODE_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN']);
+const TRANSIENT_MESSAGE =
+  /connection terminated|terminating connection|connection error|timeout exceeded when trying to connect|socket hang up|closed the connection unexpectedly|websocket/i;
+
+export function isTransientDatabaseError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && (TRANSIENT_SQLSTATES.has(code) || TRANSIENT_NODE_CODES.has(code))) return true;
+  return TRANSIENT_MESSAGE.test(error.message);
+}
+
+export interface RetryOptions {
+  maxAttempts?: number;
+  initialDelayMs?: number;
+  maxDelayMs?: number;
+  onRetry?: (info: { attempt: number; delayMs: number; error: unknown }) => void;
+}
+
+/**
+ * Runs `work` again on transient database failures with exponential backoff and jitter
+ * (cockatiel's decorrelated jitter); anything else surfaces at once. `work` must be safe to
+ * repeat: wrap a whole transaction, not a statement inside one.
+ */
+export async function executeWithRetry<T>(work: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
+  const policy = retry(handleWhen(isTransientDatabaseError), {
+    maxAttempts: options.maxAttempts ?? 3,
+    backoff: new ExponentialBackoff({ initialDelay: options.initialDelayMs ?? 100, maxDelay: options.maxDelayMs ?? 2_000 }),
+  });
+  if (options.onRetry) {
+    const onRetry = options.onRetry;
+    policy.onRetry((e) => onRetry({ attempt: e.attempt, delayMs: e.delay, error: 'error' in e ? e.error : undefined }));
+  }
+  return policy.execute(() => work());
+}

@@ -1,0 +1,212 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import dotenv from 'dotenv';
+import { z } from 'zod';
+
+/*
+ * The one place that reads the environment. Everything else receives the frozen `Config`.
+ * Development defaults make `npm run dev` work with nothing set; production rules
+ * (see `findProductionProblems`) refuse a deploy that would run on dev defaults.
+ */
+
+const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
+const optionalText = z
+  .string()
+  .trim()
+  .optional()
+  .transform((v) => (v === '' ? undefined : v));
+const optionalUrl = optionalText.pipe(z.url().optional());
+const bucketPath = z.string().regex(/^\/[a-z0-9][a-z0-9._-]{1,221}[a-z0-9](\/[^/]+)*\/?$/i, 'must look like /bucket/path');
+
+// Dev-only fallback; production refuses it (and anything else that looks like a placeholder).
+export const DEV_SESSION_SECRET = 'dev-only-session-secret-do-not-use-in-production';
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  PORT: int(5000),
+  HOST: z.string().default('0.0.0.0'),
+  DATA_DIR: z.string().default('.data'),
+  LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),
+  // Express "trust proxy": false, true, a hop count, or a comma list of addresses/subnets.
+  TRUST_PROXY: z
+    .string()
+    .default('false')
+    .transform((v): boolean | number | string => {
+      if (v === 'true') return true;
+      if (v === 'false' || v === '') return false;
+      if (/^\d+$/.test(v)) return Number(v);
+      return v;
+    }),
+  APP_ORIGIN: optionalUrl,
+
+  DATABASE_URL: optionalText.pipe(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+      .optional(),
+  ),
+  DB_DRIVER: z.enum(['auto', 'neon', 'pg']).default('auto'),
+  DB_POOL_MAX: int(10, 1),
+  DB_POOL_MIN: int(2),
+  DB_IDLE_TIMEOUT: int(30_000),
+  DB_CONNECT_TIMEOUT: int(5_000),
+  DB_MAX_USES: int(7_500),
+  DB_STATEMENT_TIMEOUT: int(10_000),
+  DB_HEALTH_INTERVAL: int(30_000, 100),
+  EMBEDDED_PG_PORT: int(54329, 1),
+  MIGRATE_ON_START: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
+  // host:port/path of a WebSocket-to-TCP relay for the Neon driver (local development and tests only).
+  NEON_WS_PROXY: optionalText,
+
+  SESSION_SECRET: z.string().default(DEV_SESSION_SECRET),
+  SESSION_POOL_MAX: int(5, 1),
+  SESSION_CONNECT_TIMEOUT: int(20_000),
+  SESSION_TTL: int(604_800, 1),
+  SESSION_PRUNE_INTERVAL: int(21_600, 1),
+  SESSION_TOUCH_AFTER: int(7_200),
+
+  OBJECT_STORAGE_DRIVER: z.enum(['local', 'gcs']).default('local'),
+  PUBLIC_OBJECT_SEARCH_PATHS: z
+    .string()
+    .default('/marketplace-public/public')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(bucketPath).min(1)),
+  PRIVATE_OBJECT_DIR: bucketPath.default('/marketplace-private/private'),
+  GCS_API_ENDPOINT: optionalUrl,
+  GCS_PROJECT_ID: optionalText,
+  UPLOAD_MAX_BYTES: int(100 * 1024 * 1024, 1),
+
+  STRIPE_SECRET_KEY: optionalText,
+  STRIPE_PUBLISHABLE_KEY: optionalText,
+  STRIPE_WEBHOOK_SECRET: optionalText,
+  STRIPE_API_URL: optionalUrl,
+
+  BREVO_API_KEY: optionalText,
+  BREVO_API_URL: optionalUrl,
+  EMAIL_FROM: z.string().default('Marketplace <no-reply@marketplace.local>'),
+
+  COINGECKO_API_KEY: optionalText,
+  CRYPTOCOMPARE_API_KEY: optionalText,
+  COINMARKETCAP_API_KEY: optionalText,
+  COINGECKO_API_URL: z.url().default('https://api.coingecko.com/api/v3'),
+  CRYPTOCOMPARE_API_URL: z.url().default('https://min-api.cryptocompare.com'),
+  COINMARKETCAP_API_URL: z.url().default('https://pro-api.coinmarketcap.com'),
+
+  CACHE_TTL_SECONDS: int(300),
+  RATE_LIMIT_AUTH_PER_MIN: int(10, 1),
+  RATE_LIMIT_API_PER_MIN: int(60, 1),
+  RATE_LIMIT_UPLOADS_PER_MIN: int(5, 1),
+  ORDER_EXPIRY_MINUTES: int(30, 1),
+  WS_HEARTBEAT_MS: int(30_000, 10),
+  WS_MAX_PAYLOAD: int(64 * 1024, 128),
+  WS_MESSAGES_PER_MIN: int(120, 1),
+  SHUTDOWN_TIMEOUT_MS: int(10_000, 100),
+});
+
+export type Config = Readonly<z.infer<typeof envSchema>>;
+export type Env = Record<string, string | undefined>;
+
+export interface ConfigProblem {
+  variable: string;
+  message: string;
+}
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: ConfigProblem[] };
+
+const PLACEHOLDER = /change[-_ ]?me|placeholder|secret[-_ ]?here|your[-_ ]|example|dev-only|^x+$|^(secret|password|test|default)$/i;
+
+/** Names whose values must never be printed whole. */
+export const SECRET_VARIABLES = new Set([
+  'DATABASE_URL',
+  'SESSION_SECRET',
+  'STRIPE_SECRET_KEY',
+  'STRIPE_WEBHOOK_SECRET',
+  'BREVO_API_KEY',
+  'COINGECKO_API_KEY',
+  'CRYPTOCOMPARE_API_KEY',
+  'COINMARKETCAP_API_KEY',
+]);
+
+/**
+ * Shows enough of a secret to recognise it (a known key prefix such as `sk_test_`) and never
+ * more than a quarter of it, capped at 8 characters.
+ */
+export function maskSecret(value: string): string {
+  const shown = Math.min(8, Math.floor(value.length / 4));
+  return `${value.slice(0, shown)}… (${value.length} chars)`;
+}
+
+function describeValue(variable: string, value: string | undefined): string {
+  if (value === undefined || value === '') return 'not set';
+  if (SECRET_VARIABLES.has(variable)) return `got ${maskSecret(value)}`;
+  return `got "${value.length > 60 ? `${value.slice(0, 60)}…` : value}"`;
+}
+
+/** Rules a production deploy must satisfy on top of the schema. */
+export function findProductionProblems(env: Env): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const need = (variable: string, ok: (v: string) => boolean, rule: string) => {
+    const value = env[variable]?.trim();
+    if (!value || !ok(value)) problems.push({ variable, message: `${rule} (${describeValue(variable, value)})` });
+  };
+  need('DATABASE_URL', (v) => /^postgres(ql)?:\/\//.test(v), 'required in production: a postgres:// URL');
+  need(
+    'SESSION_SECRET',
+    (v) => v.length >= 32 && !PLACEHOLDER.test(v),
+    'required in production: at least 32 characters and not a placeholder',
+  );
+  need('PUBLIC_OBJECT_SEARCH_PATHS', () => true, 'required in production: comma list of /bucket/path');
+  need('PRIVATE_OBJECT_DIR', () => true, 'required in production: /bucket/path');
+  need('STRIPE_SECRET_KEY', (v) => v.startsWith('sk_live_'), 'must be a live secret key starting with sk_live_');
+  need('STRIPE_PUBLISHABLE_KEY', (v) => v.startsWith('pk_live_'), 'must be a live publishable key starting with pk_live_');
+  need('STRIPE_WEBHOOK_SECRET', (v) => v.startsWith('whsec_'), 'must be a webhook signing secret starting with whsec_');
+  need('BREVO_API_KEY', () => true, 'required in production to send e-mail');
+  return problems;
+}
+
+/** Parses the environment; in production also applies `findProductionProblems`. Reports every problem at once. */
+export function parseConfig(env: Env): ConfigResult {
+  const parsed = envSchema.safeParse(env);
+  const problems: ConfigProblem[] = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => {
+        const variable = String(issue.path[0] ?? '(environment)');
+        return { variable, message: `${issue.message} (${describeValue(variable, env[variable])})` };
+      });
+  if (env.NODE_ENV === 'production') {
+    for (const p of findProductionProblems(env)) {
+      if (!problems.some((q) => q.variable === p.variable)) problems.push(p);
+    }
+  }
+  if (problems.length > 0 || !parsed.success) return { ok: false, problems };
+  return { ok: true, config: Object.freeze({ ...parsed.data }) };
+}
+
+/** `process.env` over the values of `.env` (if present): the real environment wins. */
+export function readEnvironment(cwd = process.cwd()): Env {
+  const file = path.join(cwd, '.env');
+  const fromFile = fs.existsSync(file) ? dotenv.parse(fs.readFileSync(file)) : {};
+  return { ...fromFile, ...process.env };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: ConfigProblem[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p.variable}: ${p.message}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Builds a config or throws `ConfigError` listing every problem. */
+export function loadConfig(env: Env): Config {
+  const result = parseConfig(env);
+  if (!result.ok) throw new ConfigError(result.problems);
+  return result.config;
+}

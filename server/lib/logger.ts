@@ -1,0 +1,93 @@
+import winston from 'winston';
+import Transport from 'winston-transport';
+import type { Config } from './config';
+
+export type Logger = winston.Logger;
+
+// Keys whose values are never logged, wherever they sit in a log entry.
+const SECRET_KEY = /pass(word)?|secret|token|authorization|cookie|api[-_]?key|^sid$|session[-_]?id|client[-_]?secret|signature/i;
+
+// Secret-shaped text inside strings (messages, error texts, URLs).
+const SECRET_TEXT: Array<[RegExp, string]> = [
+  [/\b(sk|rk|pk)_(live|test)_[A-Za-z0-9]+/g, '$1_$2_[REDACTED]'],
+  [/\bwhsec_[A-Za-z0-9+/=]+/g, 'whsec_[REDACTED]'],
+  [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi, '$1 [REDACTED]'],
+  [/(postgres(?:ql)?:\/\/[^:/@\s]+:)[^@\s]+@/gi, '$1[REDACTED]@'],
+  [/\b(sid|connect\.sid)=[^;\s]+/gi, '$1=[REDACTED]'],
+  [/\bxkeysib-[A-Za-z0-9-]+/g, 'xkeysib-[REDACTED]'],
+];
+
+export function redactText(text: string): string {
+  let out = text;
+  for (const [pattern, replacement] of SECRET_TEXT) out = out.replace(pattern, replacement);
+  return out;
+}
+
+/** Deep copy with secret keys replaced and secret-looking text scrubbed. */
+export function redact(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return redactText(value);
+  if (value === null || typeof value !== 'object' || depth > 6) return value;
+  if (value instanceof Error) {
+    return { name: value.name, message: redactText(value.message), stack: value.stack && redactText(value.stack) };
+  }
+  if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    out[key] = SECRET_KEY.test(key) ? '[REDACTED]' : redact(v, depth + 1);
+  }
+  return out;
+}
+
+const redactFormat = winston.format((info) => {
+  for (const key of Object.keys(info)) {
+    if (SECRET_KEY.test(key)) info[key] = '[REDACTED]';
+    else info[key] = redact(info[key]);
+  }
+  return info;
+});
+
+export interface LoggerOptions {
+  config: Pick<Config, 'NODE_ENV' | 'LOG_LEVEL'>;
+  /** Extra transports, e.g. a capture in tests. */
+  transports?: Transport[];
+  /** Whether to write to the console (tests usually turn it off). */
+  console?: boolean;
+}
+
+export function createLogger({ config, transports = [], console = true }: LoggerOptions): Logger {
+  const production = config.NODE_ENV === 'production';
+  const base = winston.format.combine(redactFormat(), winston.format.timestamp(), winston.format.errors({ stack: !production }));
+  const human = winston.format.printf(({ timestamp, level, message, component, requestId, service: _s, ...rest }) => {
+    const extra = Object.keys(rest).length > 0 ? ` ${JSON.stringify(rest)}` : '';
+    const rid = requestId ? ` (${requestId})` : '';
+    return `${timestamp} ${level}${component ? ` ${component}` : ''}: ${message}${rid}${extra}`;
+  });
+  const all: Transport[] = [...transports];
+  if (console) {
+    all.push(
+      new winston.transports.Console({
+        format: production ? winston.format.json() : winston.format.combine(winston.format.colorize(), human),
+      }),
+    );
+  }
+  return winston.createLogger({
+    level: config.LOG_LEVEL,
+    defaultMeta: { service: 'marketplace' },
+    format: base,
+    transports: all,
+    // With no transport winston complains on every write; a silent logger is still valid.
+    silent: all.length === 0,
+  });
+}
+
+/** Keeps every log entry in memory; for tests that assert on what was (not) logged. */
+export class MemoryTransport extends Transport {
+  readonly entries: Array<Record<string, unknown>> = [];
+  override log(info: Record<string, unknown>, next: () => void): void {
+    this.entries.push({ ...info });
+    next();
+  }
+  lines(): string[] {
+    return this.entries.map((e) => JSON.stringify(e));
+  }
+}

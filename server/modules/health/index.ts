@@ -1,0 +1,14 @@
+import type { AppModule } from '../../lib/module';
+import { healthRouter } from './health.routes';
+import type { HealthDeps } from './health.service';
+
+export type { HealthReport, ReadinessReport } from './health.service';
+
+export function createHealthModule(deps: HealthDeps): AppModule {
+  return {
+    name: 'health',
+    mount(app) {
+      app.use('/api/health', healthRouter(deps));
+    },
+  };
+}

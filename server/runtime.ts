@@ -1,0 +1,135 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type App, createApp } from './app';
+import {
+  createDatabase,
+  type Database,
+  type EmbeddedPostgres,
+  type HealthMonitor,
+  isTransientDatabaseError,
+  runMigrations,
+  startEmbeddedPostgres,
+  startHealthMonitor,
+} from './db';
+import type { Config } from './lib/config';
+import type { Logger } from './lib/logger';
+
+export interface RunningServer {
+  url: string;
+  app: App;
+  server: http.Server;
+  database: Database;
+  /** Resolves once migrations are applied and background work has started. */
+  ready: Promise<void>;
+  shutdown(reason: string): Promise<void>;
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+
+/**
+ * Applies migrations, retrying while the database is unreachable (a cold Neon compute, a
+ * restarting server): the HTTP server is already listening and reports not-ready meanwhile.
+ */
+async function migrateUntilDone(database: Database, logger: Logger, signal: AbortSignal): Promise<boolean> {
+  for (let attempt = 1; !signal.aborted; attempt++) {
+    try {
+      await runMigrations(database.pool, database.driver, logger);
+      return true;
+    } catch (error) {
+      const delay = Math.min(30_000, 1_000 * 2 ** Math.min(attempt - 1, 5));
+      const transient = isTransientDatabaseError(error);
+      logger.error(
+        `[DATABASE] Migrations failed (attempt ${attempt}): ${(error as Error).message}${transient ? `; retrying in ${delay} ms` : ''}`,
+      );
+      if (!transient) return false;
+      await sleep(delay, signal);
+    }
+  }
+  return false;
+}
+
+/** Wires the real dependencies, listens, and returns a handle whose `shutdown` drains everything. */
+export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
+  let embedded: EmbeddedPostgres | undefined;
+  let connectionString = config.DATABASE_URL;
+  if (!connectionString) {
+    embedded = await startEmbeddedPostgres({
+      dataDir: config.DATA_DIR,
+      port: config.EMBEDDED_PG_PORT,
+      database: 'marketplace',
+      logger,
+    });
+    connectionString = embedded.url;
+  }
+  const database = createDatabase(
+    {
+      connectionString,
+      driver: config.DB_DRIVER,
+      max: config.DB_POOL_MAX,
+      min: config.DB_POOL_MIN,
+      idleTimeoutMillis: config.DB_IDLE_TIMEOUT,
+      connectionTimeoutMillis: config.DB_CONNECT_TIMEOUT,
+      maxUses: config.DB_MAX_USES,
+      statementTimeoutMillis: config.DB_STATEMENT_TIMEOUT,
+      applicationName: 'marketplace',
+      neonWsProxy: config.NEON_WS_PROXY,
+    },
+    logger,
+  );
+  logger.info(`[DATABASE] Using the ${database.driver === 'neon' ? 'Neon serverless' : 'node-postgres'} driver`);
+  const monitor: HealthMonitor = startHealthMonitor(database, {
+    intervalMs: config.DB_HEALTH_INTERVAL,
+    logger,
+    label: 'DATABASE',
+  });
+
+  const app = createApp({ config, logger, database });
+  const server = http.createServer(app.express);
+  app.attach(server);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.PORT, config.HOST, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const url = `http://${config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST}:${address.port}`;
+  logger.info(`[SERVER] Listening on ${url}`);
+
+  const abort = new AbortController();
+  const ready = (async () => {
+    if (!(config.MIGRATE_ON_START ? await migrateUntilDone(database, logger, abort.signal) : true)) return;
+    if (abort.signal.aborted) return;
+    await app.start();
+    logger.info(`[SERVER] Ready at ${url}`);
+  })();
+
+  let shuttingDown: Promise<void> | undefined;
+  const shutdown = (reason: string) => {
+    shuttingDown ??= (async () => {
+      logger.info(`[SHUTDOWN] ${reason}: draining`);
+      abort.abort();
+      await app.beginShutdown();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await closed;
+      await ready.catch(() => undefined);
+      await app.stop();
+      monitor.stop();
+      await database.close();
+      if (embedded) await embedded.stop();
+      logger.info('[SHUTDOWN] Done');
+    })();
+    return shuttingDown;
+  };
+
+  return { url, app, server, database, ready, shutdown };
+}

@@ -1,0 +1,5 @@
+export * from './catalogue';
+export * from './crypto';
+export * from './messaging';
+export * from './orders';
+export * from './users';

@@ -1,0 +1,62 @@
+import { startTestApp, type TestApp } from '../../support/app';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp();
+});
+afterAll(() => t.close());
+
+describe('health endpoints', () => {
+  it('when the database is up, /api/health is 200 with latency and pool stats', async () => {
+    const res = await t.request.get('/api/health').expect(200);
+    expect(res.body.status).toBe('ok');
+    expect(res.body.components.database).toMatchObject({ status: 'ok', driver: 'pg' });
+    expect(res.body.components.database.latencyMs).toEqual(expect.any(Number));
+    expect(res.body.components.database.pool).toEqual({
+      total: expect.any(Number),
+      idle: expect.any(Number),
+      waiting: expect.any(Number),
+    });
+    expect(res.body.components.database.pool.total).toBeGreaterThanOrEqual(1);
+    expect(res.headers['cache-control']).toBe('no-store');
+  });
+
+  it('live and ready answer 200 once started', async () => {
+    await t.request.get('/api/health/live').expect(200, { status: 'ok' });
+    await t.request.get('/api/health/ready').expect(200, { ready: true, reasons: [] });
+  });
+});
+
+describe('errors', () => {
+  it('an unknown route is a 404 in the one error shape, with the request id echoed', async () => {
+    const res = await t.request.get('/api/does-not-exist').set('X-Request-Id', 'trace-123').expect(404);
+    expect(res.headers['x-request-id']).toBe('trace-123');
+    expect(res.body).toEqual({
+      error: { code: 'not_found', message: 'No route for GET /api/does-not-exist', requestId: 'trace-123' },
+    });
+  });
+
+  it('an unsafe incoming request id is replaced by a generated one', async () => {
+    const res = await t.request.get('/nowhere').set('X-Request-Id', '<script>alert(1)</script>').expect(404);
+    expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(res.body.error.requestId).toBe(res.headers['x-request-id']);
+  });
+
+  it('malformed JSON is a 400 invalid_json, never a 500', async () => {
+    const res = await t.request.post('/api/anything').set('Content-Type', 'application/json').send('{"a": ').expect(400);
+    expect(res.body.error.code).toBe('invalid_json');
+    expect(res.body.error.requestId).toEqual(expect.any(String));
+  });
+
+  it('a JSON body over 1 MB is a 413', async () => {
+    const big = JSON.stringify({ x: 'a'.repeat(1_100_000) });
+    const res = await t.request.post('/api/anything').set('Content-Type', 'application/json').send(big).expect(413);
+    expect(res.body.error.code).toBe('payload_too_large');
+  });
+
+  it('security headers are set (helmet) and X-Powered-By is not', async () => {
+    const res = await t.request.get('/api/health/live');
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['x-powered-by']).toBeUndefined();
+  });
+});

@@ -1,0 +1,81 @@
+import { mkdtempSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import supertest from 'supertest';
+import { type App, type AppDeps, createApp } from '../../server/app';
+import type { Database } from '../../server/db';
+import { type Config, loadConfig } from '../../server/lib/config';
+import type { MemoryTransport } from '../../server/lib/logger';
+import { createTestDatabase, openTestDatabase, type TestDatabase } from './database';
+import { captureLogger } from './logger';
+
+export interface TestApp {
+  app: App;
+  config: Config;
+  database: Database;
+  testDatabase: TestDatabase;
+  logs: MemoryTransport;
+  request: ReturnType<typeof supertest>;
+  /** Starts a real HTTP server (for WebSocket tests, keep-alive, raw sockets); returns its base URL. */
+  listen(): Promise<string>;
+  server?: http.Server;
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  env?: Record<string, string>;
+  /** Share a database between several app instances (scale-out tests). */
+  testDatabase?: TestDatabase;
+  deps?: Partial<Omit<AppDeps, 'config' | 'logger' | 'database'>>;
+  database?: Database;
+}
+
+export function testConfig(env: Record<string, string> = {}): Config {
+  return loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'debug',
+    DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'mp-test-data-')),
+    ...env,
+  });
+}
+
+/** createApp() on a fresh clone of the migrated template database, with a log capture. */
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const ownsDatabase = !options.testDatabase;
+  const testDatabase = options.testDatabase ?? (await createTestDatabase());
+  const config = testConfig({ DATABASE_URL: testDatabase.url, ...options.env });
+  const { logger, memory } = captureLogger();
+  const database = options.database ?? openTestDatabase(testDatabase.url, logger);
+  const app = createApp({ config, logger, database, ...options.deps });
+  await app.start();
+  let server: http.Server | undefined;
+  const handle: TestApp = {
+    app,
+    config,
+    database,
+    testDatabase,
+    logs: memory,
+    request: supertest(app.express),
+    async listen() {
+      server = http.createServer(app.express);
+      app.attach(server);
+      await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+      handle.server = server;
+      return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    },
+    async close() {
+      await app.beginShutdown();
+      if (server) {
+        const closed = new Promise<void>((resolve) => server!.close(() => resolve()));
+        server.closeAllConnections();
+        await closed;
+      }
+      await app.stop();
+      await database.close();
+      if (ownsDatabase) await testDatabase.drop();
+    },
+  };
+  return handle;
+}

@@ -1,0 +1,110 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface RecordedRequest {
+  method: string;
+  url: string;
+  path: string;
+  query: URLSearchParams;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+  text: string;
+  json<T = unknown>(): T;
+}
+
+export interface UpstreamReply {
+  status?: number;
+  headers?: Record<string, string>;
+  body?: unknown;
+}
+
+export type UpstreamHandler = (req: RecordedRequest, res: http.ServerResponse) => UpstreamReply | undefined | Promise<UpstreamReply | undefined>;
+
+export interface FakeUpstream {
+  url: string;
+  port: number;
+  requests: RecordedRequest[];
+  /** Replace how the server answers (e.g. start failing, then recover). */
+  setHandler(handler: UpstreamHandler): void;
+  /** Resolves when `count` requests matching `filter` have arrived. */
+  waitForRequests(count: number, filter?: (r: RecordedRequest) => boolean, timeoutMs?: number): Promise<RecordedRequest[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * A small local HTTP server that speaks an upstream's wire format (Stripe, Brevo, GCS,
+ * CoinGecko…): the real SDK talks to it over real HTTP. Every request is recorded.
+ * A handler returns a reply (JSON unless the body is a Buffer/string), or writes `res` itself
+ * and returns undefined.
+ */
+export async function startFakeUpstream(initial: UpstreamHandler): Promise<FakeUpstream> {
+  let handler = initial;
+  const requests: RecordedRequest[] = [];
+  const waiters = new Set<() => void>();
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', async () => {
+      const body = Buffer.concat(chunks);
+      const parsed = new URL(req.url ?? '/', 'http://localhost');
+      const recorded: RecordedRequest = {
+        method: req.method ?? 'GET',
+        url: req.url ?? '/',
+        path: parsed.pathname,
+        query: parsed.searchParams,
+        headers: req.headers,
+        body,
+        text: body.toString('utf8'),
+        json: <T>() => JSON.parse(body.toString('utf8')) as T,
+      };
+      requests.push(recorded);
+      for (const wake of waiters) wake();
+      try {
+        const reply = await handler(recorded, res);
+        if (!reply || res.headersSent || res.writableEnded) return;
+        const isRaw = Buffer.isBuffer(reply.body) || typeof reply.body === 'string';
+        const payload = reply.body === undefined ? '' : isRaw ? (reply.body as Buffer | string) : JSON.stringify(reply.body);
+        res.writeHead(reply.status ?? 200, {
+          ...(isRaw || reply.body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...reply.headers,
+        });
+        res.end(payload);
+      } catch (error) {
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end(String(error));
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    requests,
+    setHandler(next) {
+      handler = next;
+    },
+    waitForRequests(count, filter = () => true, timeoutMs = 15_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const matching = requests.filter(filter);
+          if (matching.length >= count) {
+            waiters.delete(check);
+            clearTimeout(timer);
+            resolve(matching);
+          }
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`expected ${count} upstream requests, saw ${requests.filter(filter).length}`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      });
+    },
+    close() {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
