@@ -33,6 +33,12 @@ export function createDatabase(settings: PoolSettings, logger: Logger, label = '
   const { pool, driver } = createPool(settings);
   // Without a listener an idle client's error (server restart, network blip) crashes the process.
   pool.on('error', (error) => logger.error(`[${label}] Idle client error: ${error.message}`));
+  // pg-pool only listens for errors on idle clients; a connection dropped between two
+  // statements of a checked-out client would otherwise be an unhandled 'error' (a crash).
+  // The statement in progress still fails and is handled by its caller.
+  pool.on('connect', (client) => {
+    client.on('error', (error) => logger.warn(`[${label}] Connection lost: ${error.message}`));
+  });
   const db = (driver === 'neon' ? drizzleNeon(pool as never, { schema }) : drizzlePg(pool, { schema })) as Db;
   let closed: Promise<void> | undefined;
 

@@ -65,9 +65,14 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     onError: (error) => output.push(String(error)),
   });
   const fresh = !fs.existsSync(path.join(pgDir, 'PG_VERSION'));
+  fs.mkdirSync(path.resolve(dataDir), { recursive: true });
+  if (process.getuid?.() === 0) {
+    // As root the database runs as the `postgres` user, who must be able to enter DATA_DIR.
+    const mode = fs.statSync(dataDir).mode & 0o777;
+    if ((mode & 0o001) === 0) fs.chmodSync(dataDir, mode | 0o711);
+  }
   try {
     if (fresh) {
-      fs.mkdirSync(path.resolve(dataDir), { recursive: true });
       logger.info(`[DATABASE] Initialising embedded PostgreSQL in ${pgDir}`);
       await server.initialise();
     }

@@ -4,3 +4,4 @@ export { type HealthMonitor, startHealthMonitor } from './health-monitor';
 export { findMigrationsFolder, runMigrations } from './migrate';
 export { chooseDriver, type DriverName, type PoolSettings, type PoolStats } from './pool';
 export { executeWithRetry, isTransientDatabaseError } from './retry';
+export { findDatabaseError, isUniqueViolation, pgErrorCode } from './errors';

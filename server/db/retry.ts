@@ -1,4 +1,5 @@
 import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
+import { pgErrorCode } from './errors';
 
 // SQLSTATEs worth a second try: serialization failure, deadlock, admin shutdown / crash
 // recovery / cold start, and the connection-exception class (08xxx).
@@ -9,9 +10,12 @@ const TRANSIENT_MESSAGE =
 
 export function isTransientDatabaseError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && (TRANSIENT_SQLSTATES.has(code) || TRANSIENT_NODE_CODES.has(code))) return true;
-  return TRANSIENT_MESSAGE.test(error.message);
+  const code = pgErrorCode(error);
+  if (code) return TRANSIENT_SQLSTATES.has(code) || TRANSIENT_NODE_CODES.has(code);
+  for (let e: unknown = error; e instanceof Error; e = (e as { cause?: unknown }).cause) {
+    if (TRANSIENT_MESSAGE.test(e.message)) return true;
+  }
+  return false;
 }
 
 export interface RetryOptions {

@@ -112,6 +112,9 @@ const envSchema = z.object({
 });
 
 export type Config = Readonly<z.infer<typeof envSchema>>;
+
+/** Every variable the server reads (documented in .env.example). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
 export type Env = Record<string, string | undefined>;
 
 export interface ConfigProblem {
@@ -146,6 +149,8 @@ export function maskSecret(value: string): string {
 
 function describeValue(variable: string, value: string | undefined): string {
   if (value === undefined || value === '') return 'not set';
+  if (variable === 'SESSION_SECRET') return `got ${value.length} chars`;
+  if (variable === 'DATABASE_URL') return `got "${value.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:****@')}"`;
   if (SECRET_VARIABLES.has(variable)) return `got ${maskSecret(value)}`;
   return `got "${value.length > 60 ? `${value.slice(0, 60)}…` : value}"`;
 }

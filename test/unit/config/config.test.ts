@@ -1,0 +1,130 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { CONFIG_VARIABLES, findProductionProblems, loadConfig, maskSecret, parseConfig } from '../../../server/lib/config';
+
+const LIVE_ENV = {
+  NODE_ENV: 'production',
+  DATABASE_URL: 'postgresql://app:s3cr3t-db-pass@ep-cool-bird-123.eu-central-1.aws.neon.tech/marketplace?sslmode=require',
+  SESSION_SECRET: 'Zq8v3L1mN0pR6tY2wE5uI9oA4sD7fG1hJ3kL5zX8cV',
+  PUBLIC_OBJECT_SEARCH_PATHS: '/shop-assets/public,/shop-legacy/public',
+  PRIVATE_OBJECT_DIR: '/shop-private/uploads',
+  STRIPE_SECRET_KEY: 'sk_live_51HxYzAbCdEfGhIjKlMnOpQrStUvWxYz0123456789',
+  STRIPE_PUBLISHABLE_KEY: 'pk_live_51HxYzAbCdEfGhIjKlMnOpQrStUvWxYz0123456789',
+  STRIPE_WEBHOOK_SECRET: 'whsec_AbCdEfGhIjKlMnOpQrStUvWxYz012345',
+  BREVO_API_KEY: 'xkeysib-0123456789abcdef0123456789abcdef-AbCdEfGh',
+};
+
+describe('config', () => {
+  it('when nothing is set in development, every default makes a working config', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      NODE_ENV: 'development',
+      PORT: 5000,
+      DATA_DIR: '.data',
+      DB_DRIVER: 'auto',
+      DB_POOL_MAX: 10,
+      DB_POOL_MIN: 2,
+      DB_IDLE_TIMEOUT: 30_000,
+      DB_CONNECT_TIMEOUT: 5_000,
+      DB_MAX_USES: 7_500,
+      DB_STATEMENT_TIMEOUT: 10_000,
+      SESSION_POOL_MAX: 5,
+      SESSION_TTL: 604_800,
+      SESSION_TOUCH_AFTER: 7_200,
+      CACHE_TTL_SECONDS: 300,
+      RATE_LIMIT_AUTH_PER_MIN: 10,
+      RATE_LIMIT_API_PER_MIN: 60,
+      RATE_LIMIT_UPLOADS_PER_MIN: 5,
+      OBJECT_STORAGE_DRIVER: 'local',
+      COINGECKO_API_URL: 'https://api.coingecko.com/api/v3',
+    });
+    expect(config.DATABASE_URL).toBeUndefined();
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('when a value is invalid, the problem names the variable', () => {
+    const result = parseConfig({ PORT: 'eighty', DB_DRIVER: 'mysql', PUBLIC_OBJECT_SEARCH_PATHS: 'no-leading-slash' });
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.problems.map((p) => p.variable).sort()).toEqual(['DB_DRIVER', 'PORT', 'PUBLIC_OBJECT_SEARCH_PATHS']);
+  });
+
+  it('parses TRUST_PROXY as boolean, hop count or address list', () => {
+    expect(loadConfig({ TRUST_PROXY: 'true' }).TRUST_PROXY).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: '2' }).TRUST_PROXY).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).TRUST_PROXY).toBe('loopback, 10.0.0.0/8');
+    expect(loadConfig({}).TRUST_PROXY).toBe(false);
+  });
+
+  describe('production rules', () => {
+    it('an empty production environment lists every missing variable at once', () => {
+      const result = parseConfig({ NODE_ENV: 'production' });
+      expect(result.ok).toBe(false);
+      if (result.ok) return;
+      expect(result.problems.map((p) => p.variable).sort()).toEqual(
+        [
+          'BREVO_API_KEY',
+          'DATABASE_URL',
+          'PRIVATE_OBJECT_DIR',
+          'PUBLIC_OBJECT_SEARCH_PATHS',
+          'SESSION_SECRET',
+          'STRIPE_PUBLISHABLE_KEY',
+          'STRIPE_SECRET_KEY',
+          'STRIPE_WEBHOOK_SECRET',
+        ].sort(),
+      );
+    });
+
+    it('a complete live environment is deployable', () => {
+      const result = parseConfig(LIVE_ENV);
+      expect(result).toMatchObject({ ok: true });
+      expect(findProductionProblems(LIVE_ENV)).toEqual([]);
+    });
+
+    it('a Stripe test key in production is refused, naming the variable', () => {
+      const problems = findProductionProblems({ ...LIVE_ENV, STRIPE_SECRET_KEY: 'sk_test_51HxYzAbCdEfGhIjKlMnOpQrStUv' });
+      expect(problems).toHaveLength(1);
+      expect(problems[0]!.variable).toBe('STRIPE_SECRET_KEY');
+      expect(problems[0]!.message).toMatch(/sk_live_/);
+    });
+
+    it('a short or placeholder session secret is refused', () => {
+      for (const secret of ['too-short', 'change-me-change-me-change-me-change-me', 'x'.repeat(40)]) {
+        const problems = findProductionProblems({ ...LIVE_ENV, SESSION_SECRET: secret });
+        expect(problems.map((p) => p.variable)).toEqual(['SESSION_SECRET']);
+      }
+    });
+
+    it('no problem message contains a full secret', () => {
+      const bad = {
+        NODE_ENV: 'production',
+        DATABASE_URL: 'mysql://root:hunter2-db-password@db/x',
+        SESSION_SECRET: 'short-but-secret-value',
+        STRIPE_SECRET_KEY: 'sk_test_51SuperSecretTestKeyValue0000',
+        STRIPE_PUBLISHABLE_KEY: 'pk_test_51Publishable0000',
+        STRIPE_WEBHOOK_SECRET: 'wrong_prefix_webhook_secret_value',
+      };
+      const result = parseConfig(bad);
+      expect(result.ok).toBe(false);
+      const text = JSON.stringify(result);
+      expect(text).not.toContain('hunter2-db-password');
+      expect(text).not.toContain('short-but-secret-value');
+      expect(text).not.toContain('sk_test_51SuperSecretTestKeyValue0000');
+      expect(text).not.toContain('wrong_prefix_webhook_secret_value');
+      // …but enough is shown to recognise the mistake.
+      expect(text).toContain('sk_test_');
+    });
+  });
+
+  it('maskSecret shows at most a quarter (max 8 chars) and the length', () => {
+    expect(maskSecret('sk_live_0123456789abcdefghijklmnop')).toBe('sk_live_… (34 chars)');
+    expect(maskSecret('abc')).toBe('… (3 chars)');
+  });
+});
+
+it('.env.example documents every variable the server reads', () => {
+  const example = readFileSync(path.resolve(__dirname, '../../../.env.example'), 'utf8');
+  const documented = new Set([...example.matchAll(/^([A-Z_]+)=/gm)].map((m) => m[1]));
+  expect(CONFIG_VARIABLES.filter((name) => !documented.has(name))).toEqual([]);
+  expect(CONFIG_VARIABLES.length).toBeGreaterThan(40);
+});
