@@ -1,12 +1,14 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
+import type { Registry } from 'prom-client';
 import type { Database } from './db';
 import { type Clock, systemClock } from './lib/clock';
 import type { Config } from './lib/config';
 import { errorHandler, notFoundHandler } from './lib/error-handler';
 import type { Logger } from './lib/logger';
-import type { AppModule } from './lib/module';
+import { createMetricsRegistry, httpMetrics } from './lib/metrics';
+import type { AppModule, ModuleContext } from './lib/module';
 import { accessLog, requestContext } from './lib/request-context';
 import { createHealthModule } from './modules/health';
 
@@ -16,11 +18,14 @@ export interface AppDeps {
   logger: Logger;
   database: Database;
   clock?: Clock;
+  /** Prometheus registry the modules add their metrics to; a fresh one when omitted. */
+  metrics?: Registry;
 }
 
 export interface App {
   express: Express;
   modules: readonly AppModule[];
+  metrics: Registry;
   /** Starts background work (loops, listeners) and marks the app ready. */
   start(): Promise<void>;
   /** Gives modules the HTTP server (WebSocket upgrades). */
@@ -42,7 +47,9 @@ export function rawBodyOf(req: IncomingMessage): Buffer | undefined {
 export function createApp(deps: AppDeps): App {
   const { config, logger, database } = deps;
   const clock = deps.clock ?? systemClock;
-  void clock;
+  const metrics = deps.metrics ?? createMetricsRegistry();
+  const context: ModuleContext = { config, logger, database, clock, metrics };
+  void context;
   let started = false;
   let shuttingDown = false;
   const inFlight = new Set<ServerResponse>();
@@ -71,6 +78,7 @@ export function createApp(deps: AppDeps): App {
     next();
   });
   app.use(accessLog(logger));
+  app.use(httpMetrics(metrics));
   app.use(helmet());
   app.use(
     express.json({
@@ -81,6 +89,9 @@ export function createApp(deps: AppDeps): App {
       },
     }),
   );
+  app.get('/metrics', async (_req, res) => {
+    res.set('Content-Type', metrics.contentType).send(await metrics.metrics());
+  });
   for (const module of modules) module.mount?.(app);
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
@@ -88,6 +99,7 @@ export function createApp(deps: AppDeps): App {
   return {
     express: app,
     modules,
+    metrics,
     async start() {
       for (const module of modules) await module.start?.();
       started = true;

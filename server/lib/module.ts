@@ -1,4 +1,18 @@
 import type { Express } from 'express';
+import type { Registry } from 'prom-client';
+import type { Database } from '../db';
+import type { Clock } from './clock';
+import type { Config } from './config';
+import type { Logger } from './logger';
+
+/** What every capability module is built from (handed out by createApp). */
+export interface ModuleContext {
+  config: Config;
+  logger: Logger;
+  database: Database;
+  clock: Clock;
+  metrics: Registry;
+}
 
 export type ComponentStatus = 'ok' | 'degraded' | 'down';
 

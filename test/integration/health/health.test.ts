@@ -60,3 +60,13 @@ describe('errors', () => {
     expect(res.headers['x-powered-by']).toBeUndefined();
   });
 });
+
+describe('metrics', () => {
+  it('GET /metrics is Prometheus text with the request duration histogram by route pattern', async () => {
+    await t.request.get('/api/health/live').expect(200);
+    const res = await t.request.get('/metrics').expect(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain/);
+    expect(res.text).toMatch(/http_request_duration_seconds_count\{method="GET",route="\/api\/health\/live",status="200"\} [1-9]/);
+    expect(res.text).toContain('process_cpu_user_seconds_total');
+  });
+});
