@@ -9,7 +9,10 @@ import { errorHandler, notFoundHandler } from './lib/error-handler';
 import type { Logger } from './lib/logger';
 import { createMetricsRegistry, httpMetrics } from './lib/metrics';
 import type { AppModule, ModuleContext } from './lib/module';
+import { refuseForeignOrigin } from './lib/origin-check';
+import { createRateLimiter, rateLimit } from './lib/rate-limit';
 import { accessLog, requestContext } from './lib/request-context';
+import { createAuthModule, currentUser } from './modules/auth';
 import { createHealthModule } from './modules/health';
 
 /** Everything the app needs from the outside world; tests pass their own. */
@@ -17,9 +20,13 @@ export interface AppDeps {
   config: Config;
   logger: Logger;
   database: Database;
+  /** The dedicated session pool (separate from `database`, so session traffic never starves queries). */
+  sessionDatabase: Database;
   clock?: Clock;
   /** Prometheus registry the modules add their metrics to; a fresh one when omitted. */
   metrics?: Registry;
+  /** Extra readiness condition from the runtime (e.g. migrations still pending). */
+  notReadyReason?: () => string | undefined;
 }
 
 export interface App {
@@ -49,21 +56,24 @@ export function createApp(deps: AppDeps): App {
   const clock = deps.clock ?? systemClock;
   const metrics = deps.metrics ?? createMetricsRegistry();
   const context: ModuleContext = { config, logger, database, clock, metrics };
-  void context;
   let started = false;
   let shuttingDown = false;
   const inFlight = new Set<ServerResponse>();
   const attachHooks: Array<(server: Server) => void> = [];
 
   const modules: AppModule[] = [];
-  modules.push(
-    createHealthModule({
-      database,
-      modules: () => modules,
-      isShuttingDown: () => shuttingDown,
-      isStarted: () => started,
-    }),
-  );
+  const health = createHealthModule({
+    database,
+    modules: () => modules,
+    isShuttingDown: () => shuttingDown,
+    isStarted: () => started,
+    notReadyReason: deps.notReadyReason,
+  });
+  const auth = createAuthModule(context, { sessionDatabase: deps.sessionDatabase });
+  // Order matters: auth installs the session middleware the later modules rely on.
+  const capabilities: AppModule[] = [auth];
+  modules.push(health, ...capabilities);
+  const apiLimiter = createRateLimiter({ pool: database.pool, name: 'api', pointsPerMinute: config.RATE_LIMIT_API_PER_MIN, logger });
 
   const app = express();
   app.set('trust proxy', config.TRUST_PROXY);
@@ -77,9 +87,10 @@ export function createApp(deps: AppDeps): App {
     res.on('close', () => inFlight.delete(res));
     next();
   });
-  app.use(accessLog(logger));
+  app.use(accessLog(logger, (req) => currentUser(req)?.id));
   app.use(httpMetrics(metrics));
   app.use(helmet());
+  app.use(refuseForeignOrigin(config.APP_ORIGIN));
   app.use(
     express.json({
       limit: '1mb',
@@ -92,7 +103,10 @@ export function createApp(deps: AppDeps): App {
   app.get('/metrics', async (_req, res) => {
     res.set('Content-Type', metrics.contentType).send(await metrics.metrics());
   });
-  for (const module of modules) module.mount?.(app);
+  // Probes and scrapes are never rate limited; everything else under /api is, per client IP.
+  health.mount?.(app);
+  app.use('/api', rateLimit(apiLimiter));
+  for (const module of capabilities) module.mount?.(app);
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
 

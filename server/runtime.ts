@@ -21,6 +21,7 @@ export interface RunningServer {
   database: Database;
   /** Resolves once migrations are applied and background work has started. */
   ready: Promise<void>;
+  sessionDatabase: Database;
   shutdown(reason: string): Promise<void>;
 }
 
@@ -68,20 +69,37 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     });
     connectionString = embedded.url;
   }
+  const common = {
+    connectionString,
+    driver: config.DB_DRIVER,
+    idleTimeoutMillis: config.DB_IDLE_TIMEOUT,
+    maxUses: config.DB_MAX_USES,
+    statementTimeoutMillis: config.DB_STATEMENT_TIMEOUT,
+    neonWsProxy: config.NEON_WS_PROXY,
+  };
   const database = createDatabase(
     {
-      connectionString,
-      driver: config.DB_DRIVER,
+      ...common,
       max: config.DB_POOL_MAX,
       min: config.DB_POOL_MIN,
-      idleTimeoutMillis: config.DB_IDLE_TIMEOUT,
       connectionTimeoutMillis: config.DB_CONNECT_TIMEOUT,
-      maxUses: config.DB_MAX_USES,
-      statementTimeoutMillis: config.DB_STATEMENT_TIMEOUT,
       applicationName: 'marketplace',
-      neonWsProxy: config.NEON_WS_PROXY,
     },
     logger,
+  );
+  // Sessions get their own small pool with a long connect timeout: a cold-starting database
+  // is waited for instead of failing every signed-in request, and session traffic never
+  // starves the application pool.
+  const sessionDatabase = createDatabase(
+    {
+      ...common,
+      max: config.SESSION_POOL_MAX,
+      min: 0,
+      connectionTimeoutMillis: config.SESSION_CONNECT_TIMEOUT,
+      applicationName: 'marketplace-sessions',
+    },
+    logger,
+    'SESSION-POOL',
   );
   logger.info(`[DATABASE] Using the ${database.driver === 'neon' ? 'Neon serverless' : 'node-postgres'} driver`);
   const monitor: HealthMonitor = startHealthMonitor(database, {
@@ -90,7 +108,14 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     label: 'DATABASE',
   });
 
-  const app = createApp({ config, logger, database });
+  let migrated = !config.MIGRATE_ON_START;
+  const app = createApp({
+    config,
+    logger,
+    database,
+    sessionDatabase,
+    notReadyReason: () => (migrated ? undefined : 'migrations pending'),
+  });
   const server = http.createServer(app.express);
   app.attach(server);
   await new Promise<void>((resolve, reject) => {
@@ -104,12 +129,14 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const url = `http://${config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST}:${address.port}`;
   logger.info(`[SERVER] Listening on ${url}`);
 
+  // Modules start alongside the migrations (each copes with a database that is not there
+  // yet, e.g. the session table retries); readiness waits for both.
   const abort = new AbortController();
   const ready = (async () => {
-    if (!(config.MIGRATE_ON_START ? await migrateUntilDone(database, logger, abort.signal) : true)) return;
-    if (abort.signal.aborted) return;
-    await app.start();
-    logger.info(`[SERVER] Ready at ${url}`);
+    const migrating = migrated ? Promise.resolve(true) : migrateUntilDone(database, logger, abort.signal);
+    const [done] = await Promise.all([migrating, app.start()]);
+    migrated = done;
+    if (migrated && !abort.signal.aborted) logger.info(`[SERVER] Ready at ${url}`);
   })();
 
   let shuttingDown: Promise<void> | undefined;
@@ -124,12 +151,12 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       await ready.catch(() => undefined);
       await app.stop();
       monitor.stop();
-      await database.close();
+      await Promise.all([database.close(), sessionDatabase.close()]);
       if (embedded) await embedded.stop();
       logger.info('[SHUTDOWN] Done');
     })();
     return shuttingDown;
   };
 
-  return { url, app, server, database, ready, shutdown };
+  return { url, app, server, database, sessionDatabase, ready, shutdown };
 }

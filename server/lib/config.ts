@@ -67,6 +67,8 @@ const envSchema = z.object({
   SESSION_TTL: int(604_800, 1),
   SESSION_PRUNE_INTERVAL: int(21_600, 1),
   SESSION_TOUCH_AFTER: int(7_200),
+  // After 3 failed attempts to reach the session table, the next round starts this much later (ms).
+  SESSION_INIT_RETRY_MS: int(5_000, 10),
 
   OBJECT_STORAGE_DRIVER: z.enum(['local', 'gcs']).default('local'),
   PUBLIC_OBJECT_SEARCH_PATHS: z

@@ -15,6 +15,7 @@ export interface TestApp {
   app: App;
   config: Config;
   database: Database;
+  sessionDatabase: Database;
   testDatabase: TestDatabase;
   logs: MemoryTransport;
   request: ReturnType<typeof supertest>;
@@ -30,6 +31,8 @@ export interface TestAppOptions {
   testDatabase?: TestDatabase;
   deps?: Partial<Omit<AppDeps, 'config' | 'logger' | 'database'>>;
   database?: Database;
+  /** Logger to use (e.g. shared by two instances); a fresh capture otherwise. */
+  capture?: ReturnType<typeof captureLogger>;
 }
 
 /**
@@ -53,15 +56,18 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const ownsDatabase = !options.testDatabase;
   const testDatabase = options.testDatabase ?? (await createTestDatabase());
   const config = testConfig({ DATABASE_URL: testDatabase.url, ...options.env });
-  const { logger, memory } = captureLogger();
+  const { logger, memory } = options.capture ?? captureLogger();
   const database = options.database ?? openTestDatabase(testDatabase.url, logger);
-  const app = createApp({ config, logger, database, ...options.deps });
+  const ownsSessionDatabase = !options.deps?.sessionDatabase;
+  const sessionDatabase = options.deps?.sessionDatabase ?? openTestDatabase(testDatabase.url, logger, { max: 5 });
+  const app = createApp({ config, logger, database, ...options.deps, sessionDatabase });
   await app.start();
   let server: http.Server | undefined;
   const handle: TestApp = {
     app,
     config,
     database,
+    sessionDatabase,
     testDatabase,
     logs: memory,
     request: supertest(app.express),
@@ -80,7 +86,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
         await closed;
       }
       await app.stop();
-      await database.close();
+      if (!options.database) await database.close();
+      if (ownsSessionDatabase) await sessionDatabase.close();
       if (ownsDatabase) await testDatabase.drop();
     },
   };

@@ -19,6 +19,7 @@ export interface HealthDeps {
   modules: () => AppModule[];
   isShuttingDown: () => boolean;
   isStarted: () => boolean;
+  notReadyReason?: () => string | undefined;
 }
 
 async function databaseHealth(database: Database): Promise<ComponentHealth> {
@@ -64,6 +65,8 @@ export async function checkReadiness(deps: HealthDeps): Promise<ReadinessReport>
   const reasons: string[] = [];
   if (deps.isShuttingDown()) reasons.push('shutting down');
   if (!deps.isStarted()) reasons.push('starting');
+  const runtimeReason = deps.notReadyReason?.();
+  if (runtimeReason) reasons.push(runtimeReason);
   for (const m of deps.modules()) {
     const reason = m.notReadyReason?.();
     if (reason) reasons.push(`${m.name}: ${reason}`);

@@ -64,7 +64,7 @@ describe('the Neon serverless driver against the real embedded PostgreSQL (throu
   });
 
   it('serves /api/health through the Neon pool', async () => {
-    const app = createApp({ config: testConfig({ DATABASE_URL: testDb.url }), logger, database });
+    const app = createApp({ config: testConfig({ DATABASE_URL: testDb.url }), logger, database, sessionDatabase: database });
     await app.start();
     const res = await supertest(app.express).get('/api/health').expect(200);
     expect(res.body.components.database).toMatchObject({ status: 'ok', driver: 'neon' });

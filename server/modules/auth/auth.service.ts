@@ -1,0 +1,42 @@
+import type { LoginBody, RegisterBody, UserView } from '../../../shared/contracts';
+import type { Db, DbOrTx } from '../../db';
+import { isUniqueViolation } from '../../db';
+import { AppError, conflict } from '../../lib/errors';
+import { findUserByEmail, findUserById, insertUser, type UserRow } from './auth.repository';
+import { hashPassword, verifyAgainstDummy, verifyPassword } from './password';
+
+export function toUserView(row: UserRow): UserView {
+  return { id: row.id, email: row.email, name: row.name, role: row.role, createdAt: row.createdAt.toISOString() };
+}
+
+/** Things that must happen in the same transaction as a new account (e.g. the welcome e-mail in the outbox). */
+export type OnUserRegistered = (tx: DbOrTx, user: UserRow) => Promise<void>;
+
+export async function registerUser(db: Db, input: RegisterBody, onRegistered?: OnUserRegistered): Promise<UserRow> {
+  const passwordHash = await hashPassword(input.password);
+  try {
+    return await db.transaction(async (tx) => {
+      const user = await insertUser(tx, { email: input.email, passwordHash, name: input.name });
+      await onRegistered?.(tx, user);
+      return user;
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) throw conflict('email_taken', 'An account with this e-mail already exists');
+    throw error;
+  }
+}
+
+const INVALID = () => new AppError(401, 'invalid_credentials', 'E-mail or password is wrong');
+
+/** Same answer, and the same argon2 work, whether or not the e-mail exists. */
+export async function authenticate(db: Db, input: LoginBody): Promise<UserRow> {
+  const user = await findUserByEmail(db, input.email);
+  if (!user) {
+    await verifyAgainstDummy(input.password);
+    throw INVALID();
+  }
+  if (!(await verifyPassword(user.passwordHash, input.password))) throw INVALID();
+  return user;
+}
+
+export { findUserById };

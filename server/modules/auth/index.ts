@@ -1,0 +1,92 @@
+import type { RequestHandler } from 'express';
+import { type Database, startHealthMonitor, type HealthMonitor } from '../../db';
+import type { AppModule, ModuleContext } from '../../lib/module';
+import { createRateLimiter } from '../../lib/rate-limit';
+import { countActiveSessions } from './auth.repository';
+import { authRouter } from './auth.routes';
+import type { OnUserRegistered } from './auth.service';
+import { createSessionMiddleware } from './session-middleware';
+import { TouchAfterStore } from './session-store';
+import { initialiseSessionTable, type SessionTableState } from './session-table';
+
+export { updateUserRole } from './auth.repository';
+export type { OnUserRegistered } from './auth.service';
+export {
+  currentUser,
+  mustBeSignedIn,
+  requireUser,
+  type Role,
+  type SessionUser,
+  startPrivilegedSession,
+} from './session-middleware';
+// Rate limiting is shared plumbing; re-exported here for modules that limit per signed-in user.
+export { createRateLimiter, rateLimit, type RateLimiter } from '../../lib/rate-limit';
+
+export interface AuthModule extends AppModule {
+  /** express-session over the session pool; also used to authenticate WebSocket upgrades. */
+  sessionMiddleware: RequestHandler;
+  store: TouchAfterStore;
+}
+
+export interface AuthOptions {
+  /** The dedicated session pool (max 5, long connect timeout for cold starts). */
+  sessionDatabase: Database;
+  onUserRegistered?: OnUserRegistered;
+}
+
+export function createAuthModule(context: ModuleContext, options: AuthOptions): AuthModule {
+  const { config, logger, database, clock } = context;
+  const { sessionDatabase } = options;
+  const store = new TouchAfterStore({
+    pool: sessionDatabase.pool,
+    clock,
+    ttlSeconds: config.SESSION_TTL,
+    touchAfterSeconds: config.SESSION_TOUCH_AFTER,
+    pruneIntervalSeconds: config.SESSION_PRUNE_INTERVAL,
+    onError: (message, error) => logger.error(`[SESSION-STORE-ERROR] ${message} ${(error as Error)?.message ?? ''}`),
+  });
+  const sessionMiddleware = createSessionMiddleware(config, store);
+  const authLimiter = createRateLimiter({
+    pool: database.pool,
+    name: 'auth',
+    pointsPerMinute: config.RATE_LIMIT_AUTH_PER_MIN,
+    logger,
+  });
+  let table: SessionTableState | undefined;
+  let monitor: HealthMonitor | undefined;
+
+  return {
+    name: 'sessions',
+    sessionMiddleware,
+    store,
+    mount(app) {
+      app.use(sessionMiddleware);
+      app.use('/api/auth', authRouter({ db: database.db, authLimiter, onUserRegistered: options.onUserRegistered }));
+    },
+    async start() {
+      monitor = startHealthMonitor(sessionDatabase, { intervalMs: config.DB_HEALTH_INTERVAL, logger, label: 'SESSION-POOL' });
+      table = initialiseSessionTable({ pool: sessionDatabase.pool, logger, retryMs: config.SESSION_INIT_RETRY_MS });
+      // Waits for the first round only (ready, or three failures); later rounds run in the background.
+      await table.firstRound;
+    },
+    notReadyReason: () => (table?.ready() ? undefined : `session table not initialised${table?.lastError() ? ` (${table.lastError()})` : ''}`),
+    async health() {
+      const ping = await sessionDatabase.ping();
+      const activeSessions = ping.ok ? await countActiveSessions(sessionDatabase.db).catch(() => undefined) : undefined;
+      return {
+        status: ping.ok && table?.ready() ? 'ok' : 'down',
+        tableReady: table?.ready() ?? false,
+        activeSessions,
+        pool: sessionDatabase.stats(),
+        latencyMs: ping.latencyMs,
+        writes: { ...store.writes },
+      };
+    },
+    async stop() {
+      table?.stop();
+      monitor?.stop();
+      // Stops connect-pg-simple's prune timer; the session pool itself belongs to whoever created it.
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,65 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import session from 'express-session';
+import type { Config } from '../../lib/config';
+import { unauthorized } from '../../lib/errors';
+import type { TouchAfterStore } from './session-store';
+
+export type Role = 'buyer' | 'vendor' | 'admin';
+
+export interface SessionUser {
+  id: string;
+  role: Role;
+}
+
+export function createSessionMiddleware(config: Config, store: TouchAfterStore): RequestHandler {
+  return session({
+    name: 'sid',
+    secret: config.SESSION_SECRET,
+    store,
+    resave: false,
+    // No row (and no cookie) until someone signs in: anonymous traffic costs no writes.
+    saveUninitialized: false,
+    rolling: false,
+    proxy: config.TRUST_PROXY !== false,
+    cookie: {
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: config.NODE_ENV === 'production',
+      maxAge: config.SESSION_TTL * 1000,
+      path: '/',
+    },
+  });
+}
+
+export function currentUser(req: Request): SessionUser | undefined {
+  const s = req.session as (typeof req.session & { userId?: string; role?: Role }) | undefined;
+  return s?.userId && s.role ? { id: s.userId, role: s.role } : undefined;
+}
+
+/** 401 unless signed in. */
+export function requireUser(req: Request, _res: Response, next: NextFunction): void {
+  next(currentUser(req) ? undefined : unauthorized());
+}
+
+/** The signed-in user, or a 401 (for use inside handlers). */
+export function mustBeSignedIn(req: Request): SessionUser {
+  const user = currentUser(req);
+  if (!user) throw unauthorized();
+  return user;
+}
+
+/**
+ * A new session id for a new privilege level (sign-in, sign-up, becoming a vendor): the old id
+ * is destroyed, so a cookie planted before the change never carries the new rights.
+ */
+export async function startPrivilegedSession(req: Request, user: SessionUser): Promise<void> {
+  await new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
+  req.session.userId = user.id;
+  req.session.role = user.role;
+  await new Promise<void>((resolve, reject) => req.session.save((err) => (err ? reject(err) : resolve())));
+}
+
+export async function endSession(req: Request, res: Response): Promise<void> {
+  if (req.session) await new Promise<void>((resolve, reject) => req.session.destroy((err) => (err ? reject(err) : resolve())));
+  res.clearCookie('sid', { path: '/' });
+}

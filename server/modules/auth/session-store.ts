@@ -1,0 +1,67 @@
+import connectPgSimple from 'connect-pg-simple';
+import session, { type SessionData } from 'express-session';
+import type pg from 'pg';
+import type { Clock } from '../../lib/clock';
+
+const PgStore = connectPgSimple(session);
+
+declare module 'express-session' {
+  interface SessionData {
+    userId: string;
+    role: 'buyer' | 'vendor' | 'admin';
+    /** When the stored row was last written (ms, injected clock): drives touch-after. */
+    lastWrittenAt: number;
+  }
+}
+
+export interface TouchAfterStoreOptions {
+  pool: pg.Pool;
+  clock: Clock;
+  ttlSeconds: number;
+  touchAfterSeconds: number;
+  pruneIntervalSeconds: number;
+  onError: (message: string, error: unknown) => void;
+}
+
+/**
+ * connect-pg-simple with connect-mongo's `touchAfter`: express-session calls `touch` on every
+ * unmodified request, and the stock store answers each with an UPDATE. Here a touch writes only
+ * when the row is older than `touchAfterSeconds`; the TTL (days) dwarfs the delay (hours), so
+ * an active session never expires early.
+ */
+export class TouchAfterStore extends PgStore {
+  readonly writes = { set: 0, touchWritten: 0, touchSkipped: 0 };
+  private readonly clock: Clock;
+  private readonly touchAfterMs: number;
+
+  constructor(options: TouchAfterStoreOptions) {
+    super({
+      pool: options.pool,
+      tableName: 'session_store',
+      // The table comes from a migration: creating it here reads table.sql at run time and races between instances.
+      createTableIfMissing: false,
+      ttl: options.ttlSeconds,
+      pruneSessionInterval: options.pruneIntervalSeconds,
+      errorLog: (...args: unknown[]) => options.onError(String(args[0]), args[1]),
+    });
+    this.clock = options.clock;
+    this.touchAfterMs = options.touchAfterSeconds * 1000;
+  }
+
+  override set(sid: string, sess: SessionData, callback?: (err?: unknown) => void): void {
+    sess.lastWrittenAt = this.clock.now();
+    this.writes.set++;
+    super.set(sid, sess, callback);
+  }
+
+  override touch(sid: string, sess: SessionData, callback?: () => void): void {
+    const last = typeof sess.lastWrittenAt === 'number' ? sess.lastWrittenAt : 0;
+    if (this.clock.now() - last < this.touchAfterMs) {
+      this.writes.touchSkipped++;
+      callback?.();
+      return;
+    }
+    this.writes.touchWritten++;
+    this.set(sid, sess, callback);
+  }
+}

@@ -1,0 +1,26 @@
+import { z } from 'zod';
+
+export const Email = z.string().trim().toLowerCase().max(254).pipe(z.email({ message: 'must be an e-mail address' }));
+
+export const RegisterBody = z.strictObject({
+  email: Email,
+  password: z.string().min(8, 'at least 8 characters').max(128, 'at most 128 characters'),
+  name: z.string().trim().min(1, 'required').max(100),
+});
+
+export const LoginBody = z.strictObject({
+  email: z.string().trim().toLowerCase().max(254),
+  password: z.string().max(128),
+});
+
+export const UserView = z.object({
+  id: z.uuid(),
+  email: z.string(),
+  name: z.string(),
+  role: z.enum(['buyer', 'vendor', 'admin']),
+  createdAt: z.string(),
+});
+
+export type RegisterBody = z.infer<typeof RegisterBody>;
+export type LoginBody = z.infer<typeof LoginBody>;
+export type UserView = z.infer<typeof UserView>;
