@@ -59,7 +59,6 @@ export function createApp(deps: AppDeps): App {
   let started = false;
   let shuttingDown = false;
   const inFlight = new Set<ServerResponse>();
-  const attachHooks: Array<(server: Server) => void> = [];
 
   const modules: AppModule[] = [];
   const health = createHealthModule({
@@ -119,7 +118,7 @@ export function createApp(deps: AppDeps): App {
       started = true;
     },
     attach(server) {
-      for (const hook of attachHooks) hook(server);
+      for (const module of modules) module.attach?.(server);
     },
     async beginShutdown() {
       shuttingDown = true;

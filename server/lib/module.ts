@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import type { Express } from 'express';
 import type { Registry } from 'prom-client';
 import type { Database } from '../db';
@@ -33,6 +34,8 @@ export interface AppModule {
   /** A reason this module cannot serve yet (e.g. its table is not initialised), or undefined when ready. */
   notReadyReason?(): string | undefined;
   start?(): void | Promise<void>;
+  /** Receives the HTTP server once it exists (e.g. to accept WebSocket upgrades). */
+  attach?(server: Server): void;
   beginShutdown?(): void | Promise<void>;
   stop?(): void | Promise<void>;
 }
