@@ -85,6 +85,8 @@ export class MemoryTransport extends Transport {
   readonly entries: Array<Record<string, unknown>> = [];
   override log(info: Record<string, unknown>, next: () => void): void {
     this.entries.push({ ...info });
+    // Tests await a log line as an event instead of sleeping.
+    this.emit('entry', info);
     next();
   }
   lines(): string[] {

@@ -10,3 +10,23 @@ export function captureLogger(level = 'debug'): { logger: Logger; memory: Memory
   });
   return { logger, memory };
 }
+
+/** Resolves with the first log entry (already logged or future) whose message matches. */
+export function waitForLog(memory: MemoryTransport, pattern: RegExp, timeoutMs = 10_000): Promise<Record<string, unknown>> {
+  const matches = (entry: Record<string, unknown>) => pattern.test(String(entry.message));
+  const seen = memory.entries.find(matches);
+  if (seen) return Promise.resolve(seen);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      memory.off('entry', onEntry);
+      reject(new Error(`no log line matching ${pattern} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onEntry = (entry: Record<string, unknown>) => {
+      if (!matches(entry)) return;
+      clearTimeout(timer);
+      memory.off('entry', onEntry);
+      resolve(entry);
+    };
+    memory.on('entry', onEntry);
+  });
+}

@@ -1,0 +1,132 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import connectPgSimple from 'connect-pg-simple';
+import express from 'express';
+import session from 'express-session';
+import type pg from 'pg';
+import { createApp } from '../server/app';
+import { loadConfig } from '../server/lib/config';
+import { startBenchPostgres } from './support/postgres';
+import type { BenchResult } from './types';
+
+const READS = 1_000;
+
+async function installWriteCounter(pool: pg.Pool): Promise<() => Promise<number>> {
+  await pool.query(`
+    CREATE TABLE IF NOT EXISTS session_write_log (at timestamptz NOT NULL DEFAULT now());
+    CREATE OR REPLACE FUNCTION log_session_write() RETURNS trigger LANGUAGE plpgsql AS
+      $$ BEGIN INSERT INTO session_write_log DEFAULT VALUES; RETURN NULL; END $$;
+    CREATE TRIGGER session_write_counter AFTER INSERT OR UPDATE ON session_store
+      FOR EACH ROW EXECUTE FUNCTION log_session_write();`);
+  return async () => Number((await pool.query('SELECT count(*) AS n FROM session_write_log')).rows[0].n);
+}
+
+function listen(handler: http.RequestListener): Promise<{ url: string; close(): Promise<void> }> {
+  const server = http.createServer(handler);
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({
+        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        close: () =>
+          new Promise<void>((done) => {
+            server.closeAllConnections();
+            server.close(() => done());
+          }),
+      }),
+    ),
+  );
+}
+
+function cookieFrom(res: Response): string {
+  const sid = res.headers.getSetCookie().find((c) => c.startsWith('sid='));
+  if (!sid) throw new Error('no session cookie');
+  return sid.split(';')[0]!;
+}
+
+/** Signed-in reads against a server; returns the session-table writes they caused. */
+async function measureReads(url: string, cookie: string, writes: () => Promise<number>): Promise<number> {
+  const before = await writes();
+  for (let i = 0; i < READS; i++) {
+    const res = await fetch(`${url}/api/auth/me`, { headers: { cookie } });
+    if (res.status !== 200) throw new Error(`read ${i} answered ${res.status}`);
+    await res.arrayBuffer();
+  }
+  return (await writes()) - before;
+}
+
+export async function runSessionWritesBench(): Promise<BenchResult[]> {
+  const postgres = await startBenchPostgres();
+  try {
+    // Ours: the real app (touch-after store on its own pool).
+    const ours = await postgres.createDatabase('bench_sessions_ours');
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'error',
+      DATABASE_URL: ours.url,
+      DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'mp-bench-data-')),
+      RATE_LIMIT_API_PER_MIN: '1000000',
+      RATE_LIMIT_AUTH_PER_MIN: '1000000',
+    });
+    const app = createApp({ config, logger: postgres.logger, database: ours.database, sessionDatabase: ours.database });
+    await app.start();
+    const oursServer = await listen(app.express);
+    const oursWrites = await installWriteCounter(ours.database.pool);
+    const registered = await fetch(`${oursServer.url}/api/auth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'bench@example.com', password: 'bench password 1', name: 'Bench' }),
+    });
+    const oursCount = await measureReads(oursServer.url, cookieFrom(registered), oursWrites);
+    await oursServer.close();
+    await app.beginShutdown();
+    await app.stop();
+
+    // Stock: express-session + connect-pg-simple as their READMEs configure them.
+    const stock = await postgres.createDatabase('bench_sessions_stock');
+    const PgStore = connectPgSimple(session);
+    const store = new PgStore({ pool: stock.database.pool, tableName: 'session_store' });
+    const stockApp = express();
+    stockApp.use(session({ name: 'sid', secret: 'bench-secret-bench-secret-bench-secret', store, resave: false, saveUninitialized: false }));
+    stockApp.post('/api/auth/login', (req, res) => {
+      (req.session as unknown as { userId: string }).userId = 'bench';
+      res.json({ ok: true });
+    });
+    stockApp.get('/api/auth/me', (req, res) => {
+      const userId = (req.session as unknown as { userId?: string }).userId;
+      res.status(userId ? 200 : 401).json({ userId });
+    });
+    const stockServer = await listen(stockApp);
+    const stockWrites = await installWriteCounter(stock.database.pool);
+    const login = await fetch(`${stockServer.url}/api/auth/login`, { method: 'POST' });
+    const stockCount = await measureReads(stockServer.url, cookieFrom(login), stockWrites);
+    await stockServer.close();
+    store.close();
+
+    return [
+      {
+        name: `session writes per ${READS} signed-in reads`,
+        value: oursCount,
+        baseline: stockCount,
+        ratio: stockCount === 0 ? undefined : oursCount / stockCount,
+        unit: 'writes',
+        target: '≤ 1 write (stock connect-pg-simple: one per read)',
+        pass: oursCount <= 1,
+      },
+    ];
+  } finally {
+    await postgres.stop();
+  }
+}
+
+if (require.main === module) {
+  runSessionWritesBench().then(
+    (results) => console.table(results),
+    (error) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,70 @@
+import { mkdtempSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { createDatabase, type Database, runMigrations, startEmbeddedPostgres } from '../../server/db';
+import { createLogger, type Logger } from '../../server/lib/logger';
+
+export interface BenchPostgres {
+  /** A fresh, migrated database on the bench cluster. */
+  createDatabase(name: string, options?: { max?: number }): Promise<{ url: string; database: Database }>;
+  logger: Logger;
+  stop(): Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A silent logger: benches print only their table. */
+export function quietLogger(): Logger {
+  return createLogger({ config: { NODE_ENV: 'test', LOG_LEVEL: 'error' }, transports: [], console: false });
+}
+
+/** A throwaway embedded PostgreSQL for one bench run (the same binaries dev and tests use). */
+export async function startBenchPostgres(): Promise<BenchPostgres> {
+  const logger = quietLogger();
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'mp-bench-'));
+  const embedded = await startEmbeddedPostgres({ dataDir, port: await freePort(), database: 'postgres', logger });
+  const base = embedded.url.replace(/\/[^/]*$/, '');
+  const opened: Database[] = [];
+  return {
+    logger,
+    async createDatabase(name, options = {}) {
+      const admin = new pg.Client({ connectionString: `${base}/postgres` });
+      await admin.connect();
+      await admin.query(`CREATE DATABASE "${name}"`);
+      await admin.end();
+      const url = `${base}/${name}`;
+      const database = createDatabase(
+        {
+          connectionString: url,
+          driver: 'pg',
+          max: options.max ?? 10,
+          min: 0,
+          idleTimeoutMillis: 30_000,
+          connectionTimeoutMillis: 5_000,
+          maxUses: 7_500,
+          statementTimeoutMillis: 10_000,
+          applicationName: 'marketplace-bench',
+        },
+        logger,
+      );
+      await runMigrations(database.pool, 'pg', logger);
+      opened.push(database);
+      return { url, database };
+    },
+    async stop() {
+      await Promise.allSettled(opened.map((d) => d.close()));
+      await embedded.stop();
+    },
+  };
+}
