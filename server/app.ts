@@ -13,6 +13,7 @@ import { refuseForeignOrigin } from './lib/origin-check';
 import { createRateLimiter, rateLimit } from './lib/rate-limit';
 import { accessLog, requestContext } from './lib/request-context';
 import { createAuthModule, currentUser } from './modules/auth';
+import { createCatalogueModule } from './modules/catalogue';
 import { createHealthModule } from './modules/health';
 
 /** Everything the app needs from the outside world; tests pass their own. */
@@ -70,7 +71,8 @@ export function createApp(deps: AppDeps): App {
   });
   const auth = createAuthModule(context, { sessionDatabase: deps.sessionDatabase });
   // Order matters: auth installs the session middleware the later modules rely on.
-  const capabilities: AppModule[] = [auth];
+  const catalogue = createCatalogueModule(context);
+  const capabilities: AppModule[] = [auth, catalogue];
   modules.push(health, ...capabilities);
   const apiLimiter = createRateLimiter({ pool: database.pool, name: 'api', pointsPerMinute: config.RATE_LIMIT_API_PER_MIN, logger });
 

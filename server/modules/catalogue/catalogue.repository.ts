@@ -1,0 +1,136 @@
+import { and, asc, desc, eq, gte, isNull, lte, type SQL, sql } from 'drizzle-orm';
+import { products, users, vendors } from '../../../shared/schema';
+import type { ProductSort } from '../../../shared/contracts';
+import type { DbOrTx } from '../../db';
+import type { CursorPosition } from './product-cursor';
+
+export type VendorRow = typeof vendors.$inferSelect;
+export type ProductRow = typeof products.$inferSelect;
+export type NewProduct = Omit<typeof products.$inferInsert, 'id' | 'createdAt' | 'updatedAt' | 'deletedAt' | 'search'>;
+
+export interface ProductFilters {
+  q?: string;
+  category?: string;
+  vendorId?: string;
+  minPrice?: number;
+  maxPrice?: number;
+  sort: ProductSort;
+  limit: number;
+}
+
+/** A product row plus the exact keyset value of its sort column. */
+export type ListedProduct = ProductRow & { sortKey: string };
+
+export async function insertVendor(db: DbOrTx, values: { userId: string; storeName: string; description: string }): Promise<VendorRow> {
+  const [row] = await db.insert(vendors).values(values).returning();
+  return row!;
+}
+
+export async function makeUserVendor(db: DbOrTx, userId: string): Promise<void> {
+  await db.update(users).set({ role: 'vendor' }).where(eq(users.id, userId));
+}
+
+export async function findVendorById(db: DbOrTx, id: string): Promise<(VendorRow & { productCount: number }) | undefined> {
+  const [row] = await db
+    .select({
+      vendor: vendors,
+      // Spelled out: inside a subquery Drizzle leaves columns unqualified, and "id" would bind to products.
+      productCount: sql<number>`(SELECT count(*)::int FROM products p WHERE p.vendor_id = vendors.id AND p.deleted_at IS NULL)`,
+    })
+    .from(vendors)
+    .where(eq(vendors.id, id));
+  return row ? { ...row.vendor, productCount: row.productCount } : undefined;
+}
+
+export async function findVendorByUserId(db: DbOrTx, userId: string): Promise<VendorRow | undefined> {
+  const [row] = await db.select().from(vendors).where(eq(vendors.userId, userId));
+  return row;
+}
+
+export async function insertProduct(db: DbOrTx, values: NewProduct): Promise<ProductRow> {
+  const [row] = await db.insert(products).values(values).returning();
+  return row!;
+}
+
+/** A live (not deleted) product. */
+export async function findProduct(db: DbOrTx, id: string): Promise<ProductRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(products)
+    .where(and(eq(products.id, id), isNull(products.deletedAt)));
+  return row;
+}
+
+export async function updateProduct(db: DbOrTx, id: string, changes: Partial<NewProduct>): Promise<ProductRow | undefined> {
+  const [row] = await db
+    .update(products)
+    .set({ ...changes, updatedAt: sql`now()` })
+    .where(and(eq(products.id, id), isNull(products.deletedAt)))
+    .returning();
+  return row;
+}
+
+export async function softDeleteProduct(db: DbOrTx, id: string): Promise<ProductRow | undefined> {
+  const [row] = await db
+    .update(products)
+    .set({ deletedAt: sql`now()`, updatedAt: sql`now()` })
+    .where(and(eq(products.id, id), isNull(products.deletedAt)))
+    .returning();
+  return row;
+}
+
+const createdMicros = sql<string>`(extract(epoch from ${products.createdAt}) * 1000000)::bigint::text`;
+
+/**
+ * The list query for every filter/sort combination. Each sort walks a partial index on live
+ * rows (`products_*_idx`) in index order, so a page costs `limit` index entries, never an
+ * OFFSET scan; `q` goes through the GIN index on the generated tsvector. Exported so a test
+ * can EXPLAIN exactly what runs.
+ */
+export function productListQuery(db: DbOrTx, filters: ProductFilters, after?: CursorPosition) {
+  const where: SQL[] = [isNull(products.deletedAt)];
+  // websearch_to_tsquery accepts any text (quotes, operators, SQL) without a syntax error.
+  if (filters.q) where.push(sql`${products.search} @@ websearch_to_tsquery('english', ${filters.q})`);
+  if (filters.category) where.push(eq(products.category, filters.category));
+  if (filters.vendorId) where.push(eq(products.vendorId, filters.vendorId));
+  if (filters.minPrice !== undefined) where.push(gte(products.priceCents, filters.minPrice));
+  if (filters.maxPrice !== undefined) where.push(lte(products.priceCents, filters.maxPrice));
+
+  let sortKey: SQL<string>;
+  let order: SQL[];
+  switch (filters.sort) {
+    case 'price_asc':
+      sortKey = sql<string>`${products.priceCents}::text`;
+      order = [asc(products.priceCents), asc(products.id)];
+      if (after) where.push(sql`(${products.priceCents}, ${products.id}) > (${after.value}::bigint, ${after.id}::uuid)`);
+      break;
+    case 'price_desc':
+      sortKey = sql<string>`${products.priceCents}::text`;
+      order = [desc(products.priceCents), desc(products.id)];
+      if (after) where.push(sql`(${products.priceCents}, ${products.id}) < (${after.value}::bigint, ${after.id}::uuid)`);
+      break;
+    default:
+      sortKey = createdMicros;
+      // NULLS LAST to match the index definitions exactly; plain DESC (nulls first) would make
+      // the planner sort instead of walking products_newest_idx.
+      order = [sql`${products.createdAt} DESC NULLS LAST`, sql`${products.id} DESC NULLS LAST`];
+      if (after)
+        where.push(
+          sql`(${products.createdAt}, ${products.id}) < ('epoch'::timestamptz + ${after.value}::bigint * interval '1 microsecond', ${after.id}::uuid)`,
+        );
+  }
+  return db
+    .select({ product: products, sortKey })
+    .from(products)
+    .where(and(...where))
+    .orderBy(...order)
+    .limit(filters.limit + 1);
+}
+
+/** One page plus whether another follows (one extra row is read to know). */
+export async function listProducts(db: DbOrTx, filters: ProductFilters, after?: CursorPosition): Promise<{ rows: ListedProduct[]; more: boolean }> {
+  const found = await productListQuery(db, filters, after);
+  const rows = found.slice(0, filters.limit).map((r) => ({ ...r.product, sortKey: r.sortKey }));
+  return { rows, more: found.length > filters.limit };
+}
+

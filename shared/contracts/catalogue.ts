@@ -1,0 +1,112 @@
+import { z } from 'zod';
+
+const MAX_INT4 = 2_147_483_647;
+const text = (max: number) => z.string().trim().max(max);
+
+export const CreateVendorBody = z.strictObject({
+  storeName: text(100).min(1, 'required'),
+  description: text(2_000).default(''),
+});
+
+export const VendorView = z.object({
+  id: z.uuid(),
+  userId: z.uuid(),
+  storeName: z.string(),
+  description: z.string(),
+  productCount: z.number().int(),
+  createdAt: z.string(),
+});
+
+/** Object keys of uploaded public images (`public/<path>` as returned by POST /api/uploads). */
+export const ImageKey = z
+  .string()
+  .max(512)
+  .regex(/^public\/[A-Za-z0-9._\-/]+$/, 'must be a key returned by POST /api/uploads?visibility=public');
+
+const productFields = {
+  title: text(200).min(1, 'required'),
+  description: text(10_000),
+  priceCents: z.number().int('must be whole cents').min(0, 'must not be negative').max(MAX_INT4),
+  currency: z
+    .string()
+    .regex(/^[A-Za-z]{3}$/, 'must be a 3-letter ISO 4217 code')
+    .transform((c) => c.toLowerCase()),
+  stock: z.number().int('must be a whole number').min(0, 'must not be negative').max(MAX_INT4),
+  category: text(60).min(1).nullable(),
+  imageKeys: z.array(ImageKey).max(10),
+};
+
+export const CreateProductBody = z.strictObject({
+  ...productFields,
+  description: productFields.description.default(''),
+  currency: productFields.currency.default('usd'),
+  stock: productFields.stock.default(0),
+  category: productFields.category.default(null),
+  imageKeys: productFields.imageKeys.default([]),
+});
+
+export const UpdateProductBody = z
+  .strictObject({
+    title: productFields.title.optional(),
+    description: productFields.description.optional(),
+    priceCents: productFields.priceCents.optional(),
+    currency: productFields.currency.optional(),
+    stock: productFields.stock.optional(),
+    category: productFields.category.optional(),
+    imageKeys: productFields.imageKeys.optional(),
+  })
+  .refine((body) => Object.keys(body).length > 0, { message: 'nothing to update' });
+
+const wholeNumber = z
+  .string()
+  .regex(/^\d{1,10}$/, 'must be a whole number of cents')
+  .transform(Number)
+  .pipe(z.number().max(MAX_INT4));
+
+export const productSorts = ['newest', 'price_asc', 'price_desc'] as const;
+
+// Unknown query parameters (cache busters, tracking tags) are ignored, not refused.
+export const ProductListQuery = z.object({
+  q: text(200).optional(),
+  category: text(60).min(1).optional(),
+  vendorId: z.uuid({ message: 'must be a UUID' }).optional(),
+  minPrice: wholeNumber.optional(),
+  maxPrice: wholeNumber.optional(),
+  sort: z.enum(productSorts).default('newest'),
+  limit: z
+    .string()
+    .regex(/^\d{1,3}$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().min(1).max(100, 'at most 100'))
+    .default(20),
+  cursor: z.string().max(500).optional(),
+});
+
+export const ProductView = z.object({
+  id: z.uuid(),
+  vendorId: z.uuid(),
+  title: z.string(),
+  description: z.string(),
+  priceCents: z.number().int(),
+  currency: z.string(),
+  stock: z.number().int(),
+  category: z.string().nullable(),
+  imageKeys: z.array(z.string()),
+  imageUrls: z.array(z.string()),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+export const ProductPage = z.object({
+  items: z.array(ProductView),
+  nextCursor: z.string().nullable(),
+});
+
+export type CreateVendorBody = z.infer<typeof CreateVendorBody>;
+export type VendorView = z.infer<typeof VendorView>;
+export type CreateProductBody = z.infer<typeof CreateProductBody>;
+export type UpdateProductBody = z.infer<typeof UpdateProductBody>;
+export type ProductListQuery = z.infer<typeof ProductListQuery>;
+export type ProductSort = (typeof productSorts)[number];
+export type ProductView = z.infer<typeof ProductView>;
+export type ProductPage = z.infer<typeof ProductPage>;
