@@ -1,4 +1,4 @@
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import type { Registry } from 'prom-client';
@@ -11,10 +11,13 @@ import { createMetricsRegistry, httpMetrics } from './lib/metrics';
 import type { AppModule, ModuleContext } from './lib/module';
 import { refuseForeignOrigin } from './lib/origin-check';
 import { createRateLimiter, rateLimit } from './lib/rate-limit';
+import { keepRawBody } from './lib/raw-body';
 import { accessLog, requestContext } from './lib/request-context';
 import { createAuthModule, currentUser } from './modules/auth';
 import { createCatalogueModule } from './modules/catalogue';
+import { createEmailModule, welcomeEmail } from './modules/email';
 import { createHealthModule } from './modules/health';
+import { createOrdersModule } from './modules/orders';
 
 /** Everything the app needs from the outside world; tests pass their own. */
 export interface AppDeps {
@@ -45,13 +48,6 @@ export interface App {
   isShuttingDown(): boolean;
 }
 
-const rawBodyKey = Symbol.for('marketplace.rawBody');
-
-/** The exact bytes of a JSON body (webhook signatures are computed over them). */
-export function rawBodyOf(req: IncomingMessage): Buffer | undefined {
-  return (req as IncomingMessage & { [rawBodyKey]?: Buffer })[rawBodyKey];
-}
-
 export function createApp(deps: AppDeps): App {
   const { config, logger, database } = deps;
   const clock = deps.clock ?? systemClock;
@@ -69,10 +65,24 @@ export function createApp(deps: AppDeps): App {
     isStarted: () => started,
     notReadyReason: deps.notReadyReason,
   });
-  const auth = createAuthModule(context, { sessionDatabase: deps.sessionDatabase });
+  const email = createEmailModule(context);
+  const auth = createAuthModule(context, {
+    sessionDatabase: deps.sessionDatabase,
+    onUserRegistered: async (tx, user) => {
+      await email.enqueue(tx, welcomeEmail(user));
+      return () => email.kick();
+    },
+  });
   // Order matters: auth installs the session middleware the later modules rely on.
   const catalogue = createCatalogueModule(context);
-  const capabilities: AppModule[] = [auth, catalogue];
+  const orders = createOrdersModule(context, {
+    enqueueEmail: (tx, mail) => email.enqueue(tx, mail),
+    kickEmail: () => email.kick(),
+    onStockChanged: (ids) => {
+      for (const id of ids) catalogue.productChanged(id);
+    },
+  });
+  const capabilities: AppModule[] = [auth, catalogue, orders, email];
   modules.push(health, ...capabilities);
   const apiLimiter = createRateLimiter({ pool: database.pool, name: 'api', pointsPerMinute: config.RATE_LIMIT_API_PER_MIN, logger });
 
@@ -96,9 +106,7 @@ export function createApp(deps: AppDeps): App {
     express.json({
       limit: '1mb',
       strict: true,
-      verify: (req, _res, buf) => {
-        (req as IncomingMessage & { [rawBodyKey]?: Buffer })[rawBodyKey] = Buffer.from(buf);
-      },
+      verify: keepRawBody,
     }),
   );
   app.get('/metrics', async (_req, res) => {
@@ -106,7 +114,8 @@ export function createApp(deps: AppDeps): App {
   });
   // Probes and scrapes are never rate limited; everything else under /api is, per client IP.
   health.mount?.(app);
-  app.use('/api', rateLimit(apiLimiter));
+  // Stripe's webhook deliveries come from a few shared IPs in bursts: never limited per IP.
+  app.use('/api', rateLimit(apiLimiter, (req) => (req.path === '/stripe/webhook' ? undefined : req.ip)));
   for (const module of capabilities) module.mount?.(app);
   app.use(notFoundHandler);
   app.use(errorHandler(logger));

@@ -94,6 +94,9 @@ const envSchema = z.object({
   BREVO_API_KEY: optionalText,
   BREVO_API_URL: optionalUrl,
   EMAIL_FROM: z.string().default('Marketplace <no-reply@marketplace.local>'),
+  EMAIL_POLL_MS: int(2_000, 10),
+  EMAIL_MAX_ATTEMPTS: int(8, 1),
+  EMAIL_RETRY_BASE_MS: int(5_000, 10),
 
   COINGECKO_API_KEY: optionalText,
   CRYPTOCOMPARE_API_KEY: optionalText,
@@ -107,6 +110,7 @@ const envSchema = z.object({
   RATE_LIMIT_API_PER_MIN: int(60, 1),
   RATE_LIMIT_UPLOADS_PER_MIN: int(5, 1),
   ORDER_EXPIRY_MINUTES: int(30, 1),
+  ORDER_SWEEP_MS: int(60_000, 10),
   WS_HEARTBEAT_MS: int(30_000, 10),
   WS_MAX_PAYLOAD: int(64 * 1024, 128),
   WS_MESSAGES_PER_MIN: int(120, 1),

@@ -9,17 +9,21 @@ export function toUserView(row: UserRow): UserView {
   return { id: row.id, email: row.email, name: row.name, role: row.role, createdAt: row.createdAt.toISOString() };
 }
 
-/** Things that must happen in the same transaction as a new account (e.g. the welcome e-mail in the outbox). */
-export type OnUserRegistered = (tx: DbOrTx, user: UserRow) => Promise<void>;
+/**
+ * Things that must happen in the same transaction as a new account (e.g. the welcome e-mail in
+ * the outbox). May return a callback to run once the transaction has committed.
+ */
+export type OnUserRegistered = (tx: DbOrTx, user: UserRow) => Promise<void | (() => void)>;
 
 export async function registerUser(db: Db, input: RegisterBody, onRegistered?: OnUserRegistered): Promise<UserRow> {
   const passwordHash = await hashPassword(input.password);
   try {
-    return await db.transaction(async (tx) => {
+    const { user, afterCommit } = await db.transaction(async (tx) => {
       const user = await insertUser(tx, { email: input.email, passwordHash, name: input.name });
-      await onRegistered?.(tx, user);
-      return user;
+      return { user, afterCommit: await onRegistered?.(tx, user) };
     });
+    afterCommit?.();
+    return user;
   } catch (error) {
     if (isUniqueViolation(error)) throw conflict('email_taken', 'An account with this e-mail already exists');
     throw error;

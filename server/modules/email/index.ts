@@ -1,0 +1,61 @@
+import { Gauge } from 'prom-client';
+import type { DbOrTx } from '../../db';
+import type { AppModule, ModuleContext } from '../../lib/module';
+import { createBrevoTransport, createLogTransport, type EmailTransport } from './email-transport';
+import { createOutboxSender } from './outbox-sender';
+import { countByStatus, insertOutboxEmail, type OutgoingEmail } from './outbox.repository';
+
+export { orderConfirmationEmail, type PaidOrder, vendorNewOrderEmail, welcomeEmail } from './email-templates';
+export type { OutgoingEmail } from './outbox.repository';
+
+export interface EmailModule extends AppModule {
+  /**
+   * Puts a mail in the outbox inside the caller's transaction: it exists exactly when the event
+   * that caused it committed. Call `kick()` after the commit to send without waiting for a poll.
+   */
+  enqueue(tx: DbOrTx, mail: OutgoingEmail): Promise<void>;
+  kick(): void;
+}
+
+export function createEmailModule(context: ModuleContext, options: { transport?: EmailTransport } = {}): EmailModule {
+  const { config, logger, database } = context;
+  const transport = options.transport ?? (config.BREVO_API_KEY ? createBrevoTransport(config) : createLogTransport(logger));
+  const sender = createOutboxSender({
+    db: database.db,
+    transport,
+    logger,
+    pollMs: config.EMAIL_POLL_MS,
+    maxAttempts: config.EMAIL_MAX_ATTEMPTS,
+    retryBaseMs: config.EMAIL_RETRY_BASE_MS,
+  });
+  let backlog = 0;
+  new Gauge({
+    name: 'marketplace_email_outbox_backlog',
+    help: 'E-mails waiting in the outbox',
+    registers: [context.metrics],
+    async collect() {
+      this.set(await countByStatus(database.db, 'pending').catch(() => backlog));
+    },
+  });
+
+  return {
+    name: 'email',
+    async enqueue(tx, mail) {
+      await insertOutboxEmail(tx, mail);
+    },
+    kick: () => sender.kick(),
+    start() {
+      if (transport.name === 'log') logger.info('[EMAIL] No BREVO_API_KEY: e-mails are written to the log instead of sent');
+      sender.start();
+    },
+    async health() {
+      backlog = await countByStatus(database.db, 'pending');
+      const failed = await countByStatus(database.db, 'failed');
+      return { status: failed > 0 ? 'degraded' : 'ok', transport: transport.name, backlog, failed, sent: sender.sent, failedAttempts: sender.failedAttempts };
+    },
+    async beginShutdown() {
+      await sender.stop();
+    },
+    stop: () => sender.stop(),
+  };
+}

@@ -1,0 +1,79 @@
+import type Stripe from 'stripe';
+import type { DbOrTx } from '../../db';
+import type { AppModule, ModuleContext } from '../../lib/module';
+import type { OutgoingEmail } from '../email';
+import { ordersRouter } from './orders.routes';
+import { expireOverdue, type Notify, type OrdersDeps, type QuoteCrypto } from './orders.service';
+import type { PaymentsDeps } from './payments.service';
+import { createStripeClient } from './stripe-client';
+
+export type { CryptoQuote, Notify, QuoteCrypto } from './orders.service';
+
+export interface OrdersOptions {
+  enqueueEmail(tx: DbOrTx, mail: OutgoingEmail): Promise<void>;
+  /** Mail was enqueued and committed: send now rather than at the next poll. */
+  kickEmail(): void;
+  onStockChanged(productIds: string[]): void;
+  quoteCrypto?: QuoteCrypto;
+  notify?: Notify;
+  /** A Stripe client to use instead of one built from the config. */
+  stripe?: Stripe;
+}
+
+export interface OrdersModule extends AppModule {
+  /** Expires overdue unpaid orders now (the sweep timer calls the same). */
+  sweepExpiredOrders(): Promise<number>;
+}
+
+export function createOrdersModule(context: ModuleContext, options: OrdersOptions): OrdersModule {
+  const { config, logger, database, clock } = context;
+  const deps: OrdersDeps = {
+    db: database.db,
+    clock,
+    logger,
+    expiryMinutes: config.ORDER_EXPIRY_MINUTES,
+    quoteCrypto: options.quoteCrypto,
+    onStockChanged: options.onStockChanged,
+  };
+  const payments: PaymentsDeps = {
+    db: database.db,
+    logger,
+    stripe: options.stripe ?? createStripeClient(config),
+    publishableKey: config.STRIPE_PUBLISHABLE_KEY,
+    webhookSecret: config.STRIPE_WEBHOOK_SECRET,
+    enqueueEmail: options.enqueueEmail,
+    notify: options.notify,
+    afterPaymentCommitted: options.kickEmail,
+  };
+  let timer: NodeJS.Timeout | undefined;
+  let sweeping: Promise<unknown> | undefined;
+  const sweep = () => expireOverdue(deps);
+
+  return {
+    name: 'orders',
+    mount(app) {
+      app.use('/api', ordersRouter(deps, payments));
+    },
+    health: () => ({ status: 'ok', payments: payments.stripe ? 'stripe' : 'not_configured' }),
+    start() {
+      timer = setInterval(() => {
+        if (sweeping) return;
+        sweeping = sweep()
+          .catch((error) => logger.warn(`[ORDERS] Expiry sweep failed: ${(error as Error).message}`))
+          .finally(() => {
+            sweeping = undefined;
+          });
+      }, config.ORDER_SWEEP_MS);
+      timer.unref();
+    },
+    sweepExpiredOrders: sweep,
+    async beginShutdown() {
+      clearInterval(timer);
+      await sweeping;
+    },
+    async stop() {
+      clearInterval(timer);
+      await sweeping;
+    },
+  };
+}

@@ -1,0 +1,64 @@
+import { randomBytes } from 'node:crypto';
+import { type FakeUpstream, type RecordedRequest, startFakeUpstream } from './fake-upstream';
+
+export interface FakeBrevo extends FakeUpstream {
+  /** Mails Brevo accepted (201), in arrival order. */
+  delivered(): Array<{ to: string; subject: string; text: string }>;
+  /** Resolves once Brevo has accepted `count` mails matching `to` (all when omitted). */
+  waitForDelivered(count: number, to?: string, timeoutMs?: number): Promise<Array<{ to: string; subject: string; text: string }>>;
+  /** Answer 500 until `up()` is called. */
+  down(): void;
+  up(): void;
+}
+
+const isSend = (r: RecordedRequest) => r.method === 'POST' && r.path === '/v3/smtp/email';
+
+/** Speaks Brevo's transactional e-mail API: `POST /v3/smtp/email` with an `api-key` header → 201 `{messageId}`. */
+export async function startFakeBrevo(): Promise<FakeBrevo> {
+  let failing = false;
+  const accepted = new Set<RecordedRequest>();
+  const listeners = new Set<() => void>();
+  const upstream = await startFakeUpstream((req) => {
+    if (!req.headers['api-key']) return { status: 401, body: { code: 'unauthorized', message: 'Key not found' } };
+    if (!isSend(req)) return { status: 404, body: { code: 'not_found', message: 'Not found' } };
+    if (failing) return { status: 500, body: { code: 'internal_error', message: 'Internal server error' } };
+    accepted.add(req);
+    queueMicrotask(() => {
+      for (const listener of listeners) listener();
+    });
+    return { status: 201, body: { messageId: `<${randomBytes(8).toString('hex')}@smtp-relay.mailin.fr>` } };
+  });
+  const delivered = () =>
+    upstream.requests
+      .filter((r) => accepted.has(r))
+      .map((r) => {
+        const body = r.json<{ to: Array<{ email: string }>; subject: string; textContent: string }>();
+        return { to: body.to[0]!.email, subject: body.subject, text: body.textContent };
+      });
+  return Object.assign(upstream, {
+    delivered,
+    waitForDelivered(count: number, to?: string, timeoutMs = 15_000) {
+      const matching = () => delivered().filter((m) => !to || m.to === to);
+      return new Promise<ReturnType<typeof delivered>>((resolve, reject) => {
+        const check = () => {
+          if (matching().length < count) return;
+          listeners.delete(check);
+          clearTimeout(timer);
+          resolve(matching());
+        };
+        const timer = setTimeout(() => {
+          listeners.delete(check);
+          reject(new Error(`expected ${count} delivered mails${to ? ` to ${to}` : ''}, saw ${matching().length}`));
+        }, timeoutMs);
+        listeners.add(check);
+        check();
+      });
+    },
+    down: () => {
+      failing = true;
+    },
+    up: () => {
+      failing = false;
+    },
+  });
+}

@@ -1,0 +1,47 @@
+import { randomBytes } from 'node:crypto';
+import { type FakeUpstream, startFakeUpstream } from './fake-upstream';
+
+export interface FakeStripe extends FakeUpstream {
+  intents: Map<string, Record<string, unknown>>;
+}
+
+/**
+ * Speaks the slice of Stripe's API the server uses: form-encoded `POST /v1/payment_intents`
+ * honouring `Idempotency-Key` (a replay returns the first response), and
+ * `GET /v1/payment_intents/:id`. Errors use Stripe's `{error:{type,message}}` shape.
+ */
+export async function startFakeStripe(): Promise<FakeStripe> {
+  const intents = new Map<string, Record<string, unknown>>();
+  const byIdempotencyKey = new Map<string, Record<string, unknown>>();
+  const upstream = await startFakeUpstream((req) => {
+    if (!String(req.headers.authorization ?? '').startsWith('Bearer sk_')) {
+      return { status: 401, body: { error: { type: 'invalid_request_error', message: 'Invalid API Key provided' } } };
+    }
+    if (req.method === 'POST' && req.path === '/v1/payment_intents') {
+      const key = req.headers['idempotency-key'] as string | undefined;
+      if (key && byIdempotencyKey.has(key)) return { body: byIdempotencyKey.get(key), headers: { 'idempotent-replayed': 'true' } };
+      const form = new URLSearchParams(req.text);
+      const id = `pi_${randomBytes(12).toString('hex')}`;
+      const intent = {
+        id,
+        object: 'payment_intent',
+        amount: Number(form.get('amount')),
+        amount_received: 0,
+        currency: form.get('currency'),
+        status: 'requires_payment_method',
+        client_secret: `${id}_secret_${randomBytes(8).toString('hex')}`,
+        metadata: { orderId: form.get('metadata[orderId]') },
+      };
+      intents.set(id, intent);
+      if (key) byIdempotencyKey.set(key, intent);
+      return { body: intent };
+    }
+    const match = /^\/v1\/payment_intents\/([^/]+)$/.exec(req.path);
+    if (req.method === 'GET' && match) {
+      const intent = intents.get(match[1]!);
+      return intent ? { body: intent } : { status: 404, body: { error: { type: 'invalid_request_error', message: 'No such payment_intent' } } };
+    }
+    return { status: 404, body: { error: { type: 'invalid_request_error', message: `Unrecognized request URL (${req.method} ${req.path})` } } };
+  });
+  return Object.assign(upstream, { intents });
+}
