@@ -13,6 +13,7 @@ import { refuseForeignOrigin } from './lib/origin-check';
 import { createRateLimiter, rateLimit } from './lib/rate-limit';
 import { accessLog, requestContext } from './lib/request-context';
 import { createAuthModule, currentUser } from './modules/auth';
+import { type CryptoRatesOptions, createCryptoRatesModule } from './modules/crypto-rates';
 import { createHealthModule } from './modules/health';
 
 /** Everything the app needs from the outside world; tests pass their own. */
@@ -27,6 +28,8 @@ export interface AppDeps {
   metrics?: Registry;
   /** Extra readiness condition from the runtime (e.g. migrations still pending). */
   notReadyReason?: () => string | undefined;
+  /** Overrides for the crypto-rate service (timeouts, provider chain); defaults come from config. */
+  cryptoRates?: CryptoRatesOptions;
 }
 
 export interface App {
@@ -70,7 +73,8 @@ export function createApp(deps: AppDeps): App {
   });
   const auth = createAuthModule(context, { sessionDatabase: deps.sessionDatabase });
   // Order matters: auth installs the session middleware the later modules rely on.
-  const capabilities: AppModule[] = [auth];
+  const cryptoRates = createCryptoRatesModule(context, deps.cryptoRates);
+  const capabilities: AppModule[] = [auth, cryptoRates];
   modules.push(health, ...capabilities);
   const apiLimiter = createRateLimiter({ pool: database.pool, name: 'api', pointsPerMinute: config.RATE_LIMIT_API_PER_MIN, logger });
 
