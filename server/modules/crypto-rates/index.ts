@@ -26,8 +26,8 @@ export interface CryptoRatesModule extends AppModule {
 
 export function createCryptoRatesModule(context: ModuleContext, options: CryptoRatesOptions = {}): CryptoRatesModule {
   const { config, logger, database, clock } = context;
-  let service: ReturnType<typeof createRateService> | undefined;
-  const metrics = registerCryptoRateMetrics(context.metrics, () => service?.breakerStates() ?? {});
+  // Breaker states are read at scrape time, after `rates` exists.
+  const metrics = registerCryptoRateMetrics(context.metrics, () => rates.breakerStates());
   const refresher = createRateRefresher({
     clock,
     logger,
@@ -36,8 +36,7 @@ export function createCryptoRatesModule(context: ModuleContext, options: CryptoR
     timeoutMs: options.timeoutMs ?? 5_000,
     metrics,
   });
-  service = createRateService({ clock, logger, refresher, metrics, waitMs: options.waitMs ?? 8_000 });
-  const rates = service;
+  const rates = createRateService({ clock, logger, refresher, metrics, waitMs: options.waitMs ?? 8_000 });
 
   return {
     name: 'cryptoRates',
