@@ -5,7 +5,9 @@ import type { Registry } from 'prom-client';
 import type { Database } from './db';
 import { type Clock, systemClock } from './lib/clock';
 import type { Config } from './lib/config';
+import { type CryptoSymbol, VsCurrency } from '../shared/contracts';
 import { errorHandler, notFoundHandler } from './lib/error-handler';
+import { badRequest } from './lib/errors';
 import type { Logger } from './lib/logger';
 import { createMetricsRegistry, httpMetrics } from './lib/metrics';
 import type { AppModule, ModuleContext } from './lib/module';
@@ -15,6 +17,7 @@ import { keepRawBody } from './lib/raw-body';
 import { accessLog, requestContext } from './lib/request-context';
 import { createAuthModule, currentUser } from './modules/auth';
 import { createCatalogueModule } from './modules/catalogue';
+import { type CryptoRatesOptions, createCryptoRatesModule } from './modules/crypto-rates';
 import { createEmailModule, welcomeEmail } from './modules/email';
 import { createHealthModule } from './modules/health';
 import { createOrdersModule } from './modules/orders';
@@ -31,6 +34,8 @@ export interface AppDeps {
   metrics?: Registry;
   /** Extra readiness condition from the runtime (e.g. migrations still pending). */
   notReadyReason?: () => string | undefined;
+  /** Overrides for the crypto-rate service (timeouts, provider chain); defaults come from config. */
+  cryptoRates?: CryptoRatesOptions;
 }
 
 export interface App {
@@ -75,14 +80,20 @@ export function createApp(deps: AppDeps): App {
   });
   // Order matters: auth installs the session middleware the later modules rely on.
   const catalogue = createCatalogueModule(context);
+  const cryptoRates = createCryptoRatesModule(context, deps.cryptoRates);
   const orders = createOrdersModule(context, {
     enqueueEmail: (tx, mail) => email.enqueue(tx, mail),
     kickEmail: () => email.kick(),
     onStockChanged: (ids) => {
       for (const id of ids) catalogue.productChanged(id);
     },
+    quoteCrypto: (request) => {
+      const currency = VsCurrency.safeParse(request.currency);
+      if (!currency.success) throw badRequest('unsupported_currency', `Crypto payments are not offered for prices in ${request.currency}`);
+      return cryptoRates.quote({ ...request, currency: currency.data, symbol: request.symbol as CryptoSymbol });
+    },
   });
-  const capabilities: AppModule[] = [auth, catalogue, orders, email];
+  const capabilities: AppModule[] = [auth, catalogue, cryptoRates, orders, email];
   modules.push(health, ...capabilities);
   const apiLimiter = createRateLimiter({ pool: database.pool, name: 'api', pointsPerMinute: config.RATE_LIMIT_API_PER_MIN, logger });
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CryptoSymbol } from './crypto-rates';
 
 export const PlaceOrderBody = z
   .strictObject({
@@ -12,11 +13,7 @@ export const PlaceOrderBody = z
       .min(1, 'at least one item')
       .max(50),
     paymentMethod: z.enum(['card', 'crypto']),
-    cryptoCurrency: z
-      .string()
-      .regex(/^[A-Za-z]{2,10}$/, 'must be a coin symbol such as BTC')
-      .transform((s) => s.toUpperCase())
-      .optional(),
+    cryptoCurrency: CryptoSymbol.optional(),
   })
   .refine((o) => o.paymentMethod !== 'crypto' || o.cryptoCurrency, {
     message: 'required when paymentMethod is crypto',

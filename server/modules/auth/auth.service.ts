@@ -13,7 +13,7 @@ export function toUserView(row: UserRow): UserView {
  * Things that must happen in the same transaction as a new account (e.g. the welcome e-mail in
  * the outbox). May return a callback to run once the transaction has committed.
  */
-export type OnUserRegistered = (tx: DbOrTx, user: UserRow) => Promise<void | (() => void)>;
+export type OnUserRegistered = (tx: DbOrTx, user: UserRow) => Promise<(() => void) | undefined>;
 
 export async function registerUser(db: Db, input: RegisterBody, onRegistered?: OnUserRegistered): Promise<UserRow> {
   const passwordHash = await hashPassword(input.password);
