@@ -14,6 +14,7 @@ import { createRateLimiter, rateLimit } from './lib/rate-limit';
 import { accessLog, requestContext } from './lib/request-context';
 import { createAuthModule, currentUser } from './modules/auth';
 import { createHealthModule } from './modules/health';
+import { createRealtimeModule } from './modules/realtime';
 
 /** Everything the app needs from the outside world; tests pass their own. */
 export interface AppDeps {
@@ -70,7 +71,8 @@ export function createApp(deps: AppDeps): App {
   });
   const auth = createAuthModule(context, { sessionDatabase: deps.sessionDatabase });
   // Order matters: auth installs the session middleware the later modules rely on.
-  const capabilities: AppModule[] = [auth];
+  const realtime = createRealtimeModule(context, { sessionMiddleware: auth.sessionMiddleware });
+  const capabilities: AppModule[] = [auth, realtime];
   modules.push(health, ...capabilities);
   const apiLimiter = createRateLimiter({ pool: database.pool, name: 'api', pointsPerMinute: config.RATE_LIMIT_API_PER_MIN, logger });
 
