@@ -57,6 +57,15 @@ export class TestWsClient {
     });
   }
 
+  /** The close event (code, reason), or a rejection if it has not come within `timeoutMs`. */
+  closedWithin(timeoutMs = 5_000): Promise<{ code: number; reason: string }> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`connection not closed within ${timeoutMs} ms`)), timeoutMs);
+    });
+    return Promise.race([this.closed, timeout]).finally(() => clearTimeout(timer));
+  }
+
   /** Frames received and not consumed by `next`. */
   pending(): Frame[] {
     return [...this.buffered];

@@ -3,6 +3,7 @@ import type { Database } from '../../../server/db';
 import { createPgListener, type PgListener } from '../../../server/lib/pg-listener';
 import { createTestDatabase, openTestDatabase, type TestDatabase } from '../../support/database';
 import { captureLogger } from '../../support/logger';
+import { type NeonRelay, startNeonRelay } from '../../support/neon-relay';
 
 /** Resolves with the next payload on `channel`, or rejects after `timeoutMs`. */
 function nextPayload(listener: PgListener, channel: string, timeoutMs = 5_000): Promise<string> {
@@ -100,5 +101,35 @@ describe('pg-listener', () => {
     const listener = await startListener();
     expect(() => listener.listen('bad"; DROP TABLE users; --', () => undefined)).toThrow(/Invalid channel/);
     await expect(listener.publish('Bad-Name', 'x')).rejects.toThrow(/Invalid channel/);
+  });
+});
+
+describe('pg-listener on the Neon serverless Pool (through a local WebSocket relay)', () => {
+  let relay: NeonRelay;
+  let testDatabase: TestDatabase;
+  let database: Database;
+  let listener: PgListener | undefined;
+  const { logger } = captureLogger();
+
+  beforeAll(async () => {
+    relay = await startNeonRelay();
+    testDatabase = await createTestDatabase();
+    database = openTestDatabase(testDatabase.url, logger, { driver: 'neon', neonWsProxy: relay.proxy });
+  });
+  afterAll(async () => {
+    await listener?.stop();
+    await database.close();
+    await relay.close();
+    await testDatabase.drop();
+  });
+
+  it('receives a notify published inside a Drizzle transaction on the Neon driver', async () => {
+    expect(database.driver).toBe('neon');
+    listener = createPgListener({ pool: database.pool, logger, label: 'NEON-LISTENER' });
+    await listener.start();
+    expect(listener.isConnected()).toBe(true);
+    const arriving = nextPayload(listener, 'neon_channel');
+    await database.db.transaction((tx) => listener!.publish('neon_channel', 'over-neon', tx));
+    expect(await arriving).toBe('over-neon');
   });
 });

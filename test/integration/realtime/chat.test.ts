@@ -1,6 +1,6 @@
 import { startTestApp, type TestApp } from '../../support/app';
 import { registerUser, type SignedInUser } from '../../support/users';
-import { refusedUpgradeStatus, TestWsClient } from '../../support/ws-client';
+import { type Frame, refusedUpgradeStatus, TestWsClient } from '../../support/ws-client';
 
 describe('realtime chat over /ws', () => {
   let t: TestApp;
@@ -9,6 +9,10 @@ describe('realtime chat over /ws', () => {
   let bob: SignedInUser;
   let carol: SignedInUser;
   const clients: TestWsClient[] = [];
+
+  // Matching on content, not just type: a delivery still in flight from an earlier test must not be taken for this one.
+  const newMessage = (match: Record<string, unknown>) => (f: Frame) =>
+    f.type === 'message.new' && Object.entries(match).every(([k, v]) => (f.message as Record<string, unknown>)[k] === v);
 
   async function connect(user: SignedInUser): Promise<TestWsClient> {
     const client = await TestWsClient.connect(url, { cookie: user.cookie });
@@ -78,7 +82,7 @@ describe('realtime chat over /ws', () => {
       expect(ack).toEqual({ type: 'message.ack', clientId: 'c-1', messageId: expect.any(String) });
 
       for (const tab of [aliceTab1, aliceTab2, bobTab1, bobTab2]) {
-        const frame = await tab.next('message.new');
+        const frame = await tab.next(newMessage({ id: ack.messageId }));
         expect(frame.message).toEqual({
           id: ack.messageId,
           from: alice.id,
@@ -119,7 +123,7 @@ describe('realtime chat over /ws', () => {
       expect(await tab.next('error')).toMatchObject({ code: 'invalid_json' });
 
       tab.send({ type: 'message.send', to: bob.id, body: 'still here' });
-      expect((await tab.next('message.new')).message).toMatchObject({ body: 'still here' });
+      expect((await tab.next(newMessage({ body: 'still here' }))).message).toMatchObject({ from: alice.id, to: bob.id });
       const after = (await t.request.get('/api/health/ws-stats').expect(200)).body;
       expect(after.messages.received - before.messages.received).toBe(6);
       expect(after.messages.errored - before.messages.errored).toBe(5);
@@ -131,7 +135,7 @@ describe('realtime chat over /ws', () => {
       expect(tab.socket.extensions).toContain('permessage-deflate');
       const body = 'x'.repeat(3_000);
       tab.send({ type: 'message.send', to: bob.id, body });
-      expect((await tab.next('message.new')).message).toMatchObject({ body });
+      expect((await tab.next(newMessage({ body }))).message).toMatchObject({ from: alice.id, to: bob.id });
     });
   });
 

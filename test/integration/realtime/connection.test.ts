@@ -35,7 +35,7 @@ describe('realtime connection limits', () => {
     let pings = 0;
     responsive.socket.on('ping', () => pings++);
 
-    const { code } = await silent.closed;
+    const { code } = await silent.closedWithin();
     // Terminated (no close frame): the client sees an abnormal closure.
     expect(code).toBe(1006);
     const after = (await t.request.get('/api/health/ws-stats').expect(200)).body;
@@ -51,7 +51,10 @@ describe('realtime connection limits', () => {
     const tab = await connect(alice);
     for (let i = 1; i <= 4; i++) tab.send({ type: 'message.send', to: bob.id, body: `burst ${i}`, clientId: String(i) });
     const acks = [await tab.next('message.ack'), await tab.next('message.ack'), await tab.next('message.ack')];
-    expect(acks.map((a) => a.clientId).sort()).toEqual(['1', '2', '3']);
+    // Frames of one connection are handled in order, so they are persisted and delivered in order.
+    expect(acks.map((a) => a.clientId)).toEqual(['1', '2', '3']);
+    const delivered = [await tab.next('message.new'), await tab.next('message.new'), await tab.next('message.new')];
+    expect(delivered.map((f) => (f.message as { body: string }).body)).toEqual(['burst 1', 'burst 2', 'burst 3']);
     expect(await tab.next('error')).toMatchObject({ code: 'rate_limited', details: { retryAfterSeconds: expect.any(Number) } });
     expect(tab.socket.readyState).toBe(tab.socket.OPEN);
     // The limit is per connection: another tab of the same user may still send.
@@ -63,14 +66,28 @@ describe('realtime connection limits', () => {
   it('when a frame exceeds WS_MAX_PAYLOAD, the connection is closed with 1009 (message too big)', async () => {
     const tab = await connect(alice);
     tab.send({ type: 'message.send', to: bob.id, body: 'y'.repeat(5_000) });
-    expect((await tab.closed).code).toBe(1009);
+    expect((await tab.closedWithin()).code).toBe(1009);
+  });
+
+  it('when the database drops the listener connection, clients are told to resync and later messages still arrive', async () => {
+    // Fresh users: deliveries still in flight from earlier tests must not reach this tab.
+    const [receiver, author] = [await registerUser(t.request), await registerUser(t.request)];
+    const tab = await connect(receiver);
+    const killed = await t.database.pool.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'ws-listener-listener'`,
+    );
+    expect(killed.rowCount).toBe(1);
+    expect(await tab.next('resync')).toEqual({ type: 'resync' });
+    const sender = await connect(author);
+    sender.send({ type: 'message.send', to: receiver.id, body: 'after the blip' });
+    expect((await tab.next('message.new')).message).toMatchObject({ from: author.id, body: 'after the blip' });
   });
 
   // Last: it shuts this app down.
   it('once shutdown begins, open clients get 1001 and new upgrades are refused with 503', async () => {
     const tab = await connect(alice);
     const shutdown = t.app.beginShutdown();
-    expect(await tab.closed).toMatchObject({ code: 1001 });
+    expect(await tab.closedWithin()).toMatchObject({ code: 1001 });
     await shutdown;
     expect(await refusedUpgradeStatus(url, { Cookie: alice.cookie })).toBe(503);
   });

@@ -28,7 +28,7 @@ describe('realtime on shutdown (real server process)', () => {
     const tabs = [await TestWsClient.connect(server.url, { cookie }), await TestWsClient.connect(server.url, { cookie })];
 
     server.kill('SIGTERM');
-    for (const tab of tabs) expect(await tab.closed).toEqual({ code: 1001, reason: 'Server shutting down' });
+    for (const tab of tabs) expect(await tab.closedWithin()).toEqual({ code: 1001, reason: 'Server shutting down' });
     expect((await server.exited).code).toBe(0);
     expect(server.output()).toContain('[WS] Closing 2 connections (1001)');
   });
