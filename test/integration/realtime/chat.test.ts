@@ -122,8 +122,10 @@ describe('realtime chat over /ws', () => {
       tab.socket.send(Buffer.from([1, 2, 3]), { binary: true });
       expect(await tab.next('error')).toMatchObject({ code: 'invalid_json' });
 
-      tab.send({ type: 'message.send', to: bob.id, body: 'still here' });
+      tab.send({ type: 'message.send', to: bob.id, body: 'still here', clientId: 'ok' });
       expect((await tab.next(newMessage({ body: 'still here' }))).message).toMatchObject({ from: alice.id, to: bob.id });
+      // The ack and the delivery travel separately (the delivery via NOTIFY): wait for both.
+      expect(await tab.next('message.ack')).toMatchObject({ clientId: 'ok' });
       const after = (await t.request.get('/api/health/ws-stats').expect(200)).body;
       expect(after.messages.received - before.messages.received).toBe(6);
       expect(after.messages.errored - before.messages.errored).toBe(5);
