@@ -10,7 +10,7 @@ describe('realtime connection limits', () => {
   const clients: TestWsClient[] = [];
 
   beforeAll(async () => {
-    t = await startTestApp({ env: { WS_HEARTBEAT_MS: '150', WS_MESSAGES_PER_MIN: '3', WS_MAX_PAYLOAD: '4096' } });
+    t = await startTestApp({ env: { WS_HEARTBEAT_MS: '400', WS_MESSAGES_PER_MIN: '3', WS_MAX_PAYLOAD: '4096' } });
     url = await t.listen();
     alice = await registerUser(t.request);
     bob = await registerUser(t.request);
