@@ -21,6 +21,7 @@ import { type CryptoRatesOptions, createCryptoRatesModule } from './modules/cryp
 import { createEmailModule, welcomeEmail } from './modules/email';
 import { createHealthModule } from './modules/health';
 import { createOrdersModule } from './modules/orders';
+import { createRealtimeModule } from './modules/realtime';
 
 /** Everything the app needs from the outside world; tests pass their own. */
 export interface AppDeps {
@@ -81,11 +82,15 @@ export function createApp(deps: AppDeps): App {
   // Order matters: auth installs the session middleware the later modules rely on.
   const catalogue = createCatalogueModule(context);
   const cryptoRates = createCryptoRatesModule(context, deps.cryptoRates);
+  const realtime = createRealtimeModule(context, { sessionMiddleware: auth.sessionMiddleware });
   const orders = createOrdersModule(context, {
     enqueueEmail: (tx, mail) => email.enqueue(tx, mail),
     kickEmail: () => email.kick(),
     onStockChanged: (ids) => {
       for (const id of ids) catalogue.productChanged(id);
+    },
+    notify: async (tx, notification) => {
+      await realtime.notify(tx, notification);
     },
     quoteCrypto: (request) => {
       const currency = VsCurrency.safeParse(request.currency);
@@ -93,7 +98,7 @@ export function createApp(deps: AppDeps): App {
       return cryptoRates.quote({ ...request, currency: currency.data, symbol: request.symbol as CryptoSymbol });
     },
   });
-  const capabilities: AppModule[] = [auth, catalogue, cryptoRates, orders, email];
+  const capabilities: AppModule[] = [auth, realtime, catalogue, cryptoRates, orders, email];
   modules.push(health, ...capabilities);
   const apiLimiter = createRateLimiter({ pool: database.pool, name: 'api', pointsPerMinute: config.RATE_LIMIT_API_PER_MIN, logger });
 

@@ -9,13 +9,19 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * (curl, server-to-server, Stripe webhooks) carries no ambient browser credentials risk.
  */
 export function refuseForeignOrigin(appOrigin: string | undefined) {
-  const allowed = appOrigin ? new URL(appOrigin).origin : undefined;
+  const allowed = originAllowedBy(appOrigin);
   return (req: Request, _res: Response, next: NextFunction) => {
     if (SAFE_METHODS.has(req.method)) return next();
-    const origin = req.get('origin');
-    if (!origin) return next();
-    const own = `${req.protocol}://${req.get('host')}`;
-    if (origin === allowed || origin === own) return next();
+    if (allowed(req.get('origin'), `${req.protocol}://${req.get('host')}`)) return next();
     next(forbidden('Cross-origin request refused', 'foreign_origin'));
   };
+}
+
+/**
+ * The rule itself, for callers outside Express (the WebSocket upgrade): no Origin, the
+ * configured APP_ORIGIN, or the server's own origin (`ownOrigin`, e.g. `http://host:port`).
+ */
+export function originAllowedBy(appOrigin: string | undefined): (origin: string | undefined, ownOrigin: string) => boolean {
+  const allowed = appOrigin ? new URL(appOrigin).origin : undefined;
+  return (origin, ownOrigin) => !origin || origin === allowed || origin === ownOrigin;
 }

@@ -2,3 +2,4 @@ export * from './auth';
 export * from './catalogue';
 export * from './crypto-rates';
 export * from './orders';
+export * from './realtime';

@@ -1,0 +1,100 @@
+import type { RequestHandler } from 'express';
+import type { NotificationView, WsStats } from '../../../shared/contracts';
+import type { DbOrTx } from '../../db';
+import type { AppModule, ModuleContext } from '../../lib/module';
+import { createPgListener } from '../../lib/pg-listener';
+import { createFanout } from './fanout';
+import { createFrameHandler } from './frame-handler';
+import { findMessagesByIds, findNotificationsByIds } from './realtime.repository';
+import { realtimeRouter } from './realtime.routes';
+import {
+  createNotification,
+  MESSAGE_CHANNEL,
+  type NewNotification,
+  NOTIFICATION_CHANNEL,
+  toMessageView,
+  toNotificationView,
+} from './realtime.service';
+import { createWsServer } from './ws-server';
+import { WsStatsRecorder } from './ws-stats';
+
+export type { NewNotification } from './realtime.service';
+
+export interface RealtimeModule extends AppModule {
+  /**
+   * Persists a notification for `userId` inside the caller's transaction; it is pushed to the
+   * user's open connections (on any instance) only once that transaction commits.
+   */
+  notify(tx: DbOrTx, notification: NewNotification): Promise<NotificationView>;
+  wsStats(): WsStats;
+}
+
+export function createRealtimeModule(context: ModuleContext, deps: { sessionMiddleware: RequestHandler }): RealtimeModule {
+  const { config, logger, database, metrics } = context;
+  const stats = new WsStatsRecorder(metrics);
+  const frames = createFrameHandler({ db: database.db, logger, stats, messagesPerMinute: config.WS_MESSAGES_PER_MIN });
+  const ws = createWsServer({
+    config,
+    logger,
+    stats,
+    sessionMiddleware: deps.sessionMiddleware,
+    onFrame: (connection, data, isBinary) => frames.handle(connection, data, isBinary),
+    onClose: (connection) => frames.forget(connection),
+  });
+  const broadcast = (users: readonly string[], frame: object) => stats.frameSent(ws.registry.sendToUsers(users, JSON.stringify(frame)));
+  const listener = createPgListener({
+    pool: database.pool,
+    logger,
+    label: 'WS-LISTENER',
+    // Events committed while the listener was reconnecting were never seen here.
+    onReconnect: () => broadcast([...new Set([...ws.registry.connections()].map((c) => c.userId))], { type: 'resync' }),
+  });
+  const wanted = (users: readonly string[]) => ws.registry.hasAny(users);
+  listener.listen(
+    MESSAGE_CHANNEL,
+    createFanout({
+      label: 'message',
+      logger,
+      wanted,
+      load: (ids) => findMessagesByIds(database.db, ids),
+      deliver: (row) => broadcast([row.from, row.to], { type: 'message.new', message: toMessageView(row) }),
+    }),
+  );
+  listener.listen(
+    NOTIFICATION_CHANNEL,
+    createFanout({
+      label: 'notification',
+      logger,
+      wanted,
+      load: (ids) => findNotificationsByIds(database.db, ids),
+      deliver: (row) => broadcast([row.userId], { type: 'notification', notification: toNotificationView(row) }),
+    }),
+  );
+
+  return {
+    name: 'realtime',
+    notify: (tx, notification) => createNotification(tx, listener, notification),
+    wsStats: () => stats.snapshot(),
+    mount(app) {
+      app.use('/api', realtimeRouter({ db: database.db, stats }));
+    },
+    async start() {
+      await listener.start();
+    },
+    attach(server) {
+      ws.attach(server);
+    },
+    health() {
+      const listening = listener.stats();
+      // Without the listener nothing is delivered, though HTTP history still works.
+      return { status: listening.connected ? 'ok' : 'degraded', listener: listening, ...stats.snapshot() };
+    },
+    async beginShutdown() {
+      await ws.shutdown();
+    },
+    async stop() {
+      ws.stop();
+      await listener.stop();
+    },
+  };
+}
