@@ -4,6 +4,7 @@ import { listProduct, openStore, type Vendor } from '../../support/catalogue';
 import { type FakeBrevo, startFakeBrevo } from '../../support/fake-brevo';
 import { type FakeStripe, startFakeStripe } from '../../support/fake-stripe';
 import { waitForLog } from '../../support/logger';
+import { TestWsClient } from '../../support/ws-client';
 import { registerUser, type SignedInUser } from '../../support/users';
 
 const WEBHOOK_SECRET = 'whsec_test_secret_for_signatures';
@@ -171,6 +172,24 @@ describe('webhooks', () => {
     await deliver(signedEvent('payment_intent.succeeded', { id: piId, amount: 700, amount_received: 700, currency: 'usd', metadata: { orderId: order.id } })).expect(200);
     await deliver(signedEvent('charge.refunded', { id: 'ch_1', object: 'charge', amount: 700, amount_refunded: 700, payment_intent: piId })).expect(200);
     expect(await orderStatus(order.id)).toBe('refunded');
+  });
+});
+
+describe('notifications', () => {
+  it('a paid order is pushed to the vendor over the WebSocket and listed in their notifications', async () => {
+    const base = await t.listen();
+    const socket = await TestWsClient.connect(base, { cookie: vendor.cookie });
+    try {
+      const buyer = await registerUser(t.request);
+      const order = await placeCardOrder(buyer, 1_234);
+      await deliver(signedEvent('payment_intent.succeeded', { id: 'pi_notify', amount: 1_234, amount_received: 1_234, currency: 'usd', metadata: { orderId: order.id } })).expect(200);
+      const pushed = await socket.next((f) => f.type === 'notification' && (f.notification as { payload: { orderId: string } }).payload.orderId === order.id);
+      expect((pushed.notification as { type: string }).type).toBe('order.paid');
+      const listed = await t.request.get('/api/notifications').set('Cookie', vendor.cookie).expect(200);
+      expect(JSON.stringify(listed.body)).toContain(order.id);
+    } finally {
+      socket.socket.close();
+    }
   });
 });
 

@@ -1,0 +1,115 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createApp } from '../server/app';
+import { loadConfig } from '../server/lib/config';
+import { serveOnLoopback } from './support/load';
+import { startBenchPostgres } from './support/postgres';
+import type { BenchResult } from './types';
+
+const BUYERS = 40;
+const ATTEMPTS = 1_200;
+const STOCK = 300;
+
+async function json(url: string, body: unknown, cookie?: string): Promise<{ status: number; cookie?: string; body: Record<string, unknown> }> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) }, body: JSON.stringify(body) });
+  const sid = res.headers.getSetCookie().find((c) => c.startsWith('sid='))?.split(';')[0];
+  return { status: res.status, cookie: sid, body: (await res.json().catch(() => ({}))) as Record<string, unknown> };
+}
+
+/** Fires `ATTEMPTS` checkouts from `BUYERS` concurrent clients; `productFor(i)` picks the product. */
+async function storm(url: string, buyers: string[], productFor: (i: number) => string): Promise<{ seconds: number; created: number; refused: number; other: number }> {
+  let next = 0;
+  let created = 0;
+  let refused = 0;
+  let other = 0;
+  const started = performance.now();
+  await Promise.all(
+    buyers.map(async (cookie) => {
+      for (;;) {
+        const i = next++;
+        if (i >= ATTEMPTS) return;
+        const res = await json(`${url}/api/orders`, { items: [{ productId: productFor(i), quantity: 1 }], paymentMethod: 'card' }, cookie);
+        if (res.status === 201) created++;
+        else if (res.status === 409) refused++;
+        else other++;
+      }
+    }),
+  );
+  return { seconds: (performance.now() - started) / 1000, created, refused, other };
+}
+
+/**
+ * Checkout under contention: many buyers racing for one product's stock, against the same
+ * number of checkouts spread over many products (no lock contention) as the baseline.
+ */
+export async function runCheckoutBench(): Promise<BenchResult[]> {
+  const postgres = await startBenchPostgres();
+  try {
+    const { url: dbUrl, database } = await postgres.createDatabase('bench_checkout', { max: 20 });
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'error',
+      DATABASE_URL: dbUrl,
+      DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'mp-bench-data-')),
+      RATE_LIMIT_API_PER_MIN: '100000000',
+      RATE_LIMIT_AUTH_PER_MIN: '100000000',
+      COINGECKO_API_URL: 'http://127.0.0.1:9',
+      CRYPTOCOMPARE_API_URL: 'http://127.0.0.1:9',
+    });
+    const app = createApp({ config, logger: postgres.logger, database, sessionDatabase: database });
+    await app.start();
+    const server = await serveOnLoopback(app.express);
+    const seller = await json(`${server.url}/api/auth/register`, { email: 'seller@example.com', password: 'bench password', name: 'Seller' });
+    const store = await json(`${server.url}/api/vendors`, { storeName: 'Bench' }, seller.cookie);
+    const list = async (stock: number) =>
+      ((await json(`${server.url}/api/products`, { title: 'Widget', priceCents: 999, stock }, store.cookie)).body.product as { id: string }).id;
+    const hot = await list(STOCK);
+    const spread = await Promise.all(Array.from({ length: ATTEMPTS }, () => list(10)));
+    const buyers: string[] = [];
+    for (let i = 0; i < BUYERS; i++) buyers.push((await json(`${server.url}/api/auth/register`, { email: `b${i}@example.com`, password: 'bench password', name: 'B' })).cookie!);
+
+    const baseline = await storm(server.url, buyers, (i) => spread[i]!);
+    const contended = await storm(server.url, buyers, () => hot);
+    const { rows } = await database.pool.query('SELECT stock FROM products WHERE id = $1', [hot]);
+    const sold = (await database.pool.query('SELECT coalesce(sum(quantity),0)::int AS n FROM order_items WHERE product_id = $1', [hot])).rows[0].n as number;
+    const oversold = Math.max(0, sold - STOCK) + (rows[0].stock < 0 ? -rows[0].stock : 0);
+    await server.close();
+    await app.beginShutdown();
+    await app.stop();
+
+    const contendedRate = ATTEMPTS / contended.seconds;
+    const baselineRate = ATTEMPTS / baseline.seconds;
+    return [
+      {
+        name: `checkout attempts/s, ${BUYERS} buyers racing for ${STOCK} units`,
+        value: Math.round(contendedRate),
+        baseline: Math.round(baselineRate),
+        ratio: Number((contendedRate / baselineRate).toFixed(2)),
+        unit: 'req/s',
+        target: '≥ 0.3× uncontended checkouts',
+        pass: contendedRate / baselineRate >= 0.3 && contended.other === 0,
+      },
+      {
+        name: 'orders created vs stock (oversold units)',
+        value: oversold,
+        baseline: STOCK,
+        unit: `units (${contended.created} created, ${contended.refused} × 409)`,
+        target: '0 oversold, created = stock',
+        pass: oversold === 0 && contended.created === STOCK,
+      },
+    ];
+  } finally {
+    await postgres.stop();
+  }
+}
+
+if (require.main === module) {
+  runCheckoutBench().then(
+    (results) => console.table(results),
+    (error) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}

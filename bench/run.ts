@@ -1,0 +1,54 @@
+import { runCatalogueBench } from './catalogue';
+import { runCheckoutBench } from './checkout';
+import { runCryptoBench } from './crypto-rates';
+import { runRealtimeBench } from './realtime';
+import { runSessionWritesBench } from './session-writes';
+import type { BenchResult } from './types';
+
+/*
+ * `npm run bench`: every benchmark, one after another (they would skew each other in
+ * parallel), printed as one table. Each row holds its own baseline measured in the same run,
+ * so read the ratio, not the absolute number. `npm run bench -- catalogue` runs one suite.
+ */
+const suites: Record<string, () => Promise<BenchResult[]>> = {
+  sessions: runSessionWritesBench,
+  catalogue: runCatalogueBench,
+  checkout: runCheckoutBench,
+  crypto: runCryptoBench,
+  realtime: runRealtimeBench,
+};
+
+function format(n: number | undefined): string {
+  if (n === undefined || Number.isNaN(n)) return '';
+  return Number.isInteger(n) ? String(n) : n.toFixed(2);
+}
+
+async function main(): Promise<void> {
+  const wanted = process.argv.slice(2);
+  const rows: Array<BenchResult & { suite: string }> = [];
+  let failed = false;
+  for (const [suite, run] of Object.entries(suites)) {
+    if (wanted.length > 0 && !wanted.includes(suite)) continue;
+    process.stderr.write(`[bench] ${suite}…\n`);
+    try {
+      for (const result of await run()) rows.push({ suite, ...result });
+    } catch (error) {
+      failed = true;
+      rows.push({ suite, name: `FAILED: ${(error as Error).message}`, value: Number.NaN, unit: '', pass: false });
+    }
+  }
+  console.table(
+    rows.map((r) => ({
+      suite: r.suite,
+      measurement: r.name,
+      value: `${format(r.value)} ${r.unit}`.trim(),
+      baseline: format(r.baseline),
+      ratio: r.ratio === undefined ? '' : `${format(r.ratio)}×`,
+      target: r.target ?? '',
+      pass: r.pass === undefined ? '' : r.pass ? 'yes' : 'NO',
+    })),
+  );
+  if (failed || rows.some((r) => r.pass === false)) process.exitCode = 1;
+}
+
+void main();
