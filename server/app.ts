@@ -12,6 +12,7 @@ import type { Logger } from './lib/logger';
 import { createMetricsRegistry, httpMetrics } from './lib/metrics';
 import type { AppModule, ModuleContext } from './lib/module';
 import { refuseForeignOrigin } from './lib/origin-check';
+import { createPgListener } from './lib/pg-listener';
 import { createRateLimiter, rateLimit } from './lib/rate-limit';
 import { keepRawBody } from './lib/raw-body';
 import { accessLog, requestContext } from './lib/request-context';
@@ -71,6 +72,15 @@ export function createApp(deps: AppDeps): App {
     isStarted: () => started,
     notReadyReason: deps.notReadyReason,
   });
+  // One LISTEN connection per instance, shared by every capability that hears other instances.
+  const listener = createPgListener({ pool: database.pool, logger, label: 'NOTIFY' });
+  const listenerModule: AppModule = {
+    name: 'listener',
+    start: () => listener.start(),
+    health: () => ({ status: listener.isConnected() ? 'ok' : 'degraded', ...listener.stats() }),
+    // Stopped last (modules stop in reverse order): the others may still publish while draining.
+    stop: () => listener.stop(),
+  };
   const email = createEmailModule(context);
   const auth = createAuthModule(context, {
     sessionDatabase: deps.sessionDatabase,
@@ -80,9 +90,9 @@ export function createApp(deps: AppDeps): App {
     },
   });
   // Order matters: auth installs the session middleware the later modules rely on.
-  const catalogue = createCatalogueModule(context);
+  const catalogue = createCatalogueModule(context, { listener });
   const cryptoRates = createCryptoRatesModule(context, deps.cryptoRates);
-  const realtime = createRealtimeModule(context, { sessionMiddleware: auth.sessionMiddleware });
+  const realtime = createRealtimeModule(context, { sessionMiddleware: auth.sessionMiddleware, listener });
   const orders = createOrdersModule(context, {
     enqueueEmail: (tx, mail) => email.enqueue(tx, mail),
     kickEmail: () => email.kick(),
@@ -98,7 +108,7 @@ export function createApp(deps: AppDeps): App {
       return cryptoRates.quote({ ...request, currency: currency.data, symbol: request.symbol as CryptoSymbol });
     },
   });
-  const capabilities: AppModule[] = [auth, realtime, catalogue, cryptoRates, orders, email];
+  const capabilities: AppModule[] = [listenerModule, auth, realtime, catalogue, cryptoRates, orders, email];
   modules.push(health, ...capabilities);
   const apiLimiter = createRateLimiter({ pool: database.pool, name: 'api', pointsPerMinute: config.RATE_LIMIT_API_PER_MIN, logger });
 

@@ -27,6 +27,8 @@ export interface PgListenerOptions {
 }
 
 export interface PgListener {
+  /** Adds a resync hook (like the `onReconnect` option); several consumers may share one listener. */
+  onReconnect(hook: () => void): void;
   /** Subscribes `handler` to `channel`; returns an unsubscribe function. */
   listen(channel: string, handler: NotificationHandler): () => void;
   /**
@@ -60,6 +62,7 @@ export function createPgListener(options: PgListenerOptions): PgListener {
   const maxBackoffMs = options.maxBackoffMs ?? 10_000;
   const keepAliveMs = options.keepAliveMs ?? 30_000;
   const handlers = new Map<string, Set<NotificationHandler>>();
+  const reconnectHooks: Array<() => void> = [];
   let client: pg.PoolClient | undefined;
   let running = false;
   let everConnected = false;
@@ -123,6 +126,7 @@ export function createPgListener(options: PgListenerOptions): PgListener {
         reconnects++;
         logger.info(`[${label}] Listener reconnected (${handlers.size} channels)`);
         options.onReconnect?.();
+        for (const hook of reconnectHooks) hook();
       }
       everConnected = true;
       if (keepAliveMs > 0) {
@@ -151,6 +155,9 @@ export function createPgListener(options: PgListenerOptions): PgListener {
   }
 
   return {
+    onReconnect(hook) {
+      reconnectHooks.push(hook);
+    },
     listen(channel, handler) {
       checkChannel(channel);
       let set = handlers.get(channel);

@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import type { AppModule, ModuleContext } from '../../lib/module';
+import type { PgListener } from '../../lib/pg-listener';
 import { Counter, Gauge } from 'prom-client';
 import { catalogueRouter } from './catalogue.routes';
 import type { CatalogueDeps } from './catalogue.service';
@@ -18,7 +20,11 @@ export interface CatalogueModule extends AppModule {
 
 export interface CatalogueOptions {
   imageExists?: CatalogueDeps['imageExists'];
+  /** Shared LISTEN/NOTIFY connection: invalidations are broadcast to, and received from, other instances. */
+  listener?: PgListener;
 }
+
+const INVALIDATION_CHANNEL = 'catalogue_cache_invalidation';
 
 export function createCatalogueModule(context: ModuleContext, options: CatalogueOptions = {}): CatalogueModule {
   const cache = new ResponseCache(context.config.CACHE_TTL_SECONDS);
@@ -45,6 +51,24 @@ export function createCatalogueModule(context: ModuleContext, options: Catalogue
     },
   });
   void lookups;
+
+  const { listener } = options;
+  if (listener) {
+    // Each instance ignores its own broadcasts (already applied locally before publishing).
+    const instanceId = randomUUID();
+    cache.setPublisher((invalidation) => {
+      listener.publish(INVALIDATION_CHANNEL, JSON.stringify({ from: instanceId, invalidation })).catch((error: Error) => {
+        // Other instances serve the stale answer until their TTL: logged, not fatal.
+        context.logger.warn(`[CACHE] Could not broadcast an invalidation: ${error.message}`);
+      });
+    });
+    listener.listen(INVALIDATION_CHANNEL, (payload) => {
+      const message = JSON.parse(payload) as { from: string; invalidation: CacheInvalidation };
+      if (message.from !== instanceId) cache.apply(message.invalidation);
+    });
+    // Invalidations sent while the listener was reconnecting were missed: start over.
+    listener.onReconnect(() => cache.flush());
+  }
 
   return {
     name: 'catalogue',

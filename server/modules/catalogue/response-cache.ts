@@ -100,6 +100,11 @@ export class ResponseCache {
     this.cache.del(stale);
   }
 
+  /** Drops everything (e.g. after missing broadcasts while disconnected). */
+  flush(): void {
+    this.cache.flushAll();
+  }
+
   stats(): CacheStats {
     return { hits: this.hits, misses: this.misses, keys: this.cache.keys().length, invalidations: this.invalidations };
   }

@@ -2,7 +2,7 @@ import type { RequestHandler } from 'express';
 import type { NotificationView, WsStats } from '../../../shared/contracts';
 import type { DbOrTx } from '../../db';
 import type { AppModule, ModuleContext } from '../../lib/module';
-import { createPgListener } from '../../lib/pg-listener';
+import type { PgListener } from '../../lib/pg-listener';
 import { createFanout } from './fanout';
 import { createFrameHandler } from './frame-handler';
 import { findMessagesByIds, findNotificationsByIds } from './realtime.repository';
@@ -29,7 +29,10 @@ export interface RealtimeModule extends AppModule {
   wsStats(): WsStats;
 }
 
-export function createRealtimeModule(context: ModuleContext, deps: { sessionMiddleware: RequestHandler }): RealtimeModule {
+export function createRealtimeModule(
+  context: ModuleContext,
+  deps: { sessionMiddleware: RequestHandler; /** The app's shared LISTEN/NOTIFY connection (started and stopped by the app). */ listener: PgListener },
+): RealtimeModule {
   const { config, logger, database, metrics } = context;
   const stats = new WsStatsRecorder(metrics);
   const frames = createFrameHandler({ db: database.db, logger, stats, messagesPerMinute: config.WS_MESSAGES_PER_MIN });
@@ -42,13 +45,9 @@ export function createRealtimeModule(context: ModuleContext, deps: { sessionMidd
     onClose: (connection) => frames.forget(connection),
   });
   const broadcast = (users: readonly string[], frame: object) => stats.frameSent(ws.registry.sendToUsers(users, JSON.stringify(frame)));
-  const listener = createPgListener({
-    pool: database.pool,
-    logger,
-    label: 'WS-LISTENER',
-    // Events committed while the listener was reconnecting were never seen here.
-    onReconnect: () => broadcast([...new Set([...ws.registry.connections()].map((c) => c.userId))], { type: 'resync' }),
-  });
+  const { listener } = deps;
+  // Events committed while the listener was reconnecting were never seen here.
+  listener.onReconnect(() => broadcast([...new Set([...ws.registry.connections()].map((c) => c.userId))], { type: 'resync' }));
   const wanted = (users: readonly string[]) => ws.registry.hasAny(users);
   listener.listen(
     MESSAGE_CHANNEL,
@@ -78,9 +77,6 @@ export function createRealtimeModule(context: ModuleContext, deps: { sessionMidd
     mount(app) {
       app.use('/api', realtimeRouter({ db: database.db, stats }));
     },
-    async start() {
-      await listener.start();
-    },
     attach(server) {
       ws.attach(server);
     },
@@ -94,7 +90,6 @@ export function createRealtimeModule(context: ModuleContext, deps: { sessionMidd
     },
     async stop() {
       ws.stop();
-      await listener.stop();
     },
   };
 }

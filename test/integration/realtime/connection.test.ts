@@ -74,7 +74,7 @@ describe('realtime connection limits', () => {
     const [receiver, author] = [await registerUser(t.request), await registerUser(t.request)];
     const tab = await connect(receiver);
     const killed = await t.database.pool.query(
-      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'ws-listener-listener'`,
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'notify-listener'`,
     );
     expect(killed.rowCount).toBe(1);
     expect(await tab.next('resync')).toEqual({ type: 'resync' });
