@@ -19,6 +19,7 @@ import { accessLog, requestContext } from './lib/request-context';
 import { createAuthModule, currentUser } from './modules/auth';
 import { createCatalogueModule } from './modules/catalogue';
 import { type CryptoRatesOptions, createCryptoRatesModule } from './modules/crypto-rates';
+import { createDocsModule } from './modules/docs';
 import { createEmailModule, welcomeEmail } from './modules/email';
 import { createHealthModule } from './modules/health';
 import { createOrdersModule } from './modules/orders';
@@ -108,7 +109,7 @@ export function createApp(deps: AppDeps): App {
       return cryptoRates.quote({ ...request, currency: currency.data, symbol: request.symbol as CryptoSymbol });
     },
   });
-  const capabilities: AppModule[] = [listenerModule, auth, realtime, catalogue, cryptoRates, orders, email];
+  const capabilities: AppModule[] = [listenerModule, auth, realtime, catalogue, cryptoRates, orders, email, createDocsModule({ version: '1.0.0' })];
   modules.push(health, ...capabilities);
   const apiLimiter = createRateLimiter({ pool: database.pool, name: 'api', pointsPerMinute: config.RATE_LIMIT_API_PER_MIN, logger });
 
