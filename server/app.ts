@@ -9,7 +9,7 @@ import { type CryptoSymbol, VsCurrency } from '../shared/contracts';
 import { errorHandler, notFoundHandler } from './lib/error-handler';
 import { badRequest } from './lib/errors';
 import type { Logger } from './lib/logger';
-import { createMetricsRegistry, httpMetrics } from './lib/metrics';
+import { createMetricsRegistry, httpMetrics, registerPoolMetrics } from './lib/metrics';
 import type { AppModule, ModuleContext } from './lib/module';
 import { refuseForeignOrigin } from './lib/origin-check';
 import { createPgListener } from './lib/pg-listener';
@@ -61,6 +61,7 @@ export function createApp(deps: AppDeps): App {
   const clock = deps.clock ?? systemClock;
   const metrics = deps.metrics ?? createMetricsRegistry();
   const context: ModuleContext = { config, logger, database, clock, metrics };
+  registerPoolMetrics(metrics, { app: database, sessions: deps.sessionDatabase });
   let started = false;
   let shuttingDown = false;
   const inFlight = new Set<ServerResponse>();

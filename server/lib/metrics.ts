@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { routePattern } from './request-context';
 
 /**
@@ -25,4 +25,22 @@ export function httpMetrics(registry: Registry) {
     res.on('finish', () => end({ method: req.method, route: routePattern(req), status: String(res.statusCode) }));
     next();
   };
+}
+
+/** Connection counts of each named pool, read at scrape time. */
+export function registerPoolMetrics(registry: Registry, pools: Record<string, { stats(): { total: number; idle: number; waiting: number } }>): void {
+  new Gauge({
+    name: 'db_pool_connections',
+    help: 'Database pool connections by pool and state',
+    labelNames: ['pool', 'state'] as const,
+    registers: [registry],
+    collect() {
+      for (const [pool, database] of Object.entries(pools)) {
+        const { total, idle, waiting } = database.stats();
+        this.set({ pool, state: 'total' }, total);
+        this.set({ pool, state: 'idle' }, idle);
+        this.set({ pool, state: 'waiting' }, waiting);
+      }
+    },
+  });
 }

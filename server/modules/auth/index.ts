@@ -1,4 +1,5 @@
 import type { RequestHandler } from 'express';
+import { Gauge } from 'prom-client';
 import { type Database, startHealthMonitor, type HealthMonitor } from '../../db';
 import type { AppModule, ModuleContext } from '../../lib/module';
 import { createRateLimiter } from '../../lib/rate-limit';
@@ -51,6 +52,15 @@ export function createAuthModule(context: ModuleContext, options: AuthOptions): 
     name: 'auth',
     pointsPerMinute: config.RATE_LIMIT_AUTH_PER_MIN,
     logger,
+  });
+  new Gauge({
+    name: 'sessions_active',
+    help: 'Unexpired sessions in the session store',
+    registers: [context.metrics],
+    async collect() {
+      const count = await countActiveSessions(sessionDatabase.db).catch(() => undefined);
+      if (count !== undefined) this.set(count);
+    },
   });
   let table: SessionTableState | undefined;
   let monitor: HealthMonitor | undefined;

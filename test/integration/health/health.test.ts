@@ -69,4 +69,15 @@ describe('metrics', () => {
     expect(res.text).toMatch(/http_request_duration_seconds_count\{method="GET",route="\/api\/health\/live",status="200"\} [1-9]/);
     expect(res.text).toContain('process_cpu_user_seconds_total');
   });
+
+  it('exposes both pools, the session count, cache, breakers, WebSocket gauges and the outbox backlog', async () => {
+    const res = await t.request.get('/metrics').expect(200);
+    expect(res.text).toMatch(/db_pool_connections\{pool="app",state="total"\} \d+/);
+    expect(res.text).toMatch(/db_pool_connections\{pool="sessions",state="waiting"\} 0/);
+    expect(res.text).toMatch(/sessions_active \d+/);
+    expect(res.text).toMatch(/marketplace_cache_keys \d+/);
+    expect(res.text).toMatch(/crypto_rates_breaker_state\{provider="coingecko"\} 0/);
+    expect(res.text).toMatch(/marketplace_email_outbox_backlog \d+/);
+    expect(res.text).toMatch(/ws_connections_active \d+/);
+  });
 });
