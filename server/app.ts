@@ -15,6 +15,7 @@ import { refuseForeignOrigin } from './lib/origin-check';
 import { createPgListener } from './lib/pg-listener';
 import { createRateLimiter, rateLimit } from './lib/rate-limit';
 import { keepRawBody } from './lib/raw-body';
+import { stampRoutePatterns } from './lib/route-list';
 import { accessLog, requestContext } from './lib/request-context';
 import { createAuthModule, currentUser } from './modules/auth';
 import { createCatalogueModule } from './modules/catalogue';
@@ -145,6 +146,7 @@ export function createApp(deps: AppDeps): App {
   // Stripe's webhook deliveries come from a few shared IPs in bursts: never limited per IP.
   app.use('/api', rateLimit(apiLimiter, (req) => (req.path === '/stripe/webhook' ? undefined : req.ip)));
   for (const module of capabilities) module.mount?.(app);
+  stampRoutePatterns(app);
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
 

@@ -39,6 +39,9 @@ export function redact(value: unknown, depth = 0): unknown {
 }
 
 const redactFormat = winston.format((info) => {
+  // An Error logged directly keeps message and stack as non-enumerable own properties.
+  info.message = redactText(String(info.message ?? ''));
+  if (typeof info.stack === 'string') info.stack = redactText(info.stack);
   for (const key of Object.keys(info)) {
     if (SECRET_KEY.test(key)) info[key] = '[REDACTED]';
     else info[key] = redact(info[key]);
@@ -56,7 +59,8 @@ export interface LoggerOptions {
 
 export function createLogger({ config, transports = [], console = true }: LoggerOptions): Logger {
   const production = config.NODE_ENV === 'production';
-  const base = winston.format.combine(redactFormat(), winston.format.timestamp(), winston.format.errors({ stack: !production }));
+  // errors() first: it copies an Error's message and stack onto the entry, which redaction must see.
+  const base = winston.format.combine(winston.format.errors({ stack: !production }), redactFormat(), winston.format.timestamp());
   const human = winston.format.printf(({ timestamp, level, message, component, requestId, service: _s, ...rest }) => {
     const extra = Object.keys(rest).length > 0 ? ` ${JSON.stringify(rest)}` : '';
     const rid = requestId ? ` (${requestId})` : '';
