@@ -9,7 +9,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createApp } from '../server/app';
@@ -17,23 +16,13 @@ import { createDatabase, type Database, runMigrations, startEmbeddedPostgres } f
 import { loadConfig } from '../server/lib/config';
 import { createLogger } from '../server/lib/logger';
 import { ManualClock } from '../test/support/clock';
+import { freePort } from '../test/support/ports';
 import { coinGeckoPrices, cryptoComparePrices, type FakeProvider, failures, startFakeProvider } from '../test/support/fake-crypto-providers';
 import type { BenchResult } from './types';
 
 const REQUESTS = 10_000;
 const CONCURRENCY = 25;
 const STEP_MS = 100;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
 function get(url: string): Promise<number> {

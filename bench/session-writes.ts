@@ -1,5 +1,3 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,6 +7,7 @@ import session from 'express-session';
 import type pg from 'pg';
 import { createApp } from '../server/app';
 import { loadConfig } from '../server/lib/config';
+import { serveOnLoopback } from './support/load';
 import { startBenchPostgres } from './support/postgres';
 import type { BenchResult } from './types';
 
@@ -22,22 +21,6 @@ async function installWriteCounter(pool: pg.Pool): Promise<() => Promise<number>
     CREATE TRIGGER session_write_counter AFTER INSERT OR UPDATE ON session_store
       FOR EACH ROW EXECUTE FUNCTION log_session_write();`);
   return async () => Number((await pool.query('SELECT count(*) AS n FROM session_write_log')).rows[0].n);
-}
-
-function listen(handler: http.RequestListener): Promise<{ url: string; close(): Promise<void> }> {
-  const server = http.createServer(handler);
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () =>
-      resolve({
-        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        close: () =>
-          new Promise<void>((done) => {
-            server.closeAllConnections();
-            server.close(() => done());
-          }),
-      }),
-    ),
-  );
 }
 
 function cookieFrom(res: Response): string {
@@ -72,7 +55,7 @@ export async function runSessionWritesBench(): Promise<BenchResult[]> {
     });
     const app = createApp({ config, logger: postgres.logger, database: ours.database, sessionDatabase: ours.database });
     await app.start();
-    const oursServer = await listen(app.express);
+    const oursServer = await serveOnLoopback(app.express);
     const oursWrites = await installWriteCounter(ours.database.pool);
     const registered = await fetch(`${oursServer.url}/api/auth/register`, {
       method: 'POST',
@@ -98,7 +81,7 @@ export async function runSessionWritesBench(): Promise<BenchResult[]> {
       const userId = (req.session as unknown as { userId?: string }).userId;
       res.status(userId ? 200 : 401).json({ userId });
     });
-    const stockServer = await listen(stockApp);
+    const stockServer = await serveOnLoopback(stockApp);
     const stockWrites = await installWriteCounter(stock.database.pool);
     const login = await fetch(`${stockServer.url}/api/auth/login`, { method: 'POST' });
     const stockCount = await measureReads(stockServer.url, cookieFrom(login), stockWrites);

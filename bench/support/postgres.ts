@@ -1,27 +1,16 @@
 import { mkdtempSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { createDatabase, type Database, runMigrations, startEmbeddedPostgres } from '../../server/db';
 import { createLogger, type Logger } from '../../server/lib/logger';
+import { freePort } from '../../test/support/ports';
 
 export interface BenchPostgres {
   /** A fresh, migrated database on the bench cluster. */
   createDatabase(name: string, options?: { max?: number }): Promise<{ url: string; database: Database }>;
   logger: Logger;
   stop(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** A silent logger: benches print only their table. */
