@@ -1,4 +1,5 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Storage } from '@google-cloud/storage';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import type { Registry } from 'prom-client';
@@ -14,6 +15,7 @@ import { createRateLimiter, rateLimit } from './lib/rate-limit';
 import { accessLog, requestContext } from './lib/request-context';
 import { createAuthModule, currentUser } from './modules/auth';
 import { createHealthModule } from './modules/health';
+import { createObjectsModule } from './modules/objects';
 
 /** Everything the app needs from the outside world; tests pass their own. */
 export interface AppDeps {
@@ -25,6 +27,8 @@ export interface AppDeps {
   clock?: Clock;
   /** Prometheus registry the modules add their metrics to; a fresh one when omitted. */
   metrics?: Registry;
+  /** GCS client for the gcs object driver (tests point one at a local server); built from config when omitted. */
+  objectStorage?: Storage;
   /** Extra readiness condition from the runtime (e.g. migrations still pending). */
   notReadyReason?: () => string | undefined;
 }
@@ -70,7 +74,8 @@ export function createApp(deps: AppDeps): App {
   });
   const auth = createAuthModule(context, { sessionDatabase: deps.sessionDatabase });
   // Order matters: auth installs the session middleware the later modules rely on.
-  const capabilities: AppModule[] = [auth];
+  const objects = createObjectsModule(context, { storage: deps.objectStorage });
+  const capabilities: AppModule[] = [auth, objects];
   modules.push(health, ...capabilities);
   const apiLimiter = createRateLimiter({ pool: database.pool, name: 'api', pointsPerMinute: config.RATE_LIMIT_API_PER_MIN, logger });
 
