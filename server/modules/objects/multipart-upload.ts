@@ -42,7 +42,9 @@ export function receiveSingleFile<T>(req: IncomingMessage, options: ReceiveOptio
   }
   let parser: busboy.Busboy;
   try {
-    parser = busboy({ headers: req.headers, limits: { files: 1, fileSize: maxBytes, fields: 20, fieldSize: 1024, parts: 40 } });
+    // busboy flags a file as truncated once it reaches the limit, so allow one byte more: a file of
+    // exactly maxBytes passes, anything longer is flagged.
+    parser = busboy({ headers: req.headers, limits: { files: 1, fileSize: maxBytes + 1, fields: 20, fieldSize: 1024, parts: 40 } });
   } catch (error) {
     return Promise.reject(badRequest('malformed_multipart', `Malformed multipart request: ${(error as Error).message}`));
   }
