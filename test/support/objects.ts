@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
 import type supertest from 'supertest';
 import { updateUserRole } from '../../server/modules/auth';
 import type { TestApp } from './app';
@@ -51,4 +52,40 @@ export function binary(res: import('superagent').Response, done: (error: Error |
   const chunks: Buffer[] = [];
   stream.on('data', (chunk: Buffer) => chunks.push(chunk));
   stream.on('end', () => done(null, Buffer.concat(chunks)));
+}
+
+/** Resolves with the next log message matching `pattern` (the log capture is observed, not replaced). */
+export function nextLogMessage(t: TestApp, pattern: RegExp): Promise<string> {
+  return new Promise((resolve) => {
+    const original = t.logs.log.bind(t.logs);
+    t.logs.log = (info, next) => {
+      original(info, next);
+      if (pattern.test(String(info.message))) {
+        t.logs.log = original;
+        resolve(String(info.message));
+      }
+    };
+  });
+}
+
+/**
+ * Starts a multipart upload announcing `declared` bytes, sends the first `sent` bytes of a PNG,
+ * then drops the connection.
+ */
+export function abortUploadMidway(baseUrl: string, cookie: string, declared: number, sent: number): Promise<void> {
+  const boundary = 'aborted-upload';
+  const preamble = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="x.png"\r\nContent-Type: image/png\r\n\r\n`,
+  );
+  return new Promise((resolve) => {
+    const req = http.request(`${baseUrl}/api/uploads?visibility=private`, {
+      method: 'POST',
+      headers: { Cookie: cookie, 'Content-Type': `multipart/form-data; boundary=${boundary}`, 'Content-Length': declared },
+    });
+    req.on('error', () => resolve());
+    req.write(Buffer.concat([preamble, pngBytes(declared).subarray(0, sent)]), () => {
+      req.destroy();
+      resolve();
+    });
+  });
 }

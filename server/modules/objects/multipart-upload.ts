@@ -51,8 +51,9 @@ export function receiveSingleFile<T>(req: IncomingMessage, options: ReceiveOptio
 
   return new Promise<T>((resolve, reject) => {
     let settled = false;
-    let handling = false;
+    let handling: Promise<void> | undefined;
     let current: Readable | undefined;
+    let failure: AppError | undefined;
     const settle = (error: unknown, value?: T) => {
       if (settled) return;
       settled = true;
@@ -63,15 +64,20 @@ export function receiveSingleFile<T>(req: IncomingMessage, options: ReceiveOptio
         reject(error);
       } else resolve(value as T);
     };
+    // Fails the file being stored; the answer waits for the driver to discard what it had written.
+    const abort = (reason: AppError) => {
+      failure ??= reason;
+      if (current && !current.destroyed) current.destroy(reason);
+      if (!handling) settle(failure);
+    };
 
     parser.on('file', (name, stream) => {
       if (name !== field || handling) {
         stream.resume();
         return;
       }
-      handling = true;
       current = stream;
-      readHead(stream, headBytes, maxBytes)
+      handling = readHead(stream, headBytes, maxBytes)
         .then(({ head, rest }) =>
           handle({
             head,
@@ -79,25 +85,22 @@ export function receiveSingleFile<T>(req: IncomingMessage, options: ReceiveOptio
             discard: () => stream.resume(),
           }),
         )
-        .then((value) => settle(undefined, value), settle);
+        .then(
+          (value) => settle(undefined, value),
+          (error) => settle(failure ?? error),
+        );
     });
-    parser.on('error', (error: Error) => {
-      const failure = badRequest('malformed_multipart', `Malformed multipart request: ${error.message}`);
-      current?.destroy(failure);
-      settle(failure);
-    });
+    parser.on('error', (error: Error) => abort(badRequest('malformed_multipart', `Malformed multipart request: ${error.message}`)));
     parser.on('close', () => {
       if (!handling) settle(badRequest('file_required', `The multipart field "${field}" with a file is required`));
     });
-    req.on('close', () => {
-      // The client went away mid-upload: fail the file so the driver discards what it has.
-      if (!req.complete) {
-        const gone = badRequest('request_aborted', 'The upload was aborted');
-        current?.destroy(gone);
-        settle(gone);
-      }
-    });
-    req.pipe(parser);
+    // The client went away mid-upload (possibly already, while the session was being loaded).
+    const onClose = () => {
+      if (!req.complete) abort(badRequest('request_aborted', 'The upload was aborted'));
+    };
+    if (req.destroyed) onClose();
+    else req.on('close', onClose);
+    if (!settled) req.pipe(parser);
   });
 }
 

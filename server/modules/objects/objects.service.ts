@@ -73,6 +73,11 @@ export function createObjectsService(deps: ObjectsServiceDeps) {
           source: file.source,
         });
         return { object, relative };
+      }).catch((error: unknown) => {
+        // Refusals are the client's business (info); anything else is a storage failure (warn).
+        if (error instanceof AppError) logger.info(`[OBJECTS] upload not stored: ${error.code}`, { userId: uploader.id });
+        else logger.warn(`[OBJECTS] upload failed in the ${driver.kind} driver: ${(error as Error)?.message}`, { userId: uploader.id });
+        throw error;
       });
       logger.info(`[OBJECTS] stored ${visibility} object ${stored.relative} (${stored.object.size} bytes, ${stored.object.contentType})`, {
         userId: uploader.id,

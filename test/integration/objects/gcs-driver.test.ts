@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { startTestApp, type TestApp } from '../../support/app';
 import { type FakeGcs, startFakeGcs } from '../../support/fake-gcs';
-import { binary, pngBytes, registerVendor, upload } from '../../support/objects';
+import { abortUploadMidway, binary, nextLogMessage, pngBytes, registerVendor, upload } from '../../support/objects';
 import { registerUser } from '../../support/users';
 
 /* The gcs driver through the real SDK against a local server speaking the GCS JSON API. */
@@ -86,6 +86,16 @@ describe('gcs driver', () => {
     const vendor = await registerVendor(t);
     const before = gcs.objects.size;
     await upload(t, vendor, pngBytes(LIMIT + 10), { visibility: 'public' }).expect(413);
+    expect(gcs.objects.size).toBe(before);
+  });
+
+  it('when the client drops the connection mid-upload, then GCS holds no new object', async () => {
+    const user = await registerUser(t.request);
+    const base = await t.listen();
+    const before = gcs.objects.size;
+    const refused = nextLogMessage(t, /upload not stored/);
+    await abortUploadMidway(base, user.cookie, 30_000, 10_000);
+    expect(await refused).toContain('request_aborted');
     expect(gcs.objects.size).toBe(before);
   });
 

@@ -4,7 +4,9 @@ import { Readable } from 'node:stream';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { startTestApp, type TestApp } from '../../support/app';
-import { pngHeader } from '../../support/objects';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { abortUploadMidway, nextLogMessage, pngHeader } from '../../support/objects';
 import { registerUser } from '../../support/users';
 
 /*
@@ -110,4 +112,18 @@ it('when a 50 MiB file is uploaded, then it is stored intact while memory grows 
   const growth = { rss: peak.rss - before.rss, arrayBuffers: peak.arrayBuffers - before.arrayBuffers };
   expect(growth.arrayBuffers).toBeLessThan(12 * MiB);
   expect(growth.rss).toBeLessThan(25 * MiB);
+});
+
+it('when the client drops the connection mid-upload, then nothing is left in storage', async () => {
+  const user = await registerUser(t.request);
+  const files = () => {
+    const root = path.join(t.config.DATA_DIR, 'objects');
+    if (!existsSync(root)) return [];
+    return (readdirSync(root, { recursive: true }) as string[]).filter((f) => statSync(path.join(root, f)).isFile());
+  };
+  const before = files();
+  const refused = nextLogMessage(t, /upload not stored/);
+  await abortUploadMidway(base, user.cookie, 4 * MiB, 512 * 1024);
+  expect(await refused).toContain('request_aborted');
+  expect(files()).toEqual(before);
 });
