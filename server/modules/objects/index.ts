@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { RequestHandler } from 'express';
+import type { Router } from 'express';
 import { Storage } from '@google-cloud/storage';
 import type { Config } from '../../lib/config';
 import type { Logger } from '../../lib/logger';
@@ -8,7 +8,7 @@ import { createRateLimiter } from '../auth';
 import { createGcsDriver } from './gcs-driver';
 import { createLocalDriver } from './local-driver';
 import { parseLocation, parseObjectKey } from './object-path';
-import { downloadHandler, uploadRouter } from './objects.routes';
+import { downloadRouter, uploadRouter } from './objects.routes';
 import { createObjectsService, type ObjectsService } from './objects.service';
 import type { StorageDriver } from './storage-driver';
 
@@ -56,8 +56,8 @@ export function createObjectsServiceFor(config: Config, logger: Logger, driver =
 }
 
 /** A router serving `GET|HEAD /public/<path>` and `/private/<path>` (mount it at `/objects`). */
-export function objectDownloads(service: ObjectsService): RequestHandler {
-  return downloadHandler(service);
+export function objectDownloads(service: ObjectsService): Router {
+  return downloadRouter(service);
 }
 
 export function createObjectsModule(context: ModuleContext, options: ObjectsOptions = {}): ObjectsModule {
@@ -75,7 +75,7 @@ export function createObjectsModule(context: ModuleContext, options: ObjectsOpti
     name: 'objects',
     mount(app) {
       app.use('/api/uploads', uploadRouter(service, uploadLimiter));
-      app.use('/objects', downloadHandler(service));
+      app.use('/objects', downloadRouter(service));
     },
     health: () => ({ status: 'ok', driver: driver.kind }),
     publicObjectExists: (key) => service.publicObjectExists(key),

@@ -24,7 +24,7 @@ export function objectName(location: ObjectLocation, relative: string): string {
   return location.prefix ? `${location.prefix}/${relative}` : relative;
 }
 
-const invalidPath = (reason: string) => new AppError(400, 'invalid_object_path', `Invalid object path: ${reason}`);
+export const invalidObjectPath = (reason: string) => new AppError(400, 'invalid_object_path', `Invalid object path: ${reason}`);
 
 /**
  * Turns the still-encoded remainder of a URL (`a/b%20c.png`) into a safe relative object name.
@@ -34,23 +34,23 @@ const invalidPath = (reason: string) => new AppError(400, 'invalid_object_path',
  * storage driver sees it.
  */
 export function parseObjectPath(rawRemainder: string): string {
-  if (rawRemainder.length === 0) throw invalidPath('empty');
+  if (rawRemainder.length === 0) throw invalidObjectPath('empty');
   const segments = rawRemainder.split('/').map((raw) => {
     let segment: string;
     try {
       segment = decodeURIComponent(raw);
     } catch {
-      throw invalidPath('malformed percent-encoding');
+      throw invalidObjectPath('malformed percent-encoding');
     }
-    if (segment === '' || segment === '.' || segment === '..') throw invalidPath('empty or relative segment');
-    if (/[/\\]/.test(segment)) throw invalidPath('separator inside a segment');
+    if (segment === '' || segment === '.' || segment === '..') throw invalidObjectPath('empty or relative segment');
+    if (/[/\\]/.test(segment)) throw invalidObjectPath('separator inside a segment');
     // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
-    if (/[\u0000-\u001f\u007f]/.test(segment)) throw invalidPath('control character');
-    if (Buffer.byteLength(segment) > MAX_SEGMENT_BYTES) throw invalidPath('segment too long');
+    if (/[\u0000-\u001f\u007f]/.test(segment)) throw invalidObjectPath('control character');
+    if (Buffer.byteLength(segment) > MAX_SEGMENT_BYTES) throw invalidObjectPath('segment too long');
     return segment;
   });
   const name = segments.join('/');
-  if (Buffer.byteLength(name) > MAX_NAME_BYTES) throw invalidPath('too long');
+  if (Buffer.byteLength(name) > MAX_NAME_BYTES) throw invalidObjectPath('too long');
   return name;
 }
 

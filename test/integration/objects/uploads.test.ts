@@ -37,6 +37,10 @@ describe('uploading', () => {
     expect(download.headers['cache-control']).toBe('public, max-age=86400, stale-while-revalidate=604800');
     // Storefronts on other origins embed product images.
     expect(download.headers['cross-origin-resource-policy']).toBe('cross-origin');
+    // Downloads are measured under their route pattern, not one series per object.
+    const metrics = await t.request.get('/metrics').expect(200);
+    expect(metrics.text).toContain('route="/objects/public/*path"');
+    expect(metrics.text).not.toContain(res.body.key);
   });
 
   it('when a PDF is uploaded, then it is cached for 12 hours', async () => {
