@@ -21,7 +21,8 @@ import type { BenchResult } from './types';
  */
 
 const SIZE = 1024 * 1024;
-const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 8);
+const ROUNDS = 3;
+const ROUND_S = Number(process.env.BENCH_ROUND_S ?? 3);
 const CONNECTIONS = 8;
 const TARGET = 0.9;
 
@@ -31,14 +32,28 @@ async function listen(app: Express): Promise<{ url: string; server: http.Server 
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
 }
 
-async function measure(url: string, headers: Record<string, string>): Promise<number> {
-  // A short warm-up (JIT, file cache), then the measured run.
-  await autocannon({ url, connections: CONNECTIONS, duration: 1, headers });
-  const result = await autocannon({ url, connections: CONNECTIONS, duration: DURATION_S, headers });
+async function run(url: string, headers: Record<string, string>, duration: number) {
+  const result = await autocannon({ url, connections: CONNECTIONS, duration, headers });
   if (result.errors > 0 || result.non2xx > 0 || result['2xx'] === 0) {
     throw new Error(`bench run against ${url} failed: ${result.errors} errors, ${result.non2xx} non-2xx`);
   }
   return result.requests.average;
+}
+
+/**
+ * Mean req/s of ours and of the reference, measured in alternating rounds after a warm-up of
+ * each, so drift on a shared machine hits both sides alike.
+ */
+async function compare(oursUrl: string, referenceUrl: string, headers: Record<string, string>) {
+  await run(referenceUrl, headers, 1);
+  await run(oursUrl, headers, 1);
+  let ours = 0;
+  let reference = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    reference += await run(referenceUrl, headers, ROUND_S);
+    ours += await run(oursUrl, headers, ROUND_S);
+  }
+  return { ours: ours / ROUNDS, reference: reference / ROUNDS };
 }
 
 export async function runObjectsBench(): Promise<BenchResult[]> {
@@ -90,14 +105,10 @@ export async function runObjectsBench(): Promise<BenchResult[]> {
       };
     };
 
-    const fullStatic = await measure(staticUrl, {});
-    const fullOurs = await measure(oursUrl, {});
-    results.push(row('objects: 1 MiB download vs express.static', fullOurs, fullStatic));
-
-    const range = { Range: 'bytes=262144-327679' };
-    const rangeStatic = await measure(staticUrl, range);
-    const rangeOurs = await measure(oursUrl, range);
-    results.push(row('objects: 64 KiB range request vs express.static', rangeOurs, rangeStatic));
+    const full = await compare(oursUrl, staticUrl, {});
+    results.push(row('objects: 1 MiB download vs express.static', full.ours, full.reference));
+    const range = await compare(oursUrl, staticUrl, { Range: 'bytes=262144-327679' });
+    results.push(row('objects: 64 KiB range request vs express.static', range.ours, range.reference));
     return results;
   } finally {
     await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));

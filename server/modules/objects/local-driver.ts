@@ -13,6 +13,8 @@ import type { StorageDriver, StoredObject, WriteRequest } from './storage-driver
  * Uploads land in `.tmp` first and are renamed into place once complete: a failed upload leaves nothing.
  */
 
+const SIDECAR_CACHE_ENTRIES = 10_000;
+
 interface Sidecar {
   size: number;
   contentType: string;
@@ -33,6 +35,12 @@ export function createLocalDriver(root: string): StorageDriver {
     return file;
   };
   const dataFile = (bucket: string, name: string) => fileOf('', bucket, name);
+  // Saves a file read per download; bounded, oldest entries go first.
+  const sidecars = new Map<string, { identity: string; meta: Sidecar }>();
+  const remember = (file: string, entry: { identity: string; meta: Sidecar }) => {
+    if (sidecars.size >= SIDECAR_CACHE_ENTRIES) sidecars.delete(sidecars.keys().next().value!);
+    sidecars.set(file, entry);
+  };
   const metaFile = (bucket: string, name: string) => fileOf('.meta', bucket, name, '.json');
 
   const toObject = (bucket: string, name: string, meta: Sidecar): StoredObject => ({
@@ -50,10 +58,19 @@ export function createLocalDriver(root: string): StorageDriver {
 
     async stat(bucket, name) {
       try {
-        const [metaText, stat] = await Promise.all([fsp.readFile(metaFile(bucket, name), 'utf8'), fsp.stat(dataFile(bucket, name))]);
-        const meta = JSON.parse(metaText) as Sidecar;
-        // A file without matching metadata is not a (complete) object.
-        if (!stat.isFile() || stat.size !== meta.size) return undefined;
+        const file = dataFile(bucket, name);
+        const stat = await fsp.stat(file);
+        if (!stat.isFile()) return undefined;
+        // Objects never change in place, so a sidecar stays valid while the data file is the same file.
+        const identity = `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
+        const cached = sidecars.get(file);
+        let meta = cached?.identity === identity ? cached.meta : undefined;
+        if (!meta) {
+          meta = JSON.parse(await fsp.readFile(metaFile(bucket, name), 'utf8')) as Sidecar;
+          // A file without matching metadata is not a (complete) object.
+          if (stat.size !== meta.size) return undefined;
+          remember(file, { identity, meta });
+        }
         return toObject(bucket, name, meta);
       } catch (error) {
         if (isMissing(error)) return undefined;
@@ -95,6 +112,7 @@ export function createLocalDriver(root: string): StorageDriver {
     },
 
     async remove(bucket, name) {
+      sidecars.delete(dataFile(bucket, name));
       await Promise.all([fsp.rm(dataFile(bucket, name), { force: true }), fsp.rm(metaFile(bucket, name), { force: true })]);
     },
   };
