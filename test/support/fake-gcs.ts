@@ -31,6 +31,8 @@ export interface FakeGcs {
   url: string;
   objects: Map<string, FakeObject>;
   media: MediaResponse[];
+  /** While true, every request is answered 503 (an outage). */
+  outage: boolean;
   /** Puts an object as if uploaded (seeding tests). */
   put(bucket: string, name: string, data: Buffer, options?: { contentType?: string; owner?: string }): FakeObject;
   /** Resolves with the next media download that starts. */
@@ -80,6 +82,12 @@ export async function startFakeGcs(): Promise<FakeGcs> {
   };
 
   const server = http.createServer((req, res) => {
+    if (fake.outage) {
+      req.resume();
+      res.writeHead(503, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { code: 503, message: 'Service Unavailable' } }));
+      return;
+    }
     const url = new URL(req.url ?? '/', 'http://localhost');
     const objectPath = /^\/storage\/v1\/b\/([^/]+)\/o\/([^/]+)$/.exec(url.pathname);
     const uploadPath = /^\/upload\/storage\/v1\/b\/([^/]+)\/o$/.exec(url.pathname);
@@ -175,8 +183,9 @@ export async function startFakeGcs(): Promise<FakeGcs> {
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return {
+  const fake: FakeGcs = {
     url: `http://127.0.0.1:${port}`,
+    outage: false,
     objects,
     media,
     put,
@@ -186,6 +195,7 @@ export async function startFakeGcs(): Promise<FakeGcs> {
       return new Promise((resolve) => server.close(() => resolve()));
     },
   };
+  return fake;
 }
 
 /** The parts of a multipart/related body (what the SDK sends for `uploadType=multipart`). */

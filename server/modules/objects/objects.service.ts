@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { UploadResult } from '../../../shared/contracts';
 import { AppError, notFound } from '../../lib/errors';
+import { storageUnavailable } from './storage-driver';
 import type { Logger } from '../../lib/logger';
 import { cacheControlFor } from './cache-policy';
 import { SNIFF_BYTES, sniffAllowedType, ALLOWED_CONTENT_TYPES } from './content-sniff';
@@ -41,12 +42,20 @@ export function createObjectsService(deps: ObjectsServiceDeps) {
     return found && viewer && found.owner === viewer.id ? found : undefined;
   }
 
+  /** A storage failure is an outage to retry later, not a bug in the request. */
+  function unavailable(during: string, error: unknown): AppError {
+    logger.warn(`[OBJECTS] ${driver.kind} storage failed during ${during}: ${(error as Error)?.message}`);
+    return storageUnavailable();
+  }
+
   return {
     driver,
 
     /** The object a download URL names, as this viewer may see it; 404 otherwise. */
     async locate(visibility: Visibility, relative: string, viewer: Viewer | undefined) {
-      const object = visibility === 'public' ? await findPublic(relative) : await findPrivate(relative, viewer);
+      const object = await (visibility === 'public' ? findPublic(relative) : findPrivate(relative, viewer)).catch((error: unknown) => {
+        throw unavailable('lookup', error);
+      });
       if (!object) throw notFound('Object');
       return { object, cacheControl: cacheControlFor(object.contentType, visibility === 'private') };
     },
@@ -74,9 +83,9 @@ export function createObjectsService(deps: ObjectsServiceDeps) {
         });
         return { object, relative };
       }).catch((error: unknown) => {
-        // Refusals are the client's business (info); anything else is a storage failure (warn).
-        if (error instanceof AppError) logger.info(`[OBJECTS] upload not stored: ${error.code}`, { userId: uploader.id });
-        else logger.warn(`[OBJECTS] upload failed in the ${driver.kind} driver: ${(error as Error)?.message}`, { userId: uploader.id });
+        // Refusals (4xx) are the client's business; anything else is a storage outage.
+        if (!(error instanceof AppError)) throw unavailable('upload', error);
+        logger.info(`[OBJECTS] upload not stored: ${error.code}`, { userId: uploader.id });
         throw error;
       });
       logger.info(`[OBJECTS] stored ${visibility} object ${stored.relative} (${stored.object.size} bytes, ${stored.object.contentType})`, {

@@ -1,7 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import { AppError, notFound } from '../../lib/errors';
 import { planDownload } from './conditional-get';
-import type { StorageDriver, StoredObject } from './storage-driver';
+import { type StorageDriver, type StoredObject, storageUnavailable } from './storage-driver';
 
 export interface ServeOptions {
   cacheControl: string;
@@ -59,8 +59,9 @@ export function serveObject(req: Request, res: Response, next: NextFunction, dri
     }
     res.removeHeader('Content-Length');
     res.removeHeader('Content-Range');
-    // The object vanished between stat and read.
-    next(error.code === 'ENOENT' || error.code === 404 ? notFound('Object') : error);
+    // The object vanished between stat and read, or the storage failed.
+    req.log?.warn(`[OBJECTS] ${driver.kind} read failed before the first byte: ${error.message}`);
+    next(error.code === 'ENOENT' || error.code === 404 ? notFound('Object') : storageUnavailable());
   });
   source.pipe(res);
 }

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { serviceUnavailable } from '../../lib/errors';
 import type { ByteRange } from './conditional-get';
 
 /** What a download needs to know about an object before reading a byte of it. */
@@ -39,3 +40,5 @@ export interface StorageDriver {
   write(request: WriteRequest): Promise<StoredObject>;
   remove(bucket: string, name: string): Promise<void>;
 }
+
+export const storageUnavailable = () => serviceUnavailable('storage_unavailable', 'Object storage is temporarily unavailable', 5);

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
+import { Storage } from '@google-cloud/storage';
 import { startTestApp, type TestApp } from '../../support/app';
 import { type FakeGcs, startFakeGcs } from '../../support/fake-gcs';
 import { abortUploadMidway, binary, nextLogMessage, pngBytes, registerVendor, upload } from '../../support/objects';
@@ -9,11 +10,14 @@ import { registerUser } from '../../support/users';
 
 let gcs: FakeGcs;
 let t: TestApp;
+let base: string;
 const LIMIT = 40_000;
 
 beforeAll(async () => {
   gcs = await startFakeGcs();
   t = await startTestApp({
+    // An injected client (AppDeps.objectStorage) without the SDK's retry backoff, so outages show at once.
+    deps: { objectStorage: new Storage({ apiEndpoint: gcs.url, projectId: 'test-project', retryOptions: { autoRetry: false } }) },
     env: {
       OBJECT_STORAGE_DRIVER: 'gcs',
       GCS_API_ENDPOINT: gcs.url,
@@ -23,6 +27,7 @@ beforeAll(async () => {
       UPLOAD_MAX_BYTES: String(LIMIT),
     },
   });
+  base = await t.listen();
 });
 afterAll(async () => {
   await t.close();
@@ -91,7 +96,6 @@ describe('gcs driver', () => {
 
   it('when the client drops the connection mid-upload, then GCS holds no new object', async () => {
     const user = await registerUser(t.request);
-    const base = await t.listen();
     const before = gcs.objects.size;
     const refused = nextLogMessage(t, /upload not stored/);
     await abortUploadMidway(base, user.cookie, 30_000, 10_000);
@@ -99,10 +103,25 @@ describe('gcs driver', () => {
     expect(gcs.objects.size).toBe(before);
   });
 
+  it('when GCS is down, then downloads and uploads answer 503 storage_unavailable (never 500) and recover after', async () => {
+    const vendor = await registerVendor(t);
+    const { body } = await upload(t, vendor, pngBytes(1_000), { visibility: 'public' }).expect(201);
+    gcs.outage = true;
+    try {
+      const download = await t.request.get(body.url).expect(503);
+      expect(download.body.error.code).toBe('storage_unavailable');
+      expect(download.headers['retry-after']).toBe('5');
+      const stored = await upload(t, vendor, pngBytes(1_000), { visibility: 'public' }).expect(503);
+      expect(stored.body.error.code).toBe('storage_unavailable');
+    } finally {
+      gcs.outage = false;
+    }
+    await t.request.get(body.url).expect(200);
+  });
+
   it('when the client aborts a download, then the upstream GCS response is closed before it completes', async () => {
     const size = 24 * 1024 * 1024;
     gcs.put('bucket-one', 'media/big.bin', Buffer.alloc(size, 7));
-    const base = await t.listen();
     const upstream = gcs.nextMedia();
     await new Promise<void>((resolve, reject) => {
       const req = http.get(`${base}/objects/public/big.bin`, (res) => {
