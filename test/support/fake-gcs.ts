@@ -33,6 +33,8 @@ export interface FakeGcs {
   media: MediaResponse[];
   /** While true, every request is answered 503 (an outage). */
   outage: boolean;
+  /** While true, metadata is served but media downloads answer 503. */
+  mediaOutage: boolean;
   /** Puts an object as if uploaded (seeding tests). */
   put(bucket: string, name: string, data: Buffer, options?: { contentType?: string; owner?: string }): FakeObject;
   /** Resolves with the next media download that starts. */
@@ -142,6 +144,11 @@ export async function startFakeGcs(): Promise<FakeGcs> {
   });
 
   function sendMedia(req: http.IncomingMessage, res: http.ServerResponse, name: string, object: FakeObject) {
+    if (fake.mediaOutage) {
+      res.writeHead(503, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { code: 503, message: 'Backend Error' } }));
+      return;
+    }
     const size = object.data.length;
     let start = 0;
     let end = size - 1;
@@ -186,6 +193,7 @@ export async function startFakeGcs(): Promise<FakeGcs> {
   const fake: FakeGcs = {
     url: `http://127.0.0.1:${port}`,
     outage: false,
+    mediaOutage: false,
     objects,
     media,
     put,

@@ -3,6 +3,17 @@ import { AppError, notFound } from '../../lib/errors';
 import { planDownload } from './conditional-get';
 import { type StorageDriver, type StoredObject, storageUnavailable } from './storage-driver';
 
+const OBJECT_HEADERS = [
+  'Accept-Ranges',
+  'Cache-Control',
+  'Content-Length',
+  'Content-Range',
+  'Content-Type',
+  'Cross-Origin-Resource-Policy',
+  'ETag',
+  'Last-Modified',
+];
+
 export interface ServeOptions {
   cacheControl: string;
   /** Public objects are meant to be embedded by other origins (storefronts, CDNs). */
@@ -12,8 +23,8 @@ export interface ServeOptions {
 /**
  * Answers GET/HEAD for one object the way `send` answers for a file: same headers, same
  * conditional and range decisions (see conditional-get.ts), bytes streamed from the driver with
- * the range pushed down. If the client goes away, the pipeline destroys the driver's stream, which
- * closes the file or the upstream HTTP request.
+ * the range pushed down. When the response closes (finished or abandoned by the client), the
+ * driver's stream is destroyed, which closes the file or aborts the upstream HTTP request.
  */
 export function serveObject(req: Request, res: Response, next: NextFunction, driver: StorageDriver, object: StoredObject, options: ServeOptions) {
   const lastModified = object.updated.toUTCString();
@@ -57,8 +68,8 @@ export function serveObject(req: Request, res: Response, next: NextFunction, dri
       res.destroy(error);
       return;
     }
-    res.removeHeader('Content-Length');
-    res.removeHeader('Content-Range');
+    // The error answer must not look like (or be cached as) the object.
+    for (const header of OBJECT_HEADERS) res.removeHeader(header);
     // The object vanished between stat and read, or the storage failed.
     req.log?.warn(`[OBJECTS] ${driver.kind} read failed before the first byte: ${error.message}`);
     next(error.code === 'ENOENT' || error.code === 404 ? notFound('Object') : storageUnavailable());

@@ -119,6 +119,22 @@ describe('gcs driver', () => {
     await t.request.get(body.url).expect(200);
   });
 
+  it('when reading the bytes fails after the lookup, then it is a 503 that carries none of the object headers', async () => {
+    const vendor = await registerVendor(t);
+    const { body } = await upload(t, vendor, pngBytes(1_000), { visibility: 'public' }).expect(201);
+    gcs.mediaOutage = true;
+    try {
+      const res = await t.request.get(body.url).expect(503);
+      expect(res.body.error.code).toBe('storage_unavailable');
+      expect(res.headers['content-type']).toContain('application/json');
+      for (const header of ['cache-control', 'etag', 'last-modified', 'accept-ranges', 'content-range']) {
+        expect(res.headers[header]).toBeUndefined();
+      }
+    } finally {
+      gcs.mediaOutage = false;
+    }
+  });
+
   it('when the client aborts a download, then the upstream GCS response is closed before it completes', async () => {
     const size = 24 * 1024 * 1024;
     gcs.put('bucket-one', 'media/big.bin', Buffer.alloc(size, 7));
