@@ -1,6 +1,7 @@
 import { runCatalogueBench } from './catalogue';
 import { runCheckoutBench } from './checkout';
 import { runCryptoBench } from './crypto-rates';
+import { runObjectsBench } from './objects';
 import { runRealtimeBench } from './realtime';
 import { runSessionWritesBench } from './session-writes';
 import type { BenchResult } from './types';
@@ -16,6 +17,7 @@ const suites: Record<string, () => Promise<BenchResult[]>> = {
   checkout: runCheckoutBench,
   crypto: runCryptoBench,
   realtime: runRealtimeBench,
+  objects: runObjectsBench,
 };
 
 function format(n: number | undefined): string {

@@ -1,4 +1,5 @@
 import type { Server, ServerResponse } from 'node:http';
+import type { Storage } from '@google-cloud/storage';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import type { Registry } from 'prom-client';
@@ -23,6 +24,7 @@ import { type CryptoRatesOptions, createCryptoRatesModule } from './modules/cryp
 import { createDocsModule } from './modules/docs';
 import { createEmailModule, welcomeEmail } from './modules/email';
 import { createHealthModule } from './modules/health';
+import { createObjectsModule } from './modules/objects';
 import { createOrdersModule } from './modules/orders';
 import { createRealtimeModule } from './modules/realtime';
 
@@ -36,6 +38,8 @@ export interface AppDeps {
   clock?: Clock;
   /** Prometheus registry the modules add their metrics to; a fresh one when omitted. */
   metrics?: Registry;
+  /** GCS client for the gcs object driver (tests point one at a local server); built from config when omitted. */
+  objectStorage?: Storage;
   /** Extra readiness condition from the runtime (e.g. migrations still pending). */
   notReadyReason?: () => string | undefined;
   /** Overrides for the crypto-rate service (timeouts, provider chain); defaults come from config. */
@@ -93,7 +97,8 @@ export function createApp(deps: AppDeps): App {
     },
   });
   // Order matters: auth installs the session middleware the later modules rely on.
-  const catalogue = createCatalogueModule(context, { listener });
+  const objects = createObjectsModule(context, { storage: deps.objectStorage });
+  const catalogue = createCatalogueModule(context, { listener, imageExists: (key) => objects.publicObjectExists(key) });
   const cryptoRates = createCryptoRatesModule(context, deps.cryptoRates);
   const realtime = createRealtimeModule(context, { sessionMiddleware: auth.sessionMiddleware, listener });
   const orders = createOrdersModule(context, {
@@ -111,7 +116,7 @@ export function createApp(deps: AppDeps): App {
       return cryptoRates.quote({ ...request, currency: currency.data, symbol: request.symbol as CryptoSymbol });
     },
   });
-  const capabilities: AppModule[] = [listenerModule, auth, realtime, catalogue, cryptoRates, orders, email, createDocsModule({ version: '1.0.0' })];
+  const capabilities: AppModule[] = [listenerModule, auth, realtime, objects, catalogue, cryptoRates, orders, email, createDocsModule({ version: '1.0.0' })];
   modules.push(health, ...capabilities);
   const apiLimiter = createRateLimiter({ pool: database.pool, name: 'api', pointsPerMinute: config.RATE_LIMIT_API_PER_MIN, logger });
 

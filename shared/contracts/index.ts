@@ -1,5 +1,6 @@
 export * from './auth';
 export * from './catalogue';
 export * from './crypto-rates';
+export * from './objects';
 export * from './orders';
 export * from './realtime';

@@ -16,6 +16,8 @@ export interface ApiRoute {
   params?: z.ZodObject;
   query?: z.ZodType;
   body?: z.ZodType;
+  /** Request body media type (default application/json). */
+  bodyType?: string;
   /** Response body for the success status (`status`, default 200). */
   response?: z.ZodType;
   status?: number;
@@ -26,6 +28,8 @@ export interface ApiRoute {
 const Id = z.object({ id: z.uuid() });
 const Health = z.object({ status: z.enum(['ok', 'degraded', 'down']) }).catchall(z.unknown());
 const Json = z.record(z.string(), z.unknown());
+const ObjectPath = z.object({ path: z.string().describe('Object path inside the bucket (validated: no traversal)') });
+const Upload = z.object({ file: z.string().describe('The file (multipart field `file`, streamed; type checked by its bytes)') });
 
 export const apiRoutes: ApiRoute[] = [
   { method: 'get', path: '/api/health', tag: 'health', summary: 'Health of every component (503 when the database is unreachable)', response: Health },
@@ -57,6 +61,10 @@ export const apiRoutes: ApiRoute[] = [
 
   { method: 'get', path: '/api/crypto/rates', tag: 'crypto', summary: 'Crypto rates with tier, age and source', query: c.RatesQuery, response: c.RatesResponse },
   { method: 'get', path: '/api/crypto/quote', tag: 'crypto', summary: 'An amount in a coin (15-minute quote)', query: c.QuoteQuery, response: c.QuoteResponse },
+
+  { method: 'post', path: '/api/uploads', tag: 'objects', summary: 'Upload a file (multipart, streamed; public needs a vendor)', signedIn: true, query: c.UploadQuery, body: Upload, bodyType: 'multipart/form-data', response: c.UploadResult, status: 201 },
+  { method: 'get', path: '/objects/public/{path}', tag: 'objects', summary: 'Download a public object (Range, ETag, conditional GET, CDN caching; HEAD too)', params: ObjectPath, contentType: 'application/octet-stream' },
+  { method: 'get', path: '/objects/private/{path}', tag: 'objects', summary: 'Download a private object (owner only; others 404)', signedIn: true, params: ObjectPath, contentType: 'application/octet-stream' },
 
   { method: 'get', path: '/api/messages', tag: 'realtime', summary: 'Chat history with one user', signedIn: true, query: c.MessageHistoryQuery, response: c.MessageHistoryResponse },
   { method: 'post', path: '/api/messages/read', tag: 'realtime', summary: 'Mark a conversation read', signedIn: true, body: c.MarkReadBody, response: c.MarkReadResponse },

@@ -22,7 +22,7 @@ export function buildOpenApiDocument(routes: readonly ApiRoute[], info: { versio
       request: {
         ...(route.params ? { params: route.params } : {}),
         ...(route.query ? { query: route.query as z.ZodObject } : {}),
-        ...(route.body ? { body: { content: { 'application/json': { schema: route.body } } } } : {}),
+        ...(route.body ? { body: { content: { [route.bodyType ?? 'application/json']: { schema: route.body } } } } : {}),
       },
       responses: {
         [status]: {

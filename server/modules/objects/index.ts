@@ -1,0 +1,83 @@
+import path from 'node:path';
+import type { Router } from 'express';
+import { Storage } from '@google-cloud/storage';
+import type { Config } from '../../lib/config';
+import type { Logger } from '../../lib/logger';
+import type { AppModule, ModuleContext } from '../../lib/module';
+import { createRateLimiter } from '../auth';
+import { createGcsDriver } from './gcs-driver';
+import { createLocalDriver } from './local-driver';
+import { parseLocation, parseObjectKey } from './object-path';
+import { downloadRouter, uploadRouter } from './objects.routes';
+import { createObjectsService, type ObjectsService } from './objects.service';
+import type { StorageDriver } from './storage-driver';
+
+export { ALLOWED_CONTENT_TYPES } from './content-sniff';
+export type { StorageDriver, StoredObject } from './storage-driver';
+
+export interface ObjectsModule extends AppModule {
+  /** Whether `key` (as returned by an upload) names an existing public object; product images attach by key. */
+  publicObjectExists(key: string): Promise<boolean>;
+}
+
+export interface ObjectsOptions {
+  /** A ready GCS client (tests point one at a local server); built from config when omitted. */
+  storage?: Storage;
+}
+
+/** True when `key` has the shape of a public object key (`public/<name>`), without asking storage. */
+export function isPublicObjectKey(key: string): boolean {
+  return parseObjectKey(key)?.visibility === 'public';
+}
+
+/** The driver the config asks for: files under DATA_DIR/objects, or GCS through the official SDK. */
+export function createStorageDriver(config: Config, options: ObjectsOptions = {}): StorageDriver {
+  if (config.OBJECT_STORAGE_DRIVER === 'gcs') {
+    const storage =
+      options.storage ??
+      new Storage({
+        ...(config.GCS_API_ENDPOINT ? { apiEndpoint: config.GCS_API_ENDPOINT } : {}),
+        ...(config.GCS_PROJECT_ID ? { projectId: config.GCS_PROJECT_ID } : {}),
+      });
+    return createGcsDriver(storage);
+  }
+  return createLocalDriver(path.join(config.DATA_DIR, 'objects'));
+}
+
+/** The object service without the database-backed parts (downloads need no database; used by the bench). */
+export function createObjectsServiceFor(config: Config, logger: Logger, driver = createStorageDriver(config)): ObjectsService {
+  return createObjectsService({
+    driver,
+    publicLocations: config.PUBLIC_OBJECT_SEARCH_PATHS.map(parseLocation),
+    privateLocation: parseLocation(config.PRIVATE_OBJECT_DIR),
+    maxUploadBytes: config.UPLOAD_MAX_BYTES,
+    logger,
+  });
+}
+
+/** A router serving `GET|HEAD /public/<path>` and `/private/<path>` (mount it at `/objects`). */
+export function objectDownloads(service: ObjectsService): Router {
+  return downloadRouter(service);
+}
+
+export function createObjectsModule(context: ModuleContext, options: ObjectsOptions = {}): ObjectsModule {
+  const { config, logger, database } = context;
+  const driver = createStorageDriver(config, options);
+  const service = createObjectsServiceFor(config, logger, driver);
+  const uploadLimiter = createRateLimiter({
+    pool: database.pool,
+    name: 'uploads',
+    pointsPerMinute: config.RATE_LIMIT_UPLOADS_PER_MIN,
+    logger,
+  });
+
+  return {
+    name: 'objects',
+    mount(app) {
+      app.use('/api/uploads', uploadRouter(service, uploadLimiter));
+      app.use('/objects', downloadRouter(service));
+    },
+    health: () => ({ status: 'ok', driver: driver.kind }),
+    publicObjectExists: (key) => service.publicObjectExists(key),
+  };
+}
