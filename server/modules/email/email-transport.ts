@@ -27,6 +27,8 @@ export function createBrevoTransport(config: Config): EmailTransport {
     apiKey: config.BREVO_API_KEY!,
     ...(config.BREVO_API_URL ? { baseUrl: config.BREVO_API_URL.replace(/\/$/, '') } : {}),
     // The outbox owns retries (with backoff across restarts); the SDK must not retry on its own.
+    // (SDK quirk: when the connection itself fails, its timeout timer is left running until it
+    // fires, so a refused send keeps a timer alive for up to timeoutInSeconds. Bounded, harmless.)
     maxRetries: 0,
     timeoutInSeconds: 15,
   });

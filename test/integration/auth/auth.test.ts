@@ -1,4 +1,5 @@
 import { startTestApp, type TestApp } from '../../support/app';
+import { startFakeBrevo } from '../../support/fake-brevo';
 import { plantedCookie, sessionIdOf, sidCookie } from '../../support/session-cookie';
 import { registerUser } from '../../support/users';
 
@@ -118,5 +119,40 @@ describe('origin check', () => {
     // The browser sends the page's own origin, which is the Host the request went to.
     const res = await t.request.post('/api/auth/login').set('Host', 'shop.example').set('Origin', 'http://shop.example').send({ email: 'a@b.c', password: 'x' }).expect(401);
     expect(res.body.error.code).toBe('invalid_credentials');
+  });
+});
+
+describe('behind a TLS-terminating proxy in production', () => {
+  it('the session cookie is Secure, and TRUST_PROXY makes the forwarded protocol count', async () => {
+    const brevo = await startFakeBrevo();
+    const prod = await startTestApp({
+      env: {
+        NODE_ENV: 'production',
+        TRUST_PROXY: '1',
+        SESSION_SECRET: 'a-production-grade-secret-of-forty-chars!',
+        PUBLIC_OBJECT_SEARCH_PATHS: '/shop-public/public',
+        PRIVATE_OBJECT_DIR: '/shop-private/private',
+        // Production demands live-looking keys; nothing is called with them here.
+        STRIPE_SECRET_KEY: 'sk_live_placeholder_for_config_only',
+        STRIPE_PUBLISHABLE_KEY: 'pk_live_placeholder_for_config_only',
+        STRIPE_WEBHOOK_SECRET: 'whsec_placeholder',
+        BREVO_API_KEY: 'xkeysib-placeholder',
+        BREVO_API_URL: `${brevo.url}/v3`,
+        STRIPE_API_URL: 'http://127.0.0.1:9',
+      },
+    });
+    try {
+      const res = await prod.request
+        .post('/api/auth/register')
+        .set('X-Forwarded-Proto', 'https')
+        .send({ email: 'secure@example.com', password: 'a long password', name: 'Secure' })
+        .expect(201);
+      const cookie = (res.headers['set-cookie'] as unknown as string[]).find((c) => c.startsWith('sid='))!;
+      expect(cookie).toMatch(/; Secure/);
+      expect(cookie).toMatch(/HttpOnly/);
+    } finally {
+      await prod.close();
+      await brevo.close();
+    }
   });
 });
