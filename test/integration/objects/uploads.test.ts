@@ -14,6 +14,22 @@ function storedFiles(t: TestApp): string[] {
   return (readdirSync(root, { recursive: true }) as string[]).filter((f) => statSync(path.join(root, f)).isFile());
 }
 
+/** Resolves once the access log has an entry for `route` (written in the same 'finish' as the metrics). */
+function accessLogged(t: TestApp, route: string): Promise<void> {
+  const seen = () => t.logs.entries.some((e) => e.message === '[HTTP] request' && e.route === route);
+  if (seen()) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no access-log entry for ${route}`)), 5_000);
+    const check = () => {
+      if (!seen()) return;
+      clearTimeout(timer);
+      t.logs.off('entry', check);
+      resolve();
+    };
+    t.logs.on('entry', check);
+  });
+}
+
 let t: TestApp;
 beforeAll(async () => {
   t = await startTestApp({ env: { OBJECT_STORAGE_DRIVER: 'local', UPLOAD_MAX_BYTES: String(LIMIT) } });
@@ -37,7 +53,10 @@ describe('uploading', () => {
     expect(download.headers['cache-control']).toBe('public, max-age=86400, stale-while-revalidate=604800');
     // Storefronts on other origins embed product images.
     expect(download.headers['cross-origin-resource-policy']).toBe('cross-origin');
-    // Downloads are measured under their route pattern, not one series per object.
+    // Downloads are measured under their route pattern, not one series per object. The
+    // measurement is taken when the server finishes the response, which can be just after the
+    // client has the bytes: wait for that moment (the access log is written at the same time).
+    await accessLogged(t, '/objects/public/*path');
     const metrics = await t.request.get('/metrics').expect(200);
     expect(metrics.text).toContain('route="/objects/public/*path"');
     expect(metrics.text).not.toContain(res.body.key);
