@@ -6,6 +6,7 @@ import { createApp } from '../server/app';
 import { loadConfig } from '../server/lib/config';
 import { load, serveOnLoopback } from './support/load';
 import { startBenchPostgres } from './support/postgres';
+import { runStandalone } from './support/standalone';
 import type { BenchResult } from './types';
 
 const PRODUCTS = 100_000;
@@ -95,12 +96,4 @@ export async function runCatalogueBench(): Promise<BenchResult[]> {
   }
 }
 
-if (require.main === module) {
-  runCatalogueBench().then(
-    (results) => console.table(results),
-    (error) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) runStandalone(runCatalogueBench);

@@ -8,16 +8,13 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { createApp } from '../server/app';
-import { createDatabase, type Database, runMigrations, startEmbeddedPostgres } from '../server/db';
+import type { Database } from '../server/db';
 import { loadConfig } from '../server/lib/config';
-import { createLogger } from '../server/lib/logger';
 import { ManualClock } from '../test/support/clock';
-import { freePort } from '../test/support/ports';
 import { coinGeckoPrices, cryptoComparePrices, type FakeProvider, failures, startFakeProvider } from '../test/support/fake-crypto-providers';
+import { quietLogger, startBenchPostgres } from './support/postgres';
+import { runStandalone } from './support/standalone';
 import type { BenchResult } from './types';
 
 const REQUESTS = 10_000;
@@ -46,7 +43,7 @@ async function scenario(database: Database, url: string, healthy: boolean): Prom
   const clock = new ManualClock();
   const cg: FakeProvider = await startFakeProvider(clock, healthy ? coinGeckoPrices() : failures.serverError);
   const cc: FakeProvider = await startFakeProvider(clock, healthy ? cryptoComparePrices() : failures.rateLimited);
-  const logger = createLogger({ config: { NODE_ENV: 'test', LOG_LEVEL: 'error' }, console: false });
+  const logger = quietLogger();
   const config = loadConfig({
     NODE_ENV: 'test',
     DATABASE_URL: url,
@@ -78,27 +75,11 @@ async function scenario(database: Database, url: string, healthy: boolean): Prom
 }
 
 export async function runCryptoBench(): Promise<BenchResult[]> {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'mp-bench-crypto-'));
-  const logger = createLogger({ config: { NODE_ENV: 'test', LOG_LEVEL: 'error' }, console: false });
-  const embedded = await startEmbeddedPostgres({ dataDir, port: await freePort(), database: 'bench', logger });
-  const database = createDatabase(
-    {
-      connectionString: embedded.url,
-      driver: 'pg',
-      max: 10,
-      min: 0,
-      idleTimeoutMillis: 10_000,
-      connectionTimeoutMillis: 5_000,
-      maxUses: 7_500,
-      statementTimeoutMillis: 10_000,
-      applicationName: 'bench-crypto',
-    },
-    logger,
-  );
+  const postgres = await startBenchPostgres();
   try {
-    await runMigrations(database.pool, 'pg', logger);
-    const healthy = await scenario(database, embedded.url, true);
-    const dead = await scenario(database, embedded.url, false);
+    const { url, database } = await postgres.createDatabase('bench_crypto');
+    const healthy = await scenario(database, url, true);
+    const dead = await scenario(database, url, false);
     const windows = Math.ceil((healthy.simulatedMinutes * 60_000) / (5 * 60_000));
     // Healthy: one call per 5-minute fresh window. Dead: per provider, 5 failures to open, then one probe per cooldown.
     const healthyLimit = windows + 1;
@@ -126,22 +107,8 @@ export async function runCryptoBench(): Promise<BenchResult[]> {
     ];
   } finally {
     agent.destroy();
-    await database.close();
-    await embedded.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await postgres.stop();
   }
 }
 
-if (require.main === module) {
-  const started = Date.now();
-  runCryptoBench()
-    .then((results) => {
-      console.table(results);
-      console.log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-      if (results.some((r) => r.pass === false)) process.exitCode = 1;
-    })
-    .catch((error) => {
-      console.error(error);
-      process.exitCode = 1;
-    });
-}
+if (require.main === module) runStandalone(runCryptoBench);

@@ -11,6 +11,7 @@ import { loadConfig } from '../server/lib/config';
 import { errorHandler } from '../server/lib/error-handler';
 import { createLogger } from '../server/lib/logger';
 import { createObjectsServiceFor, createStorageDriver, objectDownloads } from '../server/modules/objects';
+import { runStandalone } from './support/standalone';
 import type { BenchResult } from './types';
 
 /*
@@ -116,12 +117,4 @@ export async function runObjectsBench(): Promise<BenchResult[]> {
   }
 }
 
-if (require.main === module) {
-  runObjectsBench().then(
-    (results) => console.table(results),
-    (error) => {
-      console.error(error);
-      process.exitCode = 1;
-    },
-  );
-}
+if (require.main === module) runStandalone(runObjectsBench);

@@ -9,15 +9,11 @@
  */
 import { execSync, fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import WebSocket, { WebSocketServer } from 'ws';
-import { startEmbeddedPostgres } from '../server/db';
-import { createLogger } from '../server/lib/logger';
-import { freePort } from '../test/support/ports';
 import { spawnServer } from '../test/support/server-process';
 import { sidCookie } from '../test/support/session-cookie';
+import { startBenchPostgres } from './support/postgres';
+import { runStandalone } from './support/standalone';
 import type { BenchResult } from './types';
 
 const envInt = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -154,11 +150,11 @@ async function register(url: string, name: string): Promise<{ id: string; cookie
 }
 
 async function benchApp(connections: number, tabsCount: number, rate: number, seconds: number): Promise<Measured> {
-  const logger = createLogger({ config: { NODE_ENV: 'test', LOG_LEVEL: 'warn' }, console: true });
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'mp-bench-ws-'));
-  const pg = await startEmbeddedPostgres({ dataDir, port: await freePort(), database: 'bench', logger });
+  const postgres = await startBenchPostgres();
+  // The server process migrates and pools on its own; this side only creates the database.
+  const { url: databaseUrl } = await postgres.createDatabase('bench_ws', { max: 1 });
   const server = await spawnServer({
-    DATABASE_URL: pg.url,
+    DATABASE_URL: databaseUrl,
     LOG_LEVEL: 'info',
     RATE_LIMIT_AUTH_PER_MIN: '100000',
     RATE_LIMIT_API_PER_MIN: '100000',
@@ -198,7 +194,7 @@ async function benchApp(connections: number, tabsCount: number, rate: number, se
   } finally {
     server.kill('SIGTERM');
     await server.exited;
-    await pg.stop();
+    await postgres.stop();
   }
 }
 
@@ -251,15 +247,5 @@ export async function runRealtimeBench(): Promise<BenchResult[]> {
 
 if (require.main === module) {
   if (process.argv.includes('--bare-server')) runBareServer();
-  else
-    runRealtimeBench().then(
-      (results) => {
-        console.table(results);
-        process.exit(0);
-      },
-      (error) => {
-        console.error(error);
-        process.exit(1);
-      },
-    );
+  else runStandalone(runRealtimeBench);
 }

@@ -9,6 +9,7 @@ import { createApp } from '../server/app';
 import { loadConfig } from '../server/lib/config';
 import { serveOnLoopback } from './support/load';
 import { startBenchPostgres } from './support/postgres';
+import { runStandalone } from './support/standalone';
 import type { BenchResult } from './types';
 
 const READS = 1_000;
@@ -104,12 +105,4 @@ export async function runSessionWritesBench(): Promise<BenchResult[]> {
   }
 }
 
-if (require.main === module) {
-  runSessionWritesBench().then(
-    (results) => console.table(results),
-    (error) => {
-      console.error(error);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) runStandalone(runSessionWritesBench);

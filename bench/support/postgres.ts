@@ -1,9 +1,10 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { createDatabase, type Database, runMigrations, startEmbeddedPostgres } from '../../server/db';
+import { type Database, runMigrations, startEmbeddedPostgres } from '../../server/db';
 import { createLogger, type Logger } from '../../server/lib/logger';
+import { openTestDatabase } from '../../test/support/database';
 import { freePort } from '../../test/support/ports';
 
 export interface BenchPostgres {
@@ -33,20 +34,8 @@ export async function startBenchPostgres(): Promise<BenchPostgres> {
       await admin.query(`CREATE DATABASE "${name}"`);
       await admin.end();
       const url = `${base}/${name}`;
-      const database = createDatabase(
-        {
-          connectionString: url,
-          driver: 'pg',
-          max: options.max ?? 10,
-          min: 0,
-          idleTimeoutMillis: 30_000,
-          connectionTimeoutMillis: 5_000,
-          maxUses: 7_500,
-          statementTimeoutMillis: 10_000,
-          applicationName: 'marketplace-bench',
-        },
-        logger,
-      );
+      // The same pool settings as the test harness.
+      const database = openTestDatabase(url, logger, { max: options.max });
       await runMigrations(database.pool, 'pg', logger);
       opened.push(database);
       return { url, database };
@@ -54,6 +43,7 @@ export async function startBenchPostgres(): Promise<BenchPostgres> {
     async stop() {
       await Promise.allSettled(opened.map((d) => d.close()));
       await embedded.stop();
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
