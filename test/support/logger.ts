@@ -11,17 +11,27 @@ export function captureLogger(level = 'debug'): { logger: Logger; memory: Memory
   return { logger, memory };
 }
 
-/** Resolves with the first log entry (already logged or future) whose message matches. */
-export function waitForLog(memory: MemoryTransport, pattern: RegExp, timeoutMs = 10_000): Promise<Record<string, unknown>> {
-  const matches = (entry: Record<string, unknown>) => pattern.test(String(entry.message));
-  const seen = memory.entries.find(matches);
+type LogEntry = Record<string, unknown>;
+
+/**
+ * Resolves with the first log entry matching `match` (a pattern for the message, or a test of
+ * the whole entry): one already logged, unless `onlyNew`, or the next one to come.
+ */
+export function waitForLog(
+  memory: MemoryTransport,
+  match: RegExp | ((entry: LogEntry) => boolean),
+  options: { timeoutMs?: number; onlyNew?: boolean } = {},
+): Promise<LogEntry> {
+  const { timeoutMs = 10_000, onlyNew = false } = options;
+  const matches = typeof match === 'function' ? match : (entry: LogEntry) => match.test(String(entry.message));
+  const seen = onlyNew ? undefined : memory.entries.find(matches);
   if (seen) return Promise.resolve(seen);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       memory.off('entry', onEntry);
-      reject(new Error(`no log line matching ${pattern} within ${timeoutMs} ms`));
+      reject(new Error(`no log entry matching ${match} within ${timeoutMs} ms`));
     }, timeoutMs);
-    const onEntry = (entry: Record<string, unknown>) => {
+    const onEntry = (entry: LogEntry) => {
       if (!matches(entry)) return;
       clearTimeout(timer);
       memory.off('entry', onEntry);

@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type supertest from 'supertest';
-import { updateUserRole } from '../../server/modules/auth';
 import type { TestApp } from './app';
-import { sidCookie } from './session-cookie';
-import { registerUser, type SignedInUser } from './users';
+import { openStore } from './catalogue';
+import type { SignedInUser } from './users';
 
 /** A PNG signature, an IHDR chunk and one IDAT chunk of random bytes: sniffed as image/png (size ≥ 45). */
 export function pngBytes(size: number): Buffer {
@@ -26,12 +25,9 @@ export function pdfBytes(size: number): Buffer {
   return Buffer.concat([header, randomBytes(Math.max(0, size - header.length))]);
 }
 
-/** Registers a user, makes it a vendor and signs in again (the role lives in the session). */
-export async function registerVendor(t: TestApp): Promise<SignedInUser> {
-  const user = await registerUser(t.request);
-  await updateUserRole(t.database.db, user.id, 'vendor');
-  const res = await t.request.post('/api/auth/login').send({ email: user.email, password: user.password }).expect(200);
-  return { ...user, cookie: sidCookie(res.headers['set-cookie']) };
+/** A signed-in vendor, made the way a user becomes one: by opening a store. */
+export function registerVendor(t: TestApp): Promise<SignedInUser> {
+  return openStore(t.request);
 }
 
 export function upload(
@@ -55,19 +51,6 @@ export function binary(res: import('superagent').Response, done: (error: Error |
 }
 
 /** Resolves with the next log message matching `pattern` (the log capture is observed, not replaced). */
-export function nextLogMessage(t: TestApp, pattern: RegExp): Promise<string> {
-  return new Promise((resolve) => {
-    const original = t.logs.log.bind(t.logs);
-    t.logs.log = (info, next) => {
-      original(info, next);
-      if (pattern.test(String(info.message))) {
-        t.logs.log = original;
-        resolve(String(info.message));
-      }
-    };
-  });
-}
-
 /**
  * Starts a multipart upload announcing `declared` bytes, sends the first `sent` bytes of a PNG,
  * then drops the connection.

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { Storage } from '@google-cloud/storage';
+import { waitForLog } from '../../support/logger';
 import { startTestApp, type TestApp } from '../../support/app';
 import { type FakeGcs, startFakeGcs } from '../../support/fake-gcs';
-import { abortUploadMidway, binary, nextLogMessage, pngBytes, registerVendor, upload } from '../../support/objects';
+import { abortUploadMidway, binary, pngBytes, registerVendor, upload } from '../../support/objects';
 import { registerUser } from '../../support/users';
 
 /* The gcs driver through the real SDK against a local server speaking the GCS JSON API. */
@@ -97,9 +98,9 @@ describe('gcs driver', () => {
   it('when the client drops the connection mid-upload, then GCS holds no new object', async () => {
     const user = await registerUser(t.request);
     const before = gcs.objects.size;
-    const refused = nextLogMessage(t, /upload not stored/);
+    const refused = waitForLog(t.logs, /upload not stored/, { onlyNew: true });
     await abortUploadMidway(base, user.cookie, 30_000, 10_000);
-    expect(await refused).toContain('request_aborted');
+    expect(String((await refused).message)).toContain('request_aborted');
     expect(gcs.objects.size).toBe(before);
   });
 

@@ -3,10 +3,11 @@ import http from 'node:http';
 import { Readable } from 'node:stream';
 import v8 from 'node:v8';
 import vm from 'node:vm';
+import { waitForLog } from '../../support/logger';
 import { startTestApp, type TestApp } from '../../support/app';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { abortUploadMidway, nextLogMessage, pngHeader } from '../../support/objects';
+import { abortUploadMidway, pngHeader } from '../../support/objects';
 import { registerUser } from '../../support/users';
 
 /*
@@ -122,8 +123,8 @@ it('when the client drops the connection mid-upload, then nothing is left in sto
     return (readdirSync(root, { recursive: true }) as string[]).filter((f) => statSync(path.join(root, f)).isFile());
   };
   const before = files();
-  const refused = nextLogMessage(t, /upload not stored/);
+  const refused = waitForLog(t.logs, /upload not stored/, { onlyNew: true });
   await abortUploadMidway(base, user.cookie, 4 * MiB, 512 * 1024);
-  expect(await refused).toContain('request_aborted');
+  expect(String((await refused).message)).toContain('request_aborted');
   expect(files()).toEqual(before);
 });

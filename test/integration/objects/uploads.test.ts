@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { UploadResult } from '../../../shared/contracts';
+import { waitForLog } from '../../support/logger';
 import { startTestApp, type TestApp } from '../../support/app';
 import { binary, pdfBytes, pngBytes, registerVendor, upload } from '../../support/objects';
 import { registerUser } from '../../support/users';
@@ -12,22 +13,6 @@ function storedFiles(t: TestApp): string[] {
   const root = path.join(t.config.DATA_DIR, 'objects');
   if (!existsSync(root)) return [];
   return (readdirSync(root, { recursive: true }) as string[]).filter((f) => statSync(path.join(root, f)).isFile());
-}
-
-/** Resolves once the access log has an entry for `route` (written in the same 'finish' as the metrics). */
-function accessLogged(t: TestApp, route: string): Promise<void> {
-  const seen = () => t.logs.entries.some((e) => e.message === '[HTTP] request' && e.route === route);
-  if (seen()) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no access-log entry for ${route}`)), 5_000);
-    const check = () => {
-      if (!seen()) return;
-      clearTimeout(timer);
-      t.logs.off('entry', check);
-      resolve();
-    };
-    t.logs.on('entry', check);
-  });
 }
 
 let t: TestApp;
@@ -56,7 +41,7 @@ describe('uploading', () => {
     // Downloads are measured under their route pattern, not one series per object. The
     // measurement is taken when the server finishes the response, which can be just after the
     // client has the bytes: wait for that moment (the access log is written at the same time).
-    await accessLogged(t, '/objects/public/*path');
+    await waitForLog(t.logs, (e) => e.message === '[HTTP] request' && e.route === '/objects/public/*path');
     const metrics = await t.request.get('/metrics').expect(200);
     expect(metrics.text).toContain('route="/objects/public/*path"');
     expect(metrics.text).not.toContain(res.body.key);
