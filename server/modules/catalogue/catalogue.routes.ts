@@ -13,17 +13,25 @@ import {
   getVendor,
   removeProduct,
 } from './catalogue.service';
-import { listKey, productKey, vendorKey } from './response-cache';
+import { type ListEntry, listKey, productKey, vendorKey } from './response-cache';
 
 const IdParams = z.object({ id: uuidParam });
-
-function sendJson(res: Response, json: string, cache: 'HIT' | 'MISS'): void {
-  res.set('X-Cache', cache).type('application/json').send(json);
-}
 
 export function catalogueRouter(deps: CatalogueDeps): Router {
   const router = Router();
   const { cache } = deps;
+
+  /** Answers from the cache (HIT), or loads, stores and answers (MISS); errors are never cached. */
+  async function respondCached(res: Response, key: string, load: () => Promise<{ body: unknown; list?: ListEntry }>): Promise<void> {
+    let json = cache.get(key);
+    const hit = json !== undefined;
+    if (!hit) {
+      const loaded = await load();
+      json = JSON.stringify(loaded.body);
+      cache.set(key, json, loaded.list);
+    }
+    res.set('X-Cache', hit ? 'HIT' : 'MISS').type('application/json').send(json);
+  }
 
   router.post('/vendors', requireUser, async (req, res) => {
     const { body } = validateRequest(req, { body: CreateVendorBody });
@@ -36,35 +44,22 @@ export function catalogueRouter(deps: CatalogueDeps): Router {
 
   router.get('/vendors/:id', async (req, res) => {
     const { params } = validateRequest(req, { params: IdParams });
-    const key = vendorKey(params.id);
-    const cached = cache.get(key);
-    if (cached) return sendJson(res, cached, 'HIT');
-    const json = JSON.stringify({ vendor: await getVendor(deps, params.id) });
-    cache.set(key, json);
-    sendJson(res, json, 'MISS');
+    await respondCached(res, vendorKey(params.id), async () => ({ body: { vendor: await getVendor(deps, params.id) } }));
   });
 
   router.get('/products', async (req, res) => {
     const { query } = validateRequest(req, { query: ProductListQuery });
     const { cursor, ...filters } = query;
-    const key = listKey(filters, cursor);
-    const cached = cache.get(key);
-    if (cached) return sendJson(res, cached, 'HIT');
-    const { ids, ...page } = await browseProducts(deps, filters, cursor);
-    const json = JSON.stringify(page);
-    const { sort: _sort, limit: _limit, ...listFilters } = filters;
-    cache.set(key, json, { filters: listFilters, ids });
-    sendJson(res, json, 'MISS');
+    await respondCached(res, listKey(filters, cursor), async () => {
+      const { ids, ...page } = await browseProducts(deps, filters, cursor);
+      const { sort: _sort, limit: _limit, ...listFilters } = filters;
+      return { body: page, list: { filters: listFilters, ids } };
+    });
   });
 
   router.get('/products/:id', async (req, res) => {
     const { params } = validateRequest(req, { params: IdParams });
-    const key = productKey(params.id);
-    const cached = cache.get(key);
-    if (cached) return sendJson(res, cached, 'HIT');
-    const json = JSON.stringify({ product: await getProduct(deps, params.id) });
-    cache.set(key, json);
-    sendJson(res, json, 'MISS');
+    await respondCached(res, productKey(params.id), async () => ({ body: { product: await getProduct(deps, params.id) } }));
   });
 
   router.post('/products', requireUser, async (req, res) => {

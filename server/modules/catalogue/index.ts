@@ -37,7 +37,7 @@ export function createCatalogueModule(context: ModuleContext, options: Catalogue
       this.set(cache.stats().keys);
     },
   });
-  const lookups = new Counter({
+  new Counter({
     name: 'marketplace_cache_lookups_total',
     help: 'Catalogue response cache lookups by result',
     labelNames: ['result'],
@@ -50,8 +50,6 @@ export function createCatalogueModule(context: ModuleContext, options: Catalogue
       this.inc({ result: 'miss' }, misses);
     },
   });
-  void lookups;
-
   const { listener } = options;
   if (listener) {
     // Each instance ignores its own broadcasts (already applied locally before publishing).

@@ -23,6 +23,12 @@ interface Entry {
   ids?: string[];
 }
 
+/** What a cached list page remembers to decide, on a write, whether it went stale. */
+export interface ListEntry {
+  filters: NonNullable<Entry['filters']>;
+  ids: string[];
+}
+
 export interface CacheStats {
   hits: number;
   misses: number;
@@ -69,7 +75,7 @@ export class ResponseCache {
     return entry?.json;
   }
 
-  set(key: string, json: string, list?: { filters: Entry['filters']; ids: string[] }): void {
+  set(key: string, json: string, list?: ListEntry): void {
     try {
       this.cache.set<Entry>(key, { json, filters: list?.filters, ids: list?.ids });
     } catch {

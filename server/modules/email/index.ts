@@ -28,13 +28,14 @@ export function createEmailModule(context: ModuleContext, options: { transport?:
     maxAttempts: config.EMAIL_MAX_ATTEMPTS,
     retryBaseMs: config.EMAIL_RETRY_BASE_MS,
   });
-  let backlog = 0;
   new Gauge({
     name: 'marketplace_email_outbox_backlog',
     help: 'E-mails waiting in the outbox',
     registers: [context.metrics],
     async collect() {
-      this.set(await countByStatus(database.db, 'pending').catch(() => backlog));
+      // Database down: keep the last value rather than fail the whole scrape.
+      const pending = await countByStatus(database.db, 'pending').catch(() => undefined);
+      if (pending !== undefined) this.set(pending);
     },
   });
 
@@ -49,13 +50,12 @@ export function createEmailModule(context: ModuleContext, options: { transport?:
       sender.start();
     },
     async health() {
-      backlog = await countByStatus(database.db, 'pending');
+      const backlog = await countByStatus(database.db, 'pending');
       const failed = await countByStatus(database.db, 'failed');
       return { status: failed > 0 ? 'degraded' : 'ok', transport: transport.name, backlog, failed, sent: sender.sent, failedAttempts: sender.failedAttempts };
     },
-    async beginShutdown() {
-      await sender.stop();
-    },
+    // Stopped early so no send starts while the server drains; stop() again is a no-op.
+    beginShutdown: () => sender.stop(),
     stop: () => sender.stop(),
   };
 }

@@ -48,6 +48,10 @@ export function createOrdersModule(context: ModuleContext, options: OrdersOption
   let timer: NodeJS.Timeout | undefined;
   let sweeping: Promise<unknown> | undefined;
   const sweep = () => expireOverdue(deps);
+  const stopSweeping = async () => {
+    clearInterval(timer);
+    await sweeping;
+  };
 
   return {
     name: 'orders',
@@ -67,13 +71,7 @@ export function createOrdersModule(context: ModuleContext, options: OrdersOption
       timer.unref();
     },
     sweepExpiredOrders: sweep,
-    async beginShutdown() {
-      clearInterval(timer);
-      await sweeping;
-    },
-    async stop() {
-      clearInterval(timer);
-      await sweeping;
-    },
+    beginShutdown: stopSweeping,
+    stop: stopSweeping,
   };
 }
