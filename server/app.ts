@@ -6,9 +6,7 @@ import type { Registry } from 'prom-client';
 import type { Database } from './db';
 import { type Clock, systemClock } from './lib/clock';
 import type { Config } from './lib/config';
-import { type CryptoSymbol, VsCurrency } from '../shared/contracts';
 import { errorHandler, notFoundHandler } from './lib/error-handler';
-import { badRequest } from './lib/errors';
 import type { Logger } from './lib/logger';
 import { createMetricsRegistry, httpMetrics, registerPoolMetrics } from './lib/metrics';
 import type { AppModule, ModuleContext } from './lib/module';
@@ -110,11 +108,7 @@ export function createApp(deps: AppDeps): App {
     notify: async (tx, notification) => {
       await realtime.notify(tx, notification);
     },
-    quoteCrypto: (request) => {
-      const currency = VsCurrency.safeParse(request.currency);
-      if (!currency.success) throw badRequest('unsupported_currency', `Crypto payments are not offered for prices in ${request.currency}`);
-      return cryptoRates.quote({ ...request, currency: currency.data, symbol: request.symbol as CryptoSymbol });
-    },
+    quoteCrypto: (request) => cryptoRates.quote(request),
   });
   const capabilities: AppModule[] = [listenerModule, auth, realtime, objects, catalogue, cryptoRates, orders, email, createDocsModule({ version: '1.0.0' })];
   modules.push(health, ...capabilities);

@@ -24,11 +24,15 @@ export const QUOTE_TTL_MS = 15 * 60_000;
 /** A failed load of the persisted values is retried at most this often. */
 const RELOAD_AFTER_MS = 30_000;
 
+/** Checked at run time (callers such as orders pass a product's currency as stored). */
 export interface QuoteRequest {
   amountCents: number;
-  currency: VsCurrency;
-  symbol: CryptoSymbol;
+  currency: string;
+  symbol: string;
 }
+
+const isSymbol = (s: string): s is CryptoSymbol => (CRYPTO_SYMBOLS as readonly string[]).includes(s);
+const isVsCurrency = (c: string): c is VsCurrency => (VS_CURRENCIES as readonly string[]).includes(c);
 export type Quote = QuoteResponse;
 
 interface ResolvedRate {
@@ -127,8 +131,8 @@ export function createRateService(deps: RateServiceDeps) {
     async quote(request: QuoteRequest): Promise<Quote> {
       const { amountCents, currency, symbol } = request;
       if (!Number.isSafeInteger(amountCents) || amountCents < 1) throw badRequest('invalid_amount', 'amountCents must be a positive whole number');
-      if (!CRYPTO_SYMBOLS.includes(symbol)) throw badRequest('unsupported_symbol', `Unsupported coin ${String(symbol)}`);
-      if (!VS_CURRENCIES.includes(currency)) throw badRequest('unsupported_currency', `Unsupported currency ${String(currency)}`);
+      if (!isSymbol(symbol)) throw badRequest('unsupported_symbol', `Unsupported coin ${String(symbol)}`);
+      if (!isVsCurrency(currency)) throw badRequest('unsupported_currency', `Unsupported currency ${String(currency)}`);
       await ensureServable([{ symbol, vs: currency }]);
       const now = clock.now();
       const r = resolve(symbol, currency, now);
