@@ -17,15 +17,11 @@ const isSend = (r: RecordedRequest) => r.method === 'POST' && r.path === '/v3/sm
 export async function startFakeBrevo(): Promise<FakeBrevo> {
   let failing = false;
   const accepted = new Set<RecordedRequest>();
-  const listeners = new Set<() => void>();
   const upstream = await startFakeUpstream((req) => {
     if (!req.headers['api-key']) return { status: 401, body: { code: 'unauthorized', message: 'Key not found' } };
     if (!isSend(req)) return { status: 404, body: { code: 'not_found', message: 'Not found' } };
     if (failing) return { status: 500, body: { code: 'internal_error', message: 'Internal server error' } };
     accepted.add(req);
-    queueMicrotask(() => {
-      for (const listener of listeners) listener();
-    });
     return { status: 201, body: { messageId: `<${randomBytes(8).toString('hex')}@smtp-relay.mailin.fr>` } };
   });
   const delivered = () =>
@@ -37,22 +33,9 @@ export async function startFakeBrevo(): Promise<FakeBrevo> {
       });
   return Object.assign(upstream, {
     delivered,
-    waitForDelivered(count: number, to?: string, timeoutMs = 15_000) {
-      const matching = () => delivered().filter((m) => !to || m.to === to);
-      return new Promise<ReturnType<typeof delivered>>((resolve, reject) => {
-        const check = () => {
-          if (matching().length < count) return;
-          listeners.delete(check);
-          clearTimeout(timer);
-          resolve(matching());
-        };
-        const timer = setTimeout(() => {
-          listeners.delete(check);
-          reject(new Error(`expected ${count} delivered mails${to ? ` to ${to}` : ''}, saw ${matching().length}`));
-        }, timeoutMs);
-        listeners.add(check);
-        check();
-      });
+    async waitForDelivered(count: number, to?: string, timeoutMs = 15_000) {
+      await upstream.waitForRequests(count, (r) => accepted.has(r) && (!to || r.json<{ to: Array<{ email: string }> }>().to[0]?.email === to), timeoutMs);
+      return delivered().filter((m) => !to || m.to === to);
     },
     down: () => {
       failing = true;

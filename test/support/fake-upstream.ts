@@ -61,6 +61,8 @@ export async function startFakeUpstream(initial: UpstreamHandler): Promise<FakeU
       for (const wake of waiters) wake();
       try {
         const reply = await handler(recorded, res);
+        // Again once answered: a filter may depend on what the handler decided (e.g. accepted).
+        for (const wake of waiters) wake();
         if (!reply || res.headersSent || res.writableEnded) return;
         const isRaw = Buffer.isBuffer(reply.body) || typeof reply.body === 'string';
         const payload = reply.body === undefined ? '' : isRaw ? (reply.body as Buffer | string) : JSON.stringify(reply.body);
