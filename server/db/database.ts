@@ -1,15 +1,15 @@
 import { drizzle as drizzleNeon } from 'drizzle-orm/neon-serverless';
 import { drizzle as drizzlePg, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import type pg from 'pg';
-import * as schema from '../../shared/schema';
 import type { Logger } from '../lib/logger';
 import { createPool, type DriverName, type PoolSettings, type PoolStats, readPoolStats } from './pool';
+import { createTransactionRunner, type TransactionRunner } from './unit-of-work';
 
 /*
  * Repositories see one Drizzle type whatever the driver: the Neon adapter builds the same
  * PgDatabase API and its results have node-postgres's shape ({rows, rowCount}).
  */
-export type Db = NodePgDatabase<typeof schema>;
+export type Db = NodePgDatabase;
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 export type DbOrTx = Db | Tx;
 
@@ -19,7 +19,7 @@ export interface PingResult {
   error?: string;
 }
 
-export interface Database {
+export interface Database extends TransactionRunner {
   readonly driver: DriverName;
   readonly pool: pg.Pool;
   readonly db: Db;
@@ -39,13 +39,22 @@ export function createDatabase(settings: PoolSettings, logger: Logger, label = '
   pool.on('connect', (client) => {
     client.on('error', (error) => logger.warn(`[${label}] Connection lost: ${error.message}`));
   });
-  const db = (driver === 'neon' ? drizzleNeon(pool as never, { schema }) : drizzlePg(pool, { schema })) as Db;
+  // Repositories never use Drizzle's relational queries, so no schema is bound: a Db over one
+  // transaction's client costs next to nothing to build.
+  const bind = (client: pg.Pool | pg.PoolClient) => (driver === 'neon' ? drizzleNeon(client as never) : drizzlePg(client)) as Db;
+  const db = bind(pool);
+  const runner = createTransactionRunner({
+    pool,
+    bind,
+    onEffectError: (error) => logger.error(`[${label}] An after-commit effect failed: ${(error as Error)?.message ?? error}`),
+  });
   let closed: Promise<void> | undefined;
 
   return {
     driver,
     pool,
     db,
+    transaction: runner.transaction,
     stats: () => readPoolStats(pool),
     async ping(timeoutMs = 3_000) {
       const started = performance.now();

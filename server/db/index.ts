@@ -1,3 +1,4 @@
+export type { TransactionRunner, UnitOfWork } from './unit-of-work';
 export { createDatabase, type Database, type Db, type DbOrTx, type PingResult, type Tx } from './database';
 export { type EmbeddedPostgres, startEmbeddedPostgres } from './embedded';
 export { type HealthMonitor, startHealthMonitor } from './health-monitor';

@@ -1,0 +1,88 @@
+import { sql } from 'drizzle-orm';
+import type { Database } from '../../../server/db';
+import { createTestDatabase, openTestDatabase, type TestDatabase } from '../../support/database';
+import { captureLogger, waitForLog } from '../../support/logger';
+
+let testDb: TestDatabase;
+let database: Database;
+const { logger, memory } = captureLogger();
+
+beforeAll(async () => {
+  testDb = await createTestDatabase();
+  database = openTestDatabase(testDb.url, logger, { max: 2 });
+  await database.db.execute(sql`CREATE TABLE uow_probe (n int PRIMARY KEY)`);
+});
+afterAll(async () => {
+  await database.close();
+  await testDb.drop();
+});
+
+const count = async () => (await database.db.execute<{ n: number }>(sql`SELECT count(*)::int AS n FROM uow_probe`)).rows[0]!.n;
+
+describe('database.transaction (unit of work)', () => {
+  it('when the work resolves, commits its writes (Drizzle and raw statements) and then runs its effects in order', async () => {
+    const ran: string[] = [];
+    const result = await database.transaction(async (unit) => {
+      await unit.tx.execute(sql`INSERT INTO uow_probe VALUES (1)`);
+      await unit.query('INSERT INTO uow_probe VALUES ($1)', [2]);
+      unit.afterCommit(() => {
+        ran.push('first');
+      });
+      unit.afterCommit(async () => {
+        // Runs after COMMIT: another connection already sees the rows.
+        ran.push(`second saw ${await count()}`);
+      });
+      expect(ran).toEqual([]);
+      return 'done';
+    });
+    expect(result).toBe('done');
+    expect(ran).toEqual(['first', 'second saw 2']);
+  });
+
+  it('when the work throws, rolls every write back and runs no effect', async () => {
+    const before = await count();
+    const ran: string[] = [];
+    await expect(
+      database.transaction(async (unit) => {
+        await unit.tx.execute(sql`INSERT INTO uow_probe VALUES (10)`);
+        unit.afterCommit(() => {
+          ran.push('must not run');
+        });
+        throw new Error('business rule failed');
+      }),
+    ).rejects.toThrow('business rule failed');
+    expect(await count()).toBe(before);
+    expect(ran).toEqual([]);
+  });
+
+  it('when COMMIT itself fails (deferred constraint), runs no effect and the connection stays usable', async () => {
+    await database.db.execute(
+      sql`CREATE TABLE uow_deferred (n int, CONSTRAINT uow_unique UNIQUE (n) DEFERRABLE INITIALLY DEFERRED)`,
+    );
+    const ran: string[] = [];
+    await expect(
+      database.transaction(async (unit) => {
+        await unit.query('INSERT INTO uow_deferred VALUES (1), (1)');
+        unit.afterCommit(() => {
+          ran.push('must not run');
+        });
+      }),
+    ).rejects.toThrow(/uow_unique/);
+    expect(ran).toEqual([]);
+    // Both pooled connections still answer.
+    await Promise.all([database.db.execute(sql`SELECT 1`), database.db.execute(sql`SELECT 1`)]);
+  });
+
+  it('when an effect throws, the committed result is still returned and the failure is logged', async () => {
+    const result = await database.transaction(async (unit) => {
+      await unit.tx.execute(sql`INSERT INTO uow_probe VALUES (20)`);
+      unit.afterCommit(() => {
+        throw new Error('cache unreachable');
+      });
+      return 20;
+    });
+    expect(result).toBe(20);
+    await waitForLog(memory, /after-commit effect failed: cache unreachable/);
+    expect(await count()).toBeGreaterThanOrEqual(3);
+  });
+});
