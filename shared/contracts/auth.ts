@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { userRoles } from '../enums';
 
 export const Email = z.string().trim().toLowerCase().max(254).pipe(z.email({ message: 'must be an e-mail address' }));
 
@@ -17,7 +18,7 @@ export const UserView = z.object({
   id: z.uuid(),
   email: z.string(),
   name: z.string(),
-  role: z.enum(['buyer', 'vendor', 'admin']),
+  role: z.enum(userRoles),
   createdAt: z.string(),
 });
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { orderStatuses, paymentMethods } from '../enums';
 import { CryptoSymbol } from './crypto-rates';
 
 export const PlaceOrderBody = z
@@ -12,7 +13,7 @@ export const PlaceOrderBody = z
       )
       .min(1, 'at least one item')
       .max(50),
-    paymentMethod: z.enum(['card', 'crypto']),
+    paymentMethod: z.enum(paymentMethods),
     cryptoCurrency: CryptoSymbol.optional(),
   })
   .refine((o) => o.paymentMethod !== 'crypto' || o.cryptoCurrency, {
@@ -49,8 +50,8 @@ export const CryptoQuoteView = z.object({
 export const OrderView = z.object({
   id: z.uuid(),
   buyerId: z.uuid(),
-  status: z.enum(['pending', 'paid', 'cancelled', 'expired', 'refunded', 'review']),
-  paymentMethod: z.enum(['card', 'crypto']),
+  status: z.enum(orderStatuses),
+  paymentMethod: z.enum(paymentMethods),
   totalCents: z.number().int(),
   currency: z.string(),
   expiresAt: z.string(),

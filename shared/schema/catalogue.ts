@@ -1,7 +1,8 @@
+// Owned by the catalogue module: stores and their products (stock included).
 import { sql } from 'drizzle-orm';
 import { check, index, integer, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { createdAt, id, tstz, tsvector } from './columns';
-import { users } from './users';
+import { users } from './auth';
 
 export const vendors = pgTable(
   'vendors',

@@ -1,11 +1,10 @@
+// Owned by the orders module: orders and their lines (stock itself belongs to the catalogue).
 import { sql } from 'drizzle-orm';
-import { check, index, integer, jsonb, numeric, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import { check, index, integer, numeric, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import { orderStatuses, paymentMethods } from '../enums';
 import { products, vendors } from './catalogue';
 import { createdAt, id, tstz } from './columns';
-import { users } from './users';
-
-export const orderStatuses = ['pending', 'paid', 'cancelled', 'expired', 'refunded', 'review'] as const;
-export const paymentMethods = ['card', 'crypto'] as const;
+import { users } from './auth';
 
 export const orders = pgTable(
   'orders',
@@ -62,13 +61,3 @@ export const orderItems = pgTable(
     index('order_items_vendor_id_idx').on(t.vendorId, t.orderId),
   ],
 );
-
-/* One row per Stripe event id: the primary key is what makes processing exactly-once. */
-export const stripeEvents = pgTable('stripe_events', {
-  id: text('id').primaryKey(),
-  type: text('type').notNull(),
-  payload: jsonb('payload').notNull(),
-  receivedAt: createdAt(),
-  processedAt: tstz('processed_at'),
-  outcome: text('outcome'),
-});

@@ -1,5 +1,5 @@
 import { eq, sql } from 'drizzle-orm';
-import { users } from '../../../shared/schema';
+import { users } from '../../../shared/schema/auth';
 import type { DbOrTx } from '../../db';
 
 export type UserRow = typeof users.$inferSelect;

@@ -1,10 +1,11 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Role } from '../../../shared/enums';
 import session from 'express-session';
 import type { Config } from '../../lib/config';
 import { unauthorized } from '../../lib/errors';
 import type { TouchAfterStore } from './session-store';
 
-export type Role = 'buyer' | 'vendor' | 'admin';
+export type { Role };
 
 export interface SessionUser {
   id: string;

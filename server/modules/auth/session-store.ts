@@ -1,6 +1,7 @@
 import connectPgSimple from 'connect-pg-simple';
 import session, { type SessionData } from 'express-session';
 import type pg from 'pg';
+import type { Role } from '../../../shared/enums';
 import type { Clock } from '../../lib/clock';
 
 const PgStore = connectPgSimple(session);
@@ -8,7 +9,7 @@ const PgStore = connectPgSimple(session);
 declare module 'express-session' {
   interface SessionData {
     userId: string;
-    role: 'buyer' | 'vendor' | 'admin';
+    role: Role;
     /** When the stored row was last written (ms, injected clock): drives touch-after. */
     lastWrittenAt: number;
   }

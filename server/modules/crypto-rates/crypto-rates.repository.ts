@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { cryptoRates } from '../../../shared/schema';
+import { cryptoRates } from '../../../shared/schema/crypto-rates';
 import type { DbOrTx } from '../../db';
 
 export interface StoredRate {

@@ -1,5 +1,5 @@
 import { and, count, eq, sql } from 'drizzle-orm';
-import { emailOutbox } from '../../../shared/schema';
+import { emailOutbox } from '../../../shared/schema/email';
 import type { DbOrTx } from '../../db';
 
 export type OutboxRow = typeof emailOutbox.$inferSelect;

@@ -1,8 +1,8 @@
+// Owned by the auth module (server/modules/auth): accounts and their sessions.
 import { sql } from 'drizzle-orm';
-import { bigint, index, integer, json, pgTable, text, timestamp, uniqueIndex, varchar } from 'drizzle-orm/pg-core';
+import { index, json, pgTable, text, timestamp, uniqueIndex, varchar } from 'drizzle-orm/pg-core';
+import { userRoles } from '../enums';
 import { createdAt, id } from './columns';
-
-export const userRoles = ['buyer', 'vendor', 'admin'] as const;
 
 export const users = pgTable(
   'users',
@@ -31,10 +31,3 @@ export const sessionStore = pgTable(
   },
   (t) => [index('session_store_expire_idx').on(t.expire)],
 );
-
-/* rate-limiter-flexible's Postgres table (created here so instances never race to create it). */
-export const rateLimits = pgTable('rate_limits', {
-  key: varchar('key', { length: 255 }).primaryKey(),
-  points: integer('points').notNull().default(0),
-  expire: bigint('expire', { mode: 'number' }),
-});

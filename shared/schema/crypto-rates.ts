@@ -1,3 +1,4 @@
+// Owned by the crypto-rates module.
 import { doublePrecision, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
 import { tstz } from './columns';
 

@@ -1,36 +1,8 @@
+// Owned by the realtime module: chat messages and notifications.
 import { sql } from 'drizzle-orm';
-import { check, index, integer, jsonb, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import { check, index, jsonb, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import { users } from './auth';
 import { createdAt, id, tstz } from './columns';
-import { users } from './users';
-
-export const emailStatuses = ['pending', 'sent', 'failed'] as const;
-
-/*
- * Outbox: rows are written in the same transaction as the event that causes the mail, and a
- * background sender delivers them. `dedupeKey` makes "each mail once" hold even if the
- * causing event is processed twice.
- */
-export const emailOutbox = pgTable(
-  'email_outbox',
-  {
-    id: id(),
-    kind: text('kind').notNull(),
-    dedupeKey: text('dedupe_key').notNull().unique(),
-    toEmail: text('to_email').notNull(),
-    toName: text('to_name'),
-    subject: text('subject').notNull(),
-    html: text('html').notNull(),
-    text: text('text').notNull(),
-    status: text('status', { enum: emailStatuses }).notNull().default('pending'),
-    attempts: integer('attempts').notNull().default(0),
-    nextAttemptAt: tstz('next_attempt_at').notNull().defaultNow(),
-    lastError: text('last_error'),
-    providerMessageId: text('provider_message_id'),
-    sentAt: tstz('sent_at'),
-    createdAt: createdAt(),
-  },
-  (t) => [index('email_outbox_due_idx').on(t.nextAttemptAt).where(sql`status = 'pending'`)],
-);
 
 export const notifications = pgTable(
   'notifications',

@@ -1,0 +1,16 @@
+/*
+ * The one definition of each enumeration the database, the contracts and the server share.
+ * The Drizzle schema turns them into column types, the zod contracts into request and
+ * response validation, and the server into TypeScript unions.
+ */
+export const userRoles = ['buyer', 'vendor', 'admin'] as const;
+export type Role = (typeof userRoles)[number];
+
+export const orderStatuses = ['pending', 'paid', 'cancelled', 'expired', 'refunded', 'review'] as const;
+export type OrderStatus = (typeof orderStatuses)[number];
+
+export const paymentMethods = ['card', 'crypto'] as const;
+export type PaymentMethod = (typeof paymentMethods)[number];
+
+export const emailStatuses = ['pending', 'sent', 'failed'] as const;
+export type EmailStatus = (typeof emailStatuses)[number];
