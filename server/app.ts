@@ -89,10 +89,7 @@ export function createApp(deps: AppDeps): App {
   const email = createEmailModule(context);
   const auth = createAuthModule(context, {
     sessionDatabase: deps.sessionDatabase,
-    onUserRegistered: async (tx, user) => {
-      await email.enqueue(tx, welcomeEmail(user));
-      return () => email.kick();
-    },
+    onUserRegistered: (unit, user) => email.enqueue(unit, welcomeEmail(user)),
   });
   // Order matters: auth installs the session middleware the later modules rely on.
   const objects = createObjectsModule(context, { storage: deps.objectStorage });
@@ -100,8 +97,7 @@ export function createApp(deps: AppDeps): App {
   const cryptoRates = createCryptoRatesModule(context, deps.cryptoRates);
   const realtime = createRealtimeModule(context, { sessionMiddleware: auth.sessionMiddleware, listener });
   const orders = createOrdersModule(context, {
-    enqueueEmail: (tx, mail) => email.enqueue(tx, mail),
-    kickEmail: () => email.kick(),
+    enqueueEmail: (unit, mail) => email.enqueue(unit, mail),
     onStockChanged: (ids) => {
       for (const id of ids) catalogue.productChanged(id);
     },

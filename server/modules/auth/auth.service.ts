@@ -1,5 +1,5 @@
 import type { LoginBody, RegisterBody, UserView } from '../../../shared/contracts';
-import type { Db, DbOrTx } from '../../db';
+import type { Db, TransactionRunner, UnitOfWork } from '../../db';
 import { isUniqueViolation } from '../../db';
 import { AppError, conflict } from '../../lib/errors';
 import { findUserByEmail, findUserById, insertUser, type UserRow } from './auth.repository';
@@ -9,21 +9,17 @@ export function toUserView(row: UserRow): UserView {
   return { id: row.id, email: row.email, name: row.name, role: row.role, createdAt: row.createdAt.toISOString() };
 }
 
-/**
- * Things that must happen in the same transaction as a new account (e.g. the welcome e-mail in
- * the outbox). May return a callback to run once the transaction has committed.
- */
-export type OnUserRegistered = (tx: DbOrTx, user: UserRow) => Promise<(() => void) | undefined>;
+/** Effects of a new account (e.g. the welcome e-mail), recorded in the same unit of work. */
+export type OnUserRegistered = (unit: UnitOfWork, user: UserRow) => Promise<void>;
 
-export async function registerUser(db: Db, input: RegisterBody, onRegistered?: OnUserRegistered): Promise<UserRow> {
+export async function registerUser(database: TransactionRunner, input: RegisterBody, onRegistered?: OnUserRegistered): Promise<UserRow> {
   const passwordHash = await hashPassword(input.password);
   try {
-    const { user, afterCommit } = await db.transaction(async (tx) => {
-      const user = await insertUser(tx, { email: input.email, passwordHash, name: input.name });
-      return { user, afterCommit: await onRegistered?.(tx, user) };
+    return await database.transaction(async (unit) => {
+      const user = await insertUser(unit.tx, { email: input.email, passwordHash, name: input.name });
+      await onRegistered?.(unit, user);
+      return user;
     });
-    afterCommit?.();
-    return user;
   } catch (error) {
     if (isUniqueViolation(error)) throw conflict('email_taken', 'An account with this e-mail already exists');
     throw error;

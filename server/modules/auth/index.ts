@@ -71,7 +71,7 @@ export function createAuthModule(context: ModuleContext, options: AuthOptions): 
     store,
     mount(app) {
       app.use(sessionMiddleware);
-      app.use('/api/auth', authRouter({ db: database.db, authLimiter, onUserRegistered: options.onUserRegistered }));
+      app.use('/api/auth', authRouter({ database, authLimiter, onUserRegistered: options.onUserRegistered }));
     },
     async start() {
       monitor = startHealthMonitor(sessionDatabase, { intervalMs: config.DB_HEALTH_INTERVAL, logger, label: 'SESSION-POOL' });

@@ -1,5 +1,5 @@
 import { Gauge } from 'prom-client';
-import type { DbOrTx } from '../../db';
+import type { UnitOfWork } from '../../db';
 import type { AppModule, ModuleContext } from '../../lib/module';
 import { createBrevoTransport, createLogTransport, type EmailTransport } from './email-transport';
 import { createOutboxSender } from './outbox-sender';
@@ -10,10 +10,10 @@ export type { OutgoingEmail } from './outbox.repository';
 
 export interface EmailModule extends AppModule {
   /**
-   * Puts a mail in the outbox inside the caller's transaction: it exists exactly when the event
-   * that caused it committed. Call `kick()` after the commit to send without waiting for a poll.
+   * Puts a mail in the outbox inside the caller's unit of work: it exists exactly when the event
+   * that caused it committed, and sending starts once it has.
    */
-  enqueue(tx: DbOrTx, mail: OutgoingEmail): Promise<void>;
+  enqueue(unit: UnitOfWork, mail: OutgoingEmail): Promise<void>;
   kick(): void;
 }
 
@@ -41,8 +41,9 @@ export function createEmailModule(context: ModuleContext, options: { transport?:
 
   return {
     name: 'email',
-    async enqueue(tx, mail) {
-      await insertOutboxEmail(tx, mail);
+    async enqueue(unit, mail) {
+      await insertOutboxEmail(unit.tx, mail);
+      unit.afterCommit(() => sender.kick());
     },
     kick: () => sender.kick(),
     start() {

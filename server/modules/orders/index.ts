@@ -1,5 +1,5 @@
 import type Stripe from 'stripe';
-import type { DbOrTx } from '../../db';
+import type { UnitOfWork } from '../../db';
 import type { AppModule, ModuleContext } from '../../lib/module';
 import type { OutgoingEmail } from '../email';
 import { ordersRouter } from './orders.routes';
@@ -10,9 +10,7 @@ import { createStripeClient } from './stripe-client';
 export type { CryptoQuote, Notify, QuoteCrypto } from './orders.service';
 
 export interface OrdersOptions {
-  enqueueEmail(tx: DbOrTx, mail: OutgoingEmail): Promise<void>;
-  /** Mail was enqueued and committed: send now rather than at the next poll. */
-  kickEmail(): void;
+  enqueueEmail(unit: UnitOfWork, mail: OutgoingEmail): Promise<void>;
   onStockChanged(productIds: string[]): void;
   quoteCrypto?: QuoteCrypto;
   notify?: Notify;
@@ -36,14 +34,13 @@ export function createOrdersModule(context: ModuleContext, options: OrdersOption
     onStockChanged: options.onStockChanged,
   };
   const payments: PaymentsDeps = {
-    db: database.db,
+    database,
     logger,
     stripe: options.stripe ?? createStripeClient(config),
     publishableKey: config.STRIPE_PUBLISHABLE_KEY,
     webhookSecret: config.STRIPE_WEBHOOK_SECRET,
     enqueueEmail: options.enqueueEmail,
     notify: options.notify,
-    afterPaymentCommitted: options.kickEmail,
   };
   let timer: NodeJS.Timeout | undefined;
   let sweeping: Promise<unknown> | undefined;

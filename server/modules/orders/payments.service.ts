@@ -1,6 +1,6 @@
 import type Stripe from 'stripe';
 import type { PaymentIntentView } from '../../../shared/contracts';
-import type { Db, DbOrTx } from '../../db';
+import type { Database, DbOrTx, UnitOfWork } from '../../db';
 import { AppError, badRequest, conflict, notFound, serviceUnavailable } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import { orderConfirmationEmail, type OutgoingEmail, vendorNewOrderEmail } from '../email';
@@ -20,15 +20,13 @@ import {
 import type { Notify } from './orders.service';
 
 export interface PaymentsDeps {
-  db: Db;
+  database: Database;
   logger: Logger;
   stripe?: Stripe;
   publishableKey?: string;
   webhookSecret?: string;
-  enqueueEmail(tx: DbOrTx, mail: OutgoingEmail): Promise<void>;
+  enqueueEmail(unit: UnitOfWork, mail: OutgoingEmail): Promise<void>;
   notify?: Notify;
-  /** After a commit that enqueued mail or changed orders. */
-  afterPaymentCommitted(): void;
 }
 
 const notConfigured = () => serviceUnavailable('payments_not_configured', 'Card payments are not configured on this server');
@@ -40,7 +38,7 @@ const notConfigured = () => serviceUnavailable('payments_not_configured', 'Card 
  */
 export async function createPaymentIntent(deps: PaymentsDeps, buyerId: string, orderId: string): Promise<PaymentIntentView> {
   if (!deps.stripe) throw notConfigured();
-  const order = await findOrder(deps.db, orderId);
+  const order = await findOrder(deps.database.db, orderId);
   if (!order || order.buyerId !== buyerId) throw notFound('Order');
   if (order.paymentMethod !== 'card') throw conflict('wrong_payment_method', 'This order is paid in crypto');
   if (order.status !== 'pending') throw conflict('order_not_payable', `A ${order.status} order cannot be paid`);
@@ -52,7 +50,7 @@ export async function createPaymentIntent(deps: PaymentsDeps, buyerId: string, o
       { amount: order.totalCents, currency: order.currency, metadata: { orderId: order.id }, automatic_payment_methods: { enabled: true } },
       { idempotencyKey: `order-payment-intent:${order.id}` },
     );
-    await attachPaymentIntent(deps.db, order.id, intent.id);
+    await attachPaymentIntent(deps.database.db, order.id, intent.id);
   }
   if (!intent.client_secret) throw new AppError(502, 'payment_provider_error', 'Stripe returned no client secret');
   return { paymentIntentId: intent.id, clientSecret: intent.client_secret, publishableKey: deps.publishableKey ?? null };
@@ -75,23 +73,21 @@ export function verifyStripeEvent(deps: PaymentsDeps, raw: Buffer | undefined, s
  * does nothing; if the first fails, its insert rolls back with it and the retry processes.
  */
 export async function processStripeEvent(deps: PaymentsDeps, event: Stripe.Event): Promise<{ duplicate: boolean; outcome?: string }> {
-  const result = await deps.db.transaction(async (tx) => {
-    if (!(await recordStripeEvent(tx, { id: event.id, type: event.type, payload: event }))) return { duplicate: true };
-    const outcome = await applyEvent(deps, tx, event);
-    await finishStripeEvent(tx, event.id, outcome);
+  const result = await deps.database.transaction(async (unit) => {
+    if (!(await recordStripeEvent(unit.tx, { id: event.id, type: event.type, payload: event }))) return { duplicate: true };
+    const outcome = await applyEvent(deps, unit, event);
+    await finishStripeEvent(unit.tx, event.id, outcome);
     return { duplicate: false, outcome };
   });
-  if (!result.duplicate) {
-    deps.logger.info(`[STRIPE] ${event.type} ${event.id}: ${result.outcome}`);
-    deps.afterPaymentCommitted();
-  }
+  if (!result.duplicate) deps.logger.info(`[STRIPE] ${event.type} ${event.id}: ${result.outcome}`);
   return result;
 }
 
-async function applyEvent(deps: PaymentsDeps, tx: DbOrTx, event: Stripe.Event): Promise<string> {
+async function applyEvent(deps: PaymentsDeps, unit: UnitOfWork, event: Stripe.Event): Promise<string> {
+  const { tx } = unit;
   switch (event.type) {
     case 'payment_intent.succeeded':
-      return paymentSucceeded(deps, tx, event.data.object);
+      return paymentSucceeded(deps, unit, event.data.object);
     case 'payment_intent.payment_failed': {
       const order = await orderOfIntent(tx, event.data.object);
       if (!order) return 'unknown_order';
@@ -124,7 +120,8 @@ async function orderOfIntent(tx: DbOrTx, intent: Stripe.PaymentIntent): Promise<
   return lockOrderByPaymentIntent(tx, intent.id);
 }
 
-async function paymentSucceeded(deps: PaymentsDeps, tx: DbOrTx, intent: Stripe.PaymentIntent): Promise<string> {
+async function paymentSucceeded(deps: PaymentsDeps, unit: UnitOfWork, intent: Stripe.PaymentIntent): Promise<string> {
+  const { tx } = unit;
   const order = await orderOfIntent(tx, intent);
   if (!order) return 'unknown_order';
   if (order.status === 'paid') return 'already_paid';
@@ -147,9 +144,9 @@ async function paymentSucceeded(deps: PaymentsDeps, tx: DbOrTx, intent: Stripe.P
   const items = await findItems(tx, order.id);
   const paid = { id: order.id, totalCents: order.totalCents, currency: order.currency, items };
   const buyer = await findUserContact(tx, order.buyerId);
-  if (buyer) await deps.enqueueEmail(tx, orderConfirmationEmail(paid, buyer));
+  if (buyer) await deps.enqueueEmail(unit, orderConfirmationEmail(paid, buyer));
   for (const vendor of await findVendorContacts(tx, [...new Set(items.map((i) => i.vendorId))])) {
-    await deps.enqueueEmail(tx, vendorNewOrderEmail(paid, vendor));
+    await deps.enqueueEmail(unit, vendorNewOrderEmail(paid, vendor));
     await deps.notify?.(tx, { userId: vendor.userId, type: 'order.paid', payload: { orderId: order.id, totalCents: order.totalCents, currency: order.currency } });
   }
   return 'paid';
