@@ -2,6 +2,7 @@ import type { Server, ServerResponse } from 'node:http';
 import type { Storage } from '@google-cloud/storage';
 import express, { type Express } from 'express';
 import helmet from 'helmet';
+import type Stripe from 'stripe';
 import type { Registry } from 'prom-client';
 import type { Database } from './db';
 import { type Clock, systemClock } from './lib/clock';
@@ -24,6 +25,7 @@ import { createEmailModule, welcomeEmail } from './modules/email';
 import { createHealthModule } from './modules/health';
 import { createObjectsModule } from './modules/objects';
 import { createOrdersModule } from './modules/orders';
+import { createPaymentsModule } from './modules/payments';
 import { createRealtimeModule } from './modules/realtime';
 
 /** Everything the app needs from the outside world; tests pass their own. */
@@ -42,6 +44,8 @@ export interface AppDeps {
   notReadyReason?: () => string | undefined;
   /** Overrides for the crypto-rate service (timeouts, provider chain); defaults come from config. */
   cryptoRates?: CryptoRatesOptions;
+  /** A Stripe client to use instead of one built from the config. */
+  stripe?: Stripe;
 }
 
 export interface App {
@@ -97,16 +101,26 @@ export function createApp(deps: AppDeps): App {
   const cryptoRates = createCryptoRatesModule(context, deps.cryptoRates);
   const realtime = createRealtimeModule(context, { sessionMiddleware: auth.sessionMiddleware, listener });
   const orders = createOrdersModule(context, {
+    stock: catalogue,
     enqueueEmail: (unit, mail) => email.enqueue(unit, mail),
-    onStockChanged: (ids) => {
-      for (const id of ids) catalogue.productChanged(id);
-    },
-    notify: async (tx, notification) => {
-      await realtime.notify(tx, notification);
+    notify: async (unit, notification) => {
+      await realtime.notify(unit, notification);
     },
     quoteCrypto: (request) => cryptoRates.quote(request),
   });
-  const capabilities: AppModule[] = [listenerModule, auth, realtime, objects, catalogue, cryptoRates, orders, email, createDocsModule({ version: '1.0.0' })];
+  const payments = createPaymentsModule(context, { applyUpdate: (unit, update) => orders.applyPaymentUpdate(unit, update), stripe: deps.stripe });
+  const capabilities: AppModule[] = [
+    listenerModule,
+    auth,
+    realtime,
+    objects,
+    catalogue,
+    cryptoRates,
+    orders,
+    payments,
+    email,
+    createDocsModule({ version: '1.0.0' }),
+  ];
   modules.push(health, ...capabilities);
   const apiLimiter = createRateLimiter({ pool: database.pool, name: 'api', pointsPerMinute: config.RATE_LIMIT_API_PER_MIN, logger });
 

@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { eq, inArray, sql } from 'drizzle-orm';
 import { users } from '../../../shared/schema/auth';
 import type { DbOrTx } from '../../db';
 
@@ -25,6 +25,20 @@ export async function insertUser(db: DbOrTx, values: { email: string; passwordHa
 
 export async function updateUserRole(db: DbOrTx, id: string, role: UserRow['role']): Promise<void> {
   await db.update(users).set({ role }).where(eq(users.id, id));
+}
+
+export interface UserContact {
+  id: string;
+  email: string;
+  name: string;
+}
+
+export async function findUserContacts(db: DbOrTx, ids: readonly string[]): Promise<UserContact[]> {
+  if (ids.length === 0) return [];
+  return db
+    .select({ id: users.id, email: users.email, name: users.name })
+    .from(users)
+    .where(inArray(users.id, [...new Set(ids)]));
 }
 
 export async function countActiveSessions(db: DbOrTx): Promise<number> {

@@ -1,16 +1,17 @@
 import type { RequestHandler } from 'express';
 import { Gauge } from 'prom-client';
-import { type Database, startHealthMonitor, type HealthMonitor } from '../../db';
+import { type Database, startHealthMonitor, type HealthMonitor, type UnitOfWork } from '../../db';
+import type { Role } from '../../../shared/enums';
 import type { AppModule, ModuleContext } from '../../lib/module';
 import { createRateLimiter } from '../../lib/rate-limit';
-import { countActiveSessions } from './auth.repository';
+import { countActiveSessions, updateUserRole } from './auth.repository';
 import { authRouter } from './auth.routes';
 import type { OnUserRegistered } from './auth.service';
 import { createSessionMiddleware } from './session-middleware';
 import { TouchAfterStore } from './session-store';
 import { initialiseSessionTable, type SessionTableState } from './session-table';
 
-export { updateUserRole } from './auth.repository';
+export { findUserContacts, type UserContact } from './auth.repository';
 export type { OnUserRegistered } from './auth.service';
 export {
   currentUser,
@@ -22,6 +23,14 @@ export {
 } from './session-middleware';
 // Rate limiting is shared plumbing; re-exported here for modules that limit per signed-in user.
 export { createRateLimiter, rateLimit, type RateLimiter } from '../../lib/rate-limit';
+
+/**
+ * Gives a user a role inside the caller's unit of work (opening a store makes a vendor). The
+ * caller starts a new session for the new privilege once the request's work has committed.
+ */
+export async function grantRole(unit: UnitOfWork, userId: string, role: Role): Promise<void> {
+  await updateUserRole(unit.tx, userId, role);
+}
 
 export interface AuthModule extends AppModule {
   /** express-session over the session pool; also used to authenticate WebSocket upgrades. */

@@ -1,5 +1,5 @@
-import { and, asc, desc, eq, gte, isNull, lte, type SQL, sql } from 'drizzle-orm';
-import { products, users, vendors } from '../../../shared/schema';
+import { and, asc, desc, eq, gte, inArray, isNull, lte, type SQL, sql } from 'drizzle-orm';
+import { products, vendors } from '../../../shared/schema/catalogue';
 import type { ProductSort } from '../../../shared/contracts';
 import type { DbOrTx } from '../../db';
 import type { CursorPosition } from './product-cursor';
@@ -26,10 +26,6 @@ export async function insertVendor(db: DbOrTx, values: { userId: string; storeNa
   return row!;
 }
 
-export async function makeUserVendor(db: DbOrTx, userId: string): Promise<void> {
-  await db.update(users).set({ role: 'vendor' }).where(eq(users.id, userId));
-}
-
 export async function findVendorById(db: DbOrTx, id: string): Promise<(VendorRow & { productCount: number }) | undefined> {
   const [row] = await db
     .select({
@@ -45,6 +41,55 @@ export async function findVendorById(db: DbOrTx, id: string): Promise<(VendorRow
 export async function findVendorByUserId(db: DbOrTx, userId: string): Promise<VendorRow | undefined> {
   const [row] = await db.select().from(vendors).where(eq(vendors.userId, userId));
   return row;
+}
+
+export async function findVendorsByIds(db: DbOrTx, ids: readonly string[]): Promise<VendorRow[]> {
+  if (ids.length === 0) return [];
+  return db
+    .select()
+    .from(vendors)
+    .where(inArray(vendors.id, [...new Set(ids)]));
+}
+
+export interface StockTaken {
+  id: string;
+  vendorId: string;
+  title: string;
+  priceCents: number;
+  currency: string;
+}
+
+/**
+ * Takes `quantity` units in one conditional UPDATE: the row lock it takes serialises
+ * concurrent buyers, and `stock >= quantity` is re-checked on the locked row, so stock can
+ * never go below zero however many checkouts race. Undefined when there is not enough.
+ */
+export async function takeStock(tx: DbOrTx, productId: string, quantity: number): Promise<StockTaken | undefined> {
+  const [row] = await tx
+    .update(products)
+    .set({ stock: sql`${products.stock} - ${quantity}`, updatedAt: sql`now()` })
+    .where(and(eq(products.id, productId), isNull(products.deletedAt), sql`${products.stock} >= ${quantity}`))
+    .returning({ id: products.id, vendorId: products.vendorId, title: products.title, priceCents: products.priceCents, currency: products.currency });
+  return row;
+}
+
+export async function findLiveProductStock(tx: DbOrTx, productId: string): Promise<number | undefined> {
+  const [row] = await tx
+    .select({ stock: products.stock })
+    .from(products)
+    .where(and(eq(products.id, productId), isNull(products.deletedAt)));
+  return row?.stock;
+}
+
+/** Puts units back on the shelf (a cancelled or expired order), one statement for all lines. */
+export async function returnStock(tx: DbOrTx, lines: ReadonlyArray<{ productId: string; quantity: number }>): Promise<string[]> {
+  if (lines.length === 0) return [];
+  const { rows } = await tx.execute<{ id: string }>(sql`
+    UPDATE products p SET stock = p.stock + l.quantity, updated_at = now()
+    FROM unnest(${sql.param(lines.map((l) => l.productId))}::uuid[], ${sql.param(lines.map((l) => l.quantity))}::int[]) AS l(product_id, quantity)
+    WHERE p.id = l.product_id
+    RETURNING p.id`);
+  return rows.map((r) => r.id);
 }
 
 export async function insertProduct(db: DbOrTx, values: NewProduct): Promise<ProductRow> {

@@ -1,26 +1,35 @@
 import type { CreateProductBody, CreateVendorBody, ProductPage, ProductView, UpdateProductBody, VendorView } from '../../../shared/contracts';
-import { type Db, isUniqueViolation } from '../../db';
+import { type Database, isUniqueViolation, type UnitOfWork } from '../../db';
 import { AppError, badRequest, conflict, forbidden, notFound } from '../../lib/errors';
+import { grantRole } from '../auth';
 import {
+  findLiveProductStock,
   findProduct,
   findVendorById,
   findVendorByUserId,
   insertProduct,
   insertVendor,
   listProducts,
-  makeUserVendor,
   type ProductFilters,
   type ProductRow,
+  returnStock,
   softDeleteProduct,
+  type StockTaken,
+  takeStock,
   updateProduct,
   type VendorRow,
 } from './catalogue.repository';
 import { decodeCursor, encodeCursor } from './product-cursor';
-import type { ProductFacet, ResponseCache } from './response-cache';
+import type { CacheInvalidation, ProductFacet, ResponseCache } from './response-cache';
 
 export interface CatalogueDeps {
-  db: Db;
+  database: Database;
   cache: ResponseCache;
+  /**
+   * Records, inside the unit of work, that cached answers must go: other instances hear it
+   * when (and only if) the transaction commits; this one drops them right after COMMIT.
+   */
+  invalidate(unit: UnitOfWork, invalidations: readonly CacheInvalidation[]): Promise<void>;
   /** Whether an uploaded public image exists (the objects capability answers); absent = not checked. */
   imageExists?: (key: string) => Promise<boolean>;
 }
@@ -55,12 +64,12 @@ function toVendorView(row: VendorRow & { productCount: number }): VendorView {
 
 const facetOf = (row: ProductRow): ProductFacet => ({ vendorId: row.vendorId, category: row.category, priceCents: row.priceCents });
 
-/** Turns a user into a vendor: the store row and the role change commit together. */
+/** Turns a user into a vendor: the store row and the role change (asked of auth) commit together. */
 export async function becomeVendor(deps: CatalogueDeps, userId: string, body: CreateVendorBody): Promise<VendorView> {
   try {
-    const vendor = await deps.db.transaction(async (tx) => {
-      const row = await insertVendor(tx, { userId, ...body });
-      await makeUserVendor(tx, userId);
+    const vendor = await deps.database.transaction(async (unit) => {
+      const row = await insertVendor(unit.tx, { userId, ...body });
+      await grantRole(unit, userId, 'vendor');
       return row;
     });
     return toVendorView({ ...vendor, productCount: 0 });
@@ -71,13 +80,13 @@ export async function becomeVendor(deps: CatalogueDeps, userId: string, body: Cr
 }
 
 export async function getVendor(deps: CatalogueDeps, id: string): Promise<VendorView> {
-  const vendor = await findVendorById(deps.db, id);
+  const vendor = await findVendorById(deps.database.db, id);
   if (!vendor) throw notFound('Vendor');
   return toVendorView(vendor);
 }
 
 async function vendorOf(deps: CatalogueDeps, userId: string): Promise<VendorRow> {
-  const vendor = await findVendorByUserId(deps.db, userId);
+  const vendor = await findVendorByUserId(deps.database.db, userId);
   if (!vendor) throw forbidden('Open a store first (POST /api/vendors)', 'not_a_vendor');
   return vendor;
 }
@@ -91,9 +100,9 @@ async function checkImages(deps: CatalogueDeps, keys: string[] | undefined): Pro
 
 /** The product, if the signed-in user's store owns it: 404 when it does not exist, 403 when it is someone else's. */
 async function ownedProduct(deps: CatalogueDeps, userId: string, productId: string): Promise<ProductRow> {
-  const product = await findProduct(deps.db, productId);
+  const product = await findProduct(deps.database.db, productId);
   if (!product) throw notFound('Product');
-  const vendor = await findVendorByUserId(deps.db, userId);
+  const vendor = await findVendorByUserId(deps.database.db, userId);
   if (vendor?.id !== product.vendorId) throw forbidden('Only the store that lists this product may change it', 'not_owner');
   return product;
 }
@@ -101,31 +110,95 @@ async function ownedProduct(deps: CatalogueDeps, userId: string, productId: stri
 export async function createProduct(deps: CatalogueDeps, userId: string, body: CreateProductBody): Promise<ProductView> {
   const vendor = await vendorOf(deps, userId);
   await checkImages(deps, body.imageKeys);
-  const row = await insertProduct(deps.db, { ...body, vendorId: vendor.id });
-  deps.cache.invalidate({ kind: 'product', productId: row.id, facets: [facetOf(row)] });
-  deps.cache.invalidate({ kind: 'vendor', vendorId: vendor.id });
+  const row = await deps.database.transaction(async (unit) => {
+    const row = await insertProduct(unit.tx, { ...body, vendorId: vendor.id });
+    await deps.invalidate(unit, [
+      { kind: 'product', productId: row.id, facets: [facetOf(row)] },
+      { kind: 'vendor', vendorId: vendor.id },
+    ]);
+    return row;
+  });
   return toProductView(row);
 }
 
 export async function changeProduct(deps: CatalogueDeps, userId: string, productId: string, body: UpdateProductBody): Promise<ProductView> {
   const before = await ownedProduct(deps, userId, productId);
   await checkImages(deps, body.imageKeys);
-  const after = await updateProduct(deps.db, productId, body);
-  if (!after) throw notFound('Product');
-  deps.cache.invalidate({ kind: 'product', productId, facets: [facetOf(before), facetOf(after)] });
+  const after = await deps.database.transaction(async (unit) => {
+    const after = await updateProduct(unit.tx, productId, body);
+    if (!after) throw notFound('Product');
+    await deps.invalidate(unit, [{ kind: 'product', productId, facets: [facetOf(before), facetOf(after)] }]);
+    return after;
+  });
   return toProductView(after);
 }
 
 export async function removeProduct(deps: CatalogueDeps, userId: string, productId: string): Promise<void> {
   await ownedProduct(deps, userId, productId);
-  const removed = await softDeleteProduct(deps.db, productId);
-  if (!removed) throw notFound('Product');
-  deps.cache.invalidate({ kind: 'product', productId, facets: [facetOf(removed)] });
-  deps.cache.invalidate({ kind: 'vendor', vendorId: removed.vendorId });
+  await deps.database.transaction(async (unit) => {
+    const removed = await softDeleteProduct(unit.tx, productId);
+    if (!removed) throw notFound('Product');
+    await deps.invalidate(unit, [
+      { kind: 'product', productId, facets: [facetOf(removed)] },
+      { kind: 'vendor', vendorId: removed.vendorId },
+    ]);
+  });
+}
+
+export interface StockLine {
+  productId: string;
+  quantity: number;
+}
+
+export type ReservedLine = StockTaken & { quantity: number };
+
+/** One line per product (quantities of repeated lines added), in id order so lock order is global. */
+function mergeLines(lines: readonly StockLine[]): StockLine[] {
+  const byProduct = new Map<string, number>();
+  for (const line of lines) byProduct.set(line.productId, (byProduct.get(line.productId) ?? 0) + line.quantity);
+  return [...byProduct.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([productId, quantity]) => ({ productId, quantity }));
+}
+
+/**
+ * Reserves every line's units inside the caller's unit of work (an order being placed). Any
+ * line short of stock throws, which rolls the caller's whole transaction back (all-or-nothing);
+ * reserving in product-id order keeps two multi-line checkouts from deadlocking.
+ */
+export async function reserveStock(deps: CatalogueDeps, unit: UnitOfWork, lines: readonly StockLine[]): Promise<ReservedLine[]> {
+  const reserved: ReservedLine[] = [];
+  for (const line of mergeLines(lines)) {
+    const product = await takeStock(unit.tx, line.productId, line.quantity);
+    if (!product) {
+      const available = await findLiveProductStock(unit.tx, line.productId);
+      if (available === undefined) throw new AppError(404, 'product_not_found', `Product ${line.productId} does not exist`, { productId: line.productId });
+      throw conflict('insufficient_stock', `Only ${available} left of product ${line.productId}`, {
+        productId: line.productId,
+        requested: line.quantity,
+        available,
+      });
+    }
+    reserved.push({ ...product, quantity: line.quantity });
+  }
+  await invalidateStock(deps, unit, reserved.map((p) => p.id));
+  return reserved;
+}
+
+/** Puts reserved units back (a cancelled or expired order) inside the caller's unit of work. */
+export async function releaseStock(deps: CatalogueDeps, unit: UnitOfWork, lines: readonly StockLine[]): Promise<void> {
+  const changed = await returnStock(unit.tx, mergeLines(lines));
+  await invalidateStock(deps, unit, changed);
+}
+
+// Stock or state changed, not the list facets: lists holding the product and its detail go.
+async function invalidateStock(deps: CatalogueDeps, unit: UnitOfWork, productIds: readonly string[]): Promise<void> {
+  await deps.invalidate(
+    unit,
+    [...new Set(productIds)].map((productId) => ({ kind: 'product', productId, facets: [] })),
+  );
 }
 
 export async function getProduct(deps: CatalogueDeps, id: string): Promise<ProductView> {
-  const product = await findProduct(deps.db, id);
+  const product = await findProduct(deps.database.db, id);
   if (!product) throw notFound('Product');
   return toProductView(product);
 }
@@ -137,7 +210,7 @@ export async function browseProducts(deps: CatalogueDeps, filters: ProductFilter
     });
   }
   const after = cursor ? decodeCursor(cursor, filters.sort) : undefined;
-  const { rows, more } = await listProducts(deps.db, filters, after);
+  const { rows, more } = await listProducts(deps.database.db, filters, after);
   const last = rows.at(-1);
   return {
     items: rows.map(toProductView),

@@ -1,21 +1,39 @@
 import { randomUUID } from 'node:crypto';
+import { Counter, Gauge } from 'prom-client';
+import type { DbOrTx, UnitOfWork } from '../../db';
 import type { AppModule, ModuleContext } from '../../lib/module';
 import type { PgListener } from '../../lib/pg-listener';
-import { Counter, Gauge } from 'prom-client';
+import { findVendorByUserId, findVendorsByIds } from './catalogue.repository';
 import { catalogueRouter } from './catalogue.routes';
-import type { CatalogueDeps } from './catalogue.service';
+import { type CatalogueDeps, type ReservedLine, releaseStock, reserveStock, type StockLine } from './catalogue.service';
 import { type CacheInvalidation, ResponseCache } from './response-cache';
 
-export type { CacheInvalidation, ProductFacet } from './response-cache';
 export { productListQuery } from './catalogue.repository';
+export type { ReservedLine, StockLine } from './catalogue.service';
+
+export interface VendorSummary {
+  id: string;
+  userId: string;
+  storeName: string;
+}
+
+/** The store a user runs, if any (e.g. to let a vendor read the orders of its products). */
+export async function findVendorIdOfUser(db: DbOrTx, userId: string): Promise<string | undefined> {
+  return (await findVendorByUserId(db, userId))?.id;
+}
+
+export async function findVendorSummaries(db: DbOrTx, vendorIds: readonly string[]): Promise<VendorSummary[]> {
+  return (await findVendorsByIds(db, vendorIds)).map(({ id, userId, storeName }) => ({ id, userId, storeName }));
+}
 
 export interface CatalogueModule extends AppModule {
-  /** For writes made elsewhere (orders change stock): drops the cached answers that showed it. */
-  productChanged(productId: string): void;
-  /** Applies an invalidation broadcast by another instance. */
-  applyRemoteInvalidation(invalidation: CacheInvalidation): void;
-  /** Sets where local invalidations are broadcast (LISTEN/NOTIFY, wired by the composition root). */
-  setInvalidationPublisher(publish: (invalidation: CacheInvalidation) => void): void;
+  /**
+   * Takes the units of an order inside the caller's unit of work: 404 `product_not_found` or
+   * 409 `insufficient_stock` (rolling the caller back) when a line cannot be served.
+   */
+  reserveStock(unit: UnitOfWork, lines: readonly StockLine[]): Promise<ReservedLine[]>;
+  /** Puts units back (cancel, expiry) inside the caller's unit of work. */
+  releaseStock(unit: UnitOfWork, lines: readonly StockLine[]): Promise<void>;
 }
 
 export interface CatalogueOptions {
@@ -25,10 +43,32 @@ export interface CatalogueOptions {
 }
 
 const INVALIDATION_CHANNEL = 'catalogue_cache_invalidation';
+// pg_notify payloads are limited to 8000 bytes; a big order's invalidations go in several.
+const INVALIDATIONS_PER_NOTIFY = 40;
 
 export function createCatalogueModule(context: ModuleContext, options: CatalogueOptions = {}): CatalogueModule {
   const cache = new ResponseCache(context.config.CACHE_TTL_SECONDS);
-  const deps: CatalogueDeps = { db: context.database.db, cache, imageExists: options.imageExists };
+  const { listener } = options;
+  // Each instance ignores its own broadcasts (it applies them itself right after COMMIT).
+  const instanceId = randomUUID();
+  const deps: CatalogueDeps = {
+    database: context.database,
+    cache,
+    imageExists: options.imageExists,
+    async invalidate(unit, invalidations) {
+      if (invalidations.length === 0) return;
+      if (listener) {
+        // Sent through the business transaction: other instances hear it exactly when it commits.
+        for (let i = 0; i < invalidations.length; i += INVALIDATIONS_PER_NOTIFY) {
+          const batch = invalidations.slice(i, i + INVALIDATIONS_PER_NOTIFY);
+          await listener.publish(INVALIDATION_CHANNEL, JSON.stringify({ from: instanceId, invalidations: batch }), unit.tx);
+        }
+      }
+      unit.afterCommit(() => {
+        for (const invalidation of invalidations) cache.apply(invalidation);
+      });
+    },
+  };
   new Gauge({
     name: 'marketplace_cache_keys',
     help: 'Entries in the catalogue response cache',
@@ -50,19 +90,10 @@ export function createCatalogueModule(context: ModuleContext, options: Catalogue
       this.inc({ result: 'miss' }, misses);
     },
   });
-  const { listener } = options;
   if (listener) {
-    // Each instance ignores its own broadcasts (already applied locally before publishing).
-    const instanceId = randomUUID();
-    cache.setPublisher((invalidation) => {
-      listener.publish(INVALIDATION_CHANNEL, JSON.stringify({ from: instanceId, invalidation })).catch((error: Error) => {
-        // Other instances serve the stale answer until their TTL: logged, not fatal.
-        context.logger.warn(`[CACHE] Could not broadcast an invalidation: ${error.message}`);
-      });
-    });
     listener.listen(INVALIDATION_CHANNEL, (payload) => {
-      const message = JSON.parse(payload) as { from: string; invalidation: CacheInvalidation };
-      if (message.from !== instanceId) cache.apply(message.invalidation);
+      const message = JSON.parse(payload) as { from: string; invalidations: CacheInvalidation[] };
+      if (message.from !== instanceId) for (const invalidation of message.invalidations) cache.apply(invalidation);
     });
     // Invalidations sent while the listener was reconnecting were missed: start over.
     listener.onReconnect(() => cache.flush());
@@ -74,12 +105,8 @@ export function createCatalogueModule(context: ModuleContext, options: Catalogue
       app.use('/api', catalogueRouter(deps));
     },
     health: () => ({ status: 'ok', cache: cache.stats() }),
-    productChanged(productId) {
-      // Stock or state changed, not the list facets: lists holding it and its detail go.
-      cache.invalidate({ kind: 'product', productId, facets: [] });
-    },
-    applyRemoteInvalidation: (invalidation) => cache.apply(invalidation),
-    setInvalidationPublisher: (publish) => cache.setPublisher(publish),
+    reserveStock: (unit, lines) => reserveStock(deps, unit, lines),
+    releaseStock: (unit, lines) => releaseStock(deps, unit, lines),
     stop() {
       cache.close();
     },

@@ -56,16 +56,10 @@ export class ResponseCache {
   private hits = 0;
   private misses = 0;
   private invalidations = 0;
-  private publish?: (invalidation: CacheInvalidation) => void;
 
   constructor(ttlSeconds: number, maxKeys = 10_000) {
     // Bodies are stored as JSON strings: immutable, so no cloning is needed on the way out.
     this.cache = new NodeCache({ stdTTL: ttlSeconds, checkperiod: Math.max(60, ttlSeconds), useClones: false, maxKeys });
-  }
-
-  /** Sends local invalidations to other instances (wired by the composition root). */
-  setPublisher(publish: (invalidation: CacheInvalidation) => void): void {
-    this.publish = publish;
   }
 
   get(key: string): string | undefined {
@@ -81,12 +75,6 @@ export class ResponseCache {
     } catch {
       // Full (maxKeys): serve uncached rather than grow without bound.
     }
-  }
-
-  /** A write on this instance: drop what it changed here, then tell the others. */
-  invalidate(invalidation: CacheInvalidation): void {
-    this.apply(invalidation);
-    this.publish?.(invalidation);
   }
 
   /** Drops what an invalidation (local or from another instance) made stale. */

@@ -1,47 +1,39 @@
-import type Stripe from 'stripe';
 import type { UnitOfWork } from '../../db';
 import type { AppModule, ModuleContext } from '../../lib/module';
 import type { OutgoingEmail } from '../email';
+import { applyPaymentUpdate, type OrderPaymentsDeps, type PaymentUpdate } from './order-payments';
 import { ordersRouter } from './orders.routes';
-import { expireOverdue, type Notify, type OrdersDeps, type QuoteCrypto } from './orders.service';
-import type { PaymentsDeps } from './payments.service';
-import { createStripeClient } from './stripe-client';
+import { expireOverdue, type Notify, type OrdersDeps, type QuoteCrypto, type StockKeeper } from './orders.service';
 
+export { findPayableOrder, type PaymentUpdate, recordPaymentReference } from './order-payments';
 export type { CryptoQuote, Notify, QuoteCrypto } from './orders.service';
 
 export interface OrdersOptions {
+  /** The catalogue, which owns stock. */
+  stock: StockKeeper;
   enqueueEmail(unit: UnitOfWork, mail: OutgoingEmail): Promise<void>;
-  onStockChanged(productIds: string[]): void;
   quoteCrypto?: QuoteCrypto;
   notify?: Notify;
-  /** A Stripe client to use instead of one built from the config. */
-  stripe?: Stripe;
 }
 
 export interface OrdersModule extends AppModule {
   /** Expires overdue unpaid orders now (the sweep timer calls the same). */
   sweepExpiredOrders(): Promise<number>;
+  /** Applies a payment provider's verdict inside the caller's unit of work (payments calls it). */
+  applyPaymentUpdate(unit: UnitOfWork, update: PaymentUpdate): Promise<string>;
 }
 
 export function createOrdersModule(context: ModuleContext, options: OrdersOptions): OrdersModule {
   const { config, logger, database, clock } = context;
   const deps: OrdersDeps = {
-    db: database.db,
+    database,
     clock,
     logger,
     expiryMinutes: config.ORDER_EXPIRY_MINUTES,
+    stock: options.stock,
     quoteCrypto: options.quoteCrypto,
-    onStockChanged: options.onStockChanged,
   };
-  const payments: PaymentsDeps = {
-    database,
-    logger,
-    stripe: options.stripe ?? createStripeClient(config),
-    publishableKey: config.STRIPE_PUBLISHABLE_KEY,
-    webhookSecret: config.STRIPE_WEBHOOK_SECRET,
-    enqueueEmail: options.enqueueEmail,
-    notify: options.notify,
-  };
+  const payments: OrderPaymentsDeps = { clock, logger, enqueueEmail: options.enqueueEmail, notify: options.notify };
   let timer: NodeJS.Timeout | undefined;
   let sweeping: Promise<unknown> | undefined;
   const sweep = () => expireOverdue(deps);
@@ -53,9 +45,8 @@ export function createOrdersModule(context: ModuleContext, options: OrdersOption
   return {
     name: 'orders',
     mount(app) {
-      app.use('/api', ordersRouter(deps, payments));
+      app.use('/api', ordersRouter(deps));
     },
-    health: () => ({ status: 'ok', payments: payments.stripe ? 'stripe' : 'not_configured' }),
     start() {
       timer = setInterval(() => {
         if (sweeping) return;
@@ -68,6 +59,7 @@ export function createOrdersModule(context: ModuleContext, options: OrdersOption
       timer.unref();
     },
     sweepExpiredOrders: sweep,
+    applyPaymentUpdate: (unit, update) => applyPaymentUpdate(payments, unit, update),
     beginShutdown: stopSweeping,
     stop: stopSweeping,
   };

@@ -1,14 +1,14 @@
 import type { CryptoQuoteView, OrderView, PlaceOrderBody } from '../../../shared/contracts';
-import type { Db, DbOrTx } from '../../db';
+import type { Database, UnitOfWork } from '../../db';
 import type { Clock } from '../../lib/clock';
-import { AppError, badRequest, conflict, notFound, serviceUnavailable } from '../../lib/errors';
+import { badRequest, conflict, notFound, serviceUnavailable } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
+import { findVendorIdOfUser, type ReservedLine, type StockLine } from '../catalogue';
 import {
   cancelPendingOrder,
   expireOverdueOrders,
   findItems,
   findItemsOfOrders,
-  findLiveProductStock,
   findOrder,
   findOrderVisibleTo,
   insertOrder,
@@ -16,9 +16,6 @@ import {
   listOrdersOfBuyer,
   type OrderItemRow,
   type OrderRow,
-  releaseStock,
-  reserveStock,
-  type ReservedProduct,
 } from './orders.repository';
 
 export interface CryptoQuote {
@@ -32,17 +29,22 @@ export interface CryptoQuote {
 
 export type QuoteCrypto = (request: { amountCents: number; currency: string; symbol: string }) => Promise<CryptoQuote>;
 
-/** Persists a notification (and pushes it once committed) inside the caller's transaction. */
-export type Notify = (tx: DbOrTx, notification: { userId: string; type: string; payload: Record<string, unknown> }) => Promise<void>;
+/** Persists a notification inside the caller's unit of work; it is pushed once that commits. */
+export type Notify = (unit: UnitOfWork, notification: { userId: string; type: string; payload: Record<string, unknown> }) => Promise<void>;
+
+/** What orders asks of the catalogue, which owns stock. */
+export interface StockKeeper {
+  reserveStock(unit: UnitOfWork, lines: readonly StockLine[]): Promise<ReservedLine[]>;
+  releaseStock(unit: UnitOfWork, lines: readonly StockLine[]): Promise<void>;
+}
 
 export interface OrdersDeps {
-  db: Db;
+  database: Database;
   clock: Clock;
   logger: Logger;
   expiryMinutes: number;
+  stock: StockKeeper;
   quoteCrypto?: QuoteCrypto;
-  /** Stock changed for these products (cached catalogue answers must go). */
-  onStockChanged(productIds: string[]): void;
 }
 
 export function toOrderView(order: OrderRow, items: OrderItemRow[]): OrderView {
@@ -72,38 +74,16 @@ export function toOrderView(order: OrderRow, items: OrderItemRow[]): OrderView {
   };
 }
 
-/** One line per product (quantities of repeated lines added), in id order so lock order is global. */
-function mergeLines(items: PlaceOrderBody['items']): Array<{ productId: string; quantity: number }> {
-  const byProduct = new Map<string, number>();
-  for (const item of items) byProduct.set(item.productId, (byProduct.get(item.productId) ?? 0) + item.quantity);
-  return [...byProduct.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([productId, quantity]) => ({ productId, quantity }));
-}
-
 /**
- * Places an order: every line's stock is reserved, the order and its lines written, all in one
- * transaction. Any line short of stock rolls the whole order back (all-or-nothing), and
- * reserving in product-id order keeps two multi-line checkouts from deadlocking.
+ * Places an order: the catalogue reserves every line's stock and the order and its lines are
+ * written, all in one unit of work. A line short of stock rolls the whole order back.
  */
 export async function placeOrder(deps: OrdersDeps, buyerId: string, body: PlaceOrderBody): Promise<OrderView> {
   if (body.paymentMethod === 'crypto' && !deps.quoteCrypto) {
     throw serviceUnavailable('crypto_payments_unavailable', 'Crypto payments are not available');
   }
-  const lines = mergeLines(body.items);
-  const { order, items } = await deps.db.transaction(async (tx) => {
-    const reserved: Array<ReservedProduct & { quantity: number }> = [];
-    for (const line of lines) {
-      const product = await reserveStock(tx, line.productId, line.quantity);
-      if (!product) {
-        const available = await findLiveProductStock(tx, line.productId);
-        if (available === undefined) throw new AppError(404, 'product_not_found', `Product ${line.productId} does not exist`, { productId: line.productId });
-        throw conflict('insufficient_stock', `Only ${available} left of product ${line.productId}`, {
-          productId: line.productId,
-          requested: line.quantity,
-          available,
-        });
-      }
-      reserved.push({ ...product, quantity: line.quantity });
-    }
+  const { order, items } = await deps.database.transaction(async (unit) => {
+    const reserved = await deps.stock.reserveStock(unit, body.items);
     const currencies = new Set(reserved.map((p) => p.currency));
     if (currencies.size > 1) throw badRequest('mixed_currency', 'All items of an order must be priced in one currency', { currencies: [...currencies] });
     const currency = reserved[0]!.currency;
@@ -111,7 +91,7 @@ export async function placeOrder(deps: OrdersDeps, buyerId: string, body: PlaceO
     if (totalCents > 2_147_483_647) throw badRequest('order_too_large', 'The order total is too large');
     const now = deps.clock.now();
     const quote = body.paymentMethod === 'crypto' ? await deps.quoteCrypto!({ amountCents: totalCents, currency, symbol: body.cryptoCurrency! }) : undefined;
-    const order = await insertOrder(tx, {
+    const order = await insertOrder(unit.tx, {
       buyerId,
       paymentMethod: body.paymentMethod,
       totalCents,
@@ -129,58 +109,55 @@ export async function placeOrder(deps: OrdersDeps, buyerId: string, body: PlaceO
         : {}),
     });
     const items = await insertOrderItems(
-      tx,
+      unit.tx,
       reserved.map((p) => ({ orderId: order.id, productId: p.id, vendorId: p.vendorId, title: p.title, quantity: p.quantity, unitPriceCents: p.priceCents })),
     );
     return { order, items };
   });
-  deps.onStockChanged(items.map((i) => i.productId));
   return toOrderView(order, items);
 }
 
 export async function cancelOrder(deps: OrdersDeps, buyerId: string, orderId: string): Promise<OrderView> {
-  const released = await deps.db.transaction(async (tx) => {
-    const cancelled = await cancelPendingOrder(tx, orderId, buyerId);
+  const { order, items } = await deps.database.transaction(async (unit) => {
+    const cancelled = await cancelPendingOrder(unit.tx, orderId, buyerId);
     if (!cancelled) {
-      const existing = await findOrder(tx, orderId);
+      const existing = await findOrder(unit.tx, orderId);
       if (!existing || existing.buyerId !== buyerId) throw notFound('Order');
       throw conflict('order_not_cancellable', `A ${existing.status} order cannot be cancelled`);
     }
-    return { order: cancelled, products: await releaseStock(tx, orderId) };
+    const items = await findItems(unit.tx, orderId);
+    await deps.stock.releaseStock(unit, items);
+    return { order: cancelled, items };
   });
-  deps.onStockChanged(released.products);
-  return toOrderView(released.order, await findItems(deps.db, orderId));
+  return toOrderView(order, items);
 }
 
 /** Expires unpaid orders past their deadline and puts their stock back; returns how many. */
 export async function expireOverdue(deps: OrdersDeps, batch = 100): Promise<number> {
   let total = 0;
   for (;;) {
-    const { expired, products } = await deps.db.transaction(async (tx) => {
-      const expired = await expireOverdueOrders(tx, new Date(deps.clock.now()), batch);
-      const products: string[] = [];
-      for (const id of expired) products.push(...(await releaseStock(tx, id)));
-      return { expired, products };
+    const expired = await deps.database.transaction(async (unit) => {
+      const expired = await expireOverdueOrders(unit.tx, new Date(deps.clock.now()), batch);
+      await deps.stock.releaseStock(unit, await findItemsOfOrders(unit.tx, expired));
+      return expired;
     });
-    if (expired.length > 0) {
-      deps.onStockChanged([...new Set(products)]);
-      deps.logger.info(`[ORDERS] Expired ${expired.length} unpaid order(s); stock released`);
-    }
+    if (expired.length > 0) deps.logger.info(`[ORDERS] Expired ${expired.length} unpaid order(s); stock released`);
     total += expired.length;
     if (expired.length < batch) return total;
   }
 }
 
 export async function viewOrder(deps: OrdersDeps, userId: string, orderId: string): Promise<OrderView> {
-  const order = await findOrderVisibleTo(deps.db, orderId, userId);
+  const { db } = deps.database;
+  const order = await findOrderVisibleTo(db, orderId, userId, await findVendorIdOfUser(db, userId));
   if (!order) throw notFound('Order');
-  return toOrderView(order, await findItems(deps.db, orderId));
+  return toOrderView(order, await findItems(db, orderId));
 }
 
 export async function listMyOrders(deps: OrdersDeps, buyerId: string, limit: number): Promise<OrderView[]> {
-  const orders = await listOrdersOfBuyer(deps.db, buyerId, limit);
+  const orders = await listOrdersOfBuyer(deps.database.db, buyerId, limit);
   const items = await findItemsOfOrders(
-    deps.db,
+    deps.database.db,
     orders.map((o) => o.id),
   );
   return orders.map((o) =>

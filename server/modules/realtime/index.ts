@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 import type { NotificationView, WsStats } from '../../../shared/contracts';
-import type { DbOrTx } from '../../db';
+import type { UnitOfWork } from '../../db';
 import type { AppModule, ModuleContext } from '../../lib/module';
 import type { PgListener } from '../../lib/pg-listener';
 import { createFanout } from './fanout';
@@ -22,10 +22,10 @@ export type { NewNotification } from './realtime.service';
 
 export interface RealtimeModule extends AppModule {
   /**
-   * Persists a notification for `userId` inside the caller's transaction; it is pushed to the
+   * Persists a notification for `userId` inside the caller's unit of work; it is pushed to the
    * user's open connections (on any instance) only once that transaction commits.
    */
-  notify(tx: DbOrTx, notification: NewNotification): Promise<NotificationView>;
+  notify(unit: UnitOfWork, notification: NewNotification): Promise<NotificationView>;
   wsStats(): WsStats;
 }
 
@@ -72,7 +72,7 @@ export function createRealtimeModule(
 
   return {
     name: 'realtime',
-    notify: (tx, notification) => createNotification(tx, listener, notification),
+    notify: (unit, notification) => createNotification(unit, listener, notification),
     wsStats: () => stats.snapshot(),
     mount(app) {
       app.use('/api', realtimeRouter({ db: database.db, stats }));

@@ -21,7 +21,6 @@ export interface NotificationRow {
 
 export interface ConversationRow {
   otherId: string;
-  otherName: string;
   lastMessage: MessageRow;
   unreadCount: number;
 }
@@ -42,26 +41,25 @@ async function rows<T>(db: DbOrTx, query: SQL): Promise<T[]> {
 
 /**
  * Inserts the message and `pg_notify`s its id in the same statement, so the fan-out sees it
- * only once committed. Undefined when the recipient does not exist.
+ * only once committed. A recipient that does not exist fails the foreign key (23503).
  */
 export async function insertMessageAndNotify(
   db: DbOrTx,
   values: { senderId: string; recipientId: string; body: string },
   channel: string,
-): Promise<MessageRow | undefined> {
+): Promise<MessageRow> {
   const [row] = await rows<MessageRow>(
     db,
     sql`WITH m AS (
           INSERT INTO messages (sender_id, recipient_id, body)
-          SELECT ${values.senderId}::uuid, ${values.recipientId}::uuid, ${values.body}
-          WHERE EXISTS (SELECT 1 FROM users WHERE id = ${values.recipientId}::uuid)
+          VALUES (${values.senderId}::uuid, ${values.recipientId}::uuid, ${values.body})
           RETURNING *
         )
         SELECT ${messageColumns('m')},
                pg_notify(${channel}, json_build_object('id', m.id, 'users', json_build_array(m.sender_id, m.recipient_id))::text)
         FROM m`,
   );
-  return row;
+  return row!;
 }
 
 export function findMessagesByIds(db: DbOrTx, ids: string[]): Promise<MessageRow[]> {
@@ -89,7 +87,7 @@ export function messageHistory(db: DbOrTx, me: string, other: string, cursor: st
 
 /** The caller's conversations, most recent first, with the last message and what is unread. */
 export async function conversationsOf(db: DbOrTx, me: string, limit: number): Promise<ConversationRow[]> {
-  const found = await rows<MessageRow & { otherId: string; otherName: string; unreadCount: number }>(
+  const found = await rows<MessageRow & { otherId: string; unreadCount: number }>(
     db,
     sql`WITH last AS (
           SELECT DISTINCT ON (other_id) *
@@ -103,15 +101,13 @@ export async function conversationsOf(db: DbOrTx, me: string, limit: number): Pr
           SELECT sender_id, count(*)::int AS n FROM messages
           WHERE recipient_id = ${me}::uuid AND read_at IS NULL GROUP BY sender_id
         )
-        SELECT ${messageColumns('last')}, last.other_id AS "otherId", u.name AS "otherName",
-               coalesce(unread.n, 0) AS "unreadCount"
+        SELECT ${messageColumns('last')}, last.other_id AS "otherId", coalesce(unread.n, 0) AS "unreadCount"
         FROM last
-        JOIN users u ON u.id = last.other_id
         LEFT JOIN unread ON unread.sender_id = last.other_id
         ORDER BY last.created_at DESC, last.id DESC
         LIMIT ${limit}`,
   );
-  return found.map(({ otherId, otherName, unreadCount, ...message }) => ({ otherId, otherName, unreadCount, lastMessage: message }));
+  return found.map(({ otherId, unreadCount, ...message }) => ({ otherId, unreadCount, lastMessage: message }));
 }
 
 export async function markConversationRead(db: DbOrTx, me: string, other: string): Promise<number> {

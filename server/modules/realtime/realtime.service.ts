@@ -1,7 +1,8 @@
 import type { ConversationView, MessageView, NotificationView } from '../../../shared/contracts';
-import type { Db, DbOrTx } from '../../db';
+import { type Db, pgErrorCode, type UnitOfWork } from '../../db';
 import { AppError, badRequest, notFound } from '../../lib/errors';
 import type { PgListener } from '../../lib/pg-listener';
+import { findUserContacts } from '../auth';
 import * as repo from './realtime.repository';
 
 /** NOTIFY channels: a committed message / notification id (and the users it concerns). */
@@ -32,12 +33,18 @@ export const toNotificationView = (row: repo.NotificationRow): NotificationView 
   readAt: row.readAt ? new Date(row.readAt).toISOString() : null,
 });
 
+const FOREIGN_KEY_VIOLATION = '23503';
+
 /** Persists a chat message; every instance delivers it to both parties once it is committed. */
 export async function sendMessage(db: Db, senderId: string, input: { to: string; body: string }): Promise<MessageView> {
   if (input.to === senderId) throw badRequest('cannot_message_self', 'You cannot send a message to yourself');
-  const row = await repo.insertMessageAndNotify(db, { senderId, recipientId: input.to, body: input.body }, MESSAGE_CHANNEL);
-  if (!row) throw new AppError(404, 'recipient_not_found', 'No such recipient');
-  return toMessageView(row);
+  try {
+    return toMessageView(await repo.insertMessageAndNotify(db, { senderId, recipientId: input.to, body: input.body }, MESSAGE_CHANNEL));
+  } catch (error) {
+    // The recipient's foreign key answers "does this user exist" (users belong to auth).
+    if (pgErrorCode(error) === FOREIGN_KEY_VIOLATION) throw new AppError(404, 'recipient_not_found', 'No such recipient');
+    throw error;
+  }
 }
 
 /** One page of a conversation plus the cursor of the next (older) page. */
@@ -58,8 +65,9 @@ export async function messageHistory(db: Db, me: string, query: { with: string; 
 
 export async function conversations(db: Db, me: string, limit: number): Promise<ConversationView[]> {
   const found = await repo.conversationsOf(db, me, limit);
+  const names = new Map((await findUserContacts(db, found.map((c) => c.otherId))).map((u) => [u.id, u.name]));
   return found.map((c) => ({
-    with: { id: c.otherId, name: c.otherName },
+    with: { id: c.otherId, name: names.get(c.otherId) ?? '' },
     lastMessage: toMessageView(c.lastMessage),
     unreadCount: c.unreadCount,
   }));
@@ -89,8 +97,8 @@ export async function markNotificationRead(db: Db, me: string, id: string): Prom
  * Inserts a notification and NOTIFYs its id on the caller's transaction: it is pushed only
  * if (and when) that transaction commits.
  */
-export async function createNotification(tx: DbOrTx, listener: PgListener, input: NewNotification): Promise<NotificationView> {
-  const row = await repo.insertNotification(tx, { userId: input.userId, type: input.type, payload: input.payload ?? {} });
-  await listener.publish(NOTIFICATION_CHANNEL, JSON.stringify({ id: row.id, users: [row.userId] }), tx);
+export async function createNotification(unit: UnitOfWork, listener: PgListener, input: NewNotification): Promise<NotificationView> {
+  const row = await repo.insertNotification(unit.tx, { userId: input.userId, type: input.type, payload: input.payload ?? {} });
+  await listener.publish(NOTIFICATION_CHANNEL, JSON.stringify({ id: row.id, users: [row.userId] }), unit.tx);
   return toNotificationView(row);
 }

@@ -29,14 +29,14 @@ describe('notifications', () => {
     const tabs = [await TestWsClient.connect(url, { cookie: vendor.cookie }), await TestWsClient.connect(url, { cookie: vendor.cookie })];
     clients.push(...tabs);
 
-    await t.database.db
-      .transaction(async (tx) => {
-        await realtime.notify(tx, { userId: vendor.id, type: 'order.paid', payload: { orderId: 'rolled-back' } });
-        tx.rollback();
+    await t.database
+      .transaction(async (unit) => {
+        await realtime.notify(unit, { userId: vendor.id, type: 'order.paid', payload: { orderId: 'rolled-back' } });
+        throw new Error('roll back');
       })
       .catch(() => undefined);
-    const created = await t.database.db.transaction((tx) =>
-      realtime.notify(tx, { userId: vendor.id, type: 'order.paid', payload: { orderId: 'o-1', totalCents: 1299 } }),
+    const created = await t.database.transaction((unit) =>
+      realtime.notify(unit, { userId: vendor.id, type: 'order.paid', payload: { orderId: 'o-1', totalCents: 1299 } }),
     );
 
     for (const tab of tabs) {
@@ -59,7 +59,7 @@ describe('notifications', () => {
     const owner = await registerUser(t.request);
     const ids: string[] = [];
     for (let i = 1; i <= 3; i++) {
-      const n = await t.database.db.transaction((tx) => realtime.notify(tx, { userId: owner.id, type: 'test', payload: { i } }));
+      const n = await t.database.transaction((unit) => realtime.notify(unit, { userId: owner.id, type: 'test', payload: { i } }));
       ids.push(n.id);
     }
     const first = await t.request.get('/api/notifications?limit=2').set('Cookie', owner.cookie).expect(200);

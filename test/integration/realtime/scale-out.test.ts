@@ -46,7 +46,7 @@ describe('realtime across two instances on one database', () => {
     const onB = await TestWsClient.connect(urlB, { cookie: vendor.cookie });
     clients.push(onB);
     const realtimeA = a.app.modules.find((m) => m.name === 'realtime') as RealtimeModule;
-    const created = await a.database.db.transaction((tx) => realtimeA.notify(tx, { userId: vendor.id, type: 'order.paid', payload: { orderId: 'x' } }));
+    const created = await a.database.transaction((unit) => realtimeA.notify(unit, { userId: vendor.id, type: 'order.paid', payload: { orderId: 'x' } }));
     expect((await onB.next('notification')).notification).toMatchObject({ id: created.id, type: 'order.paid' });
   });
 });

@@ -1,0 +1,36 @@
+import type Stripe from 'stripe';
+import type { UnitOfWork } from '../../db';
+import type { AppModule, ModuleContext } from '../../lib/module';
+import type { PaymentUpdate } from '../orders';
+import { paymentsRouter } from './payments.routes';
+import type { PaymentsDeps } from './payments.service';
+import { createStripeClient } from './stripe-client';
+import { createStripeProvider } from './stripe-provider';
+
+export type { PaymentProvider } from './payment-provider';
+
+export interface PaymentsOptions {
+  /** The orders module's verdict handler (`orders.applyPaymentUpdate`). */
+  applyUpdate(unit: UnitOfWork, update: PaymentUpdate): Promise<string>;
+  /** A Stripe client to use instead of one built from the config. */
+  stripe?: Stripe;
+}
+
+export function createPaymentsModule(context: ModuleContext, options: PaymentsOptions): AppModule {
+  const { config, logger, database } = context;
+  const stripe = options.stripe ?? createStripeClient(config);
+  const deps: PaymentsDeps = {
+    database,
+    logger,
+    provider: stripe ? createStripeProvider(stripe, config.STRIPE_WEBHOOK_SECRET) : undefined,
+    publishableKey: config.STRIPE_PUBLISHABLE_KEY,
+    applyUpdate: options.applyUpdate,
+  };
+  return {
+    name: 'payments',
+    mount(app) {
+      app.use('/api', paymentsRouter(deps));
+    },
+    health: () => ({ status: 'ok', provider: deps.provider?.name ?? 'not_configured' }),
+  };
+}

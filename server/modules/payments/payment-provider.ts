@@ -1,0 +1,36 @@
+import type { PaymentUpdate } from '../orders';
+
+/**
+ * What the payments module needs of a payment provider. Stripe is the one there is; a second
+ * (another card processor, an on-chain watcher) implements this and gets its own webhook
+ * route, and orders never changes: it only sees provider-neutral `PaymentUpdate`s.
+ */
+export interface PaymentProvider {
+  readonly name: string;
+  /**
+   * Creates the payment for an order, or finds the one created before: the provider's own
+   * idempotency (a key derived from the order) makes concurrent calls answer the same payment.
+   */
+  createPayment(order: { id: string; totalCents: number; currency: string }): Promise<ProviderPayment>;
+  findPayment(reference: string): Promise<ProviderPayment>;
+  /**
+   * Checks a webhook delivery against the exact bytes received; throws a 400
+   * `invalid_signature` AppError when it does not verify.
+   */
+  verifyWebhook(raw: Buffer | undefined, header: (name: string) => string | undefined): ProviderEvent;
+}
+
+export interface ProviderPayment {
+  reference: string;
+  /** What the browser needs to confirm the payment (Stripe's client secret). */
+  clientSecret: string | null;
+}
+
+export interface ProviderEvent {
+  /** The provider's event id: recorded once, so a redelivery is recognised. */
+  id: string;
+  type: string;
+  payload: unknown;
+  /** What the event means for an order; undefined for events we do not act on. */
+  update?: PaymentUpdate;
+}

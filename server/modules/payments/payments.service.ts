@@ -1,0 +1,57 @@
+import type { PaymentIntentView } from '../../../shared/contracts';
+import type { Database, UnitOfWork } from '../../db';
+import { AppError, serviceUnavailable } from '../../lib/errors';
+import type { Logger } from '../../lib/logger';
+import { findPayableOrder, type PaymentUpdate, recordPaymentReference } from '../orders';
+import type { PaymentProvider, ProviderEvent } from './payment-provider';
+import { finishProviderEvent, recordProviderEvent } from './payments.repository';
+
+export interface PaymentsDeps {
+  database: Database;
+  logger: Logger;
+  provider?: PaymentProvider;
+  publishableKey?: string;
+  /** The orders module applying a verdict inside the unit of work that records the event. */
+  applyUpdate(unit: UnitOfWork, update: PaymentUpdate): Promise<string>;
+}
+
+const notConfigured = () => serviceUnavailable('payments_not_configured', 'Card payments are not configured on this server');
+
+/**
+ * Creates (or finds) the order's payment. The amount comes from the database, never the
+ * client; the provider's idempotency key is derived from the order, so concurrent or repeated
+ * calls get the same payment.
+ */
+export async function startCardPayment(deps: PaymentsDeps, buyerId: string, orderId: string): Promise<PaymentIntentView> {
+  if (!deps.provider) throw notConfigured();
+  const order = await findPayableOrder(deps.database.db, buyerId, orderId);
+  let payment = order.paymentReference ? await deps.provider.findPayment(order.paymentReference) : undefined;
+  if (!payment) {
+    payment = await deps.provider.createPayment(order);
+    await recordPaymentReference(deps.database.db, order.id, payment.reference);
+  }
+  if (!payment.clientSecret) throw new AppError(502, 'payment_provider_error', `${deps.provider.name} returned no client secret`);
+  return { paymentIntentId: payment.reference, clientSecret: payment.clientSecret, publishableKey: deps.publishableKey ?? null };
+}
+
+/** Verifies a webhook delivery (400 when it does not); 503 when no provider is configured. */
+export function verifyWebhook(deps: PaymentsDeps, raw: Buffer | undefined, header: (name: string) => string | undefined): ProviderEvent {
+  if (!deps.provider) throw notConfigured();
+  return deps.provider.verifyWebhook(raw, header);
+}
+
+/**
+ * Processes an event exactly once: its id is inserted in the same transaction as its effects.
+ * A concurrent redelivery blocks on that primary key until the first commits, then finds it and
+ * does nothing; if the first fails, its insert rolls back with it and the retry processes.
+ */
+export async function processProviderEvent(deps: PaymentsDeps, event: ProviderEvent): Promise<{ duplicate: boolean; outcome?: string }> {
+  const result = await deps.database.transaction(async (unit) => {
+    if (!(await recordProviderEvent(unit.tx, { id: event.id, type: event.type, payload: event.payload }))) return { duplicate: true };
+    const outcome = event.update ? await deps.applyUpdate(unit, event.update) : 'ignored';
+    await finishProviderEvent(unit.tx, event.id, outcome);
+    return { duplicate: false, outcome };
+  });
+  if (!result.duplicate) deps.logger.info(`[PAYMENTS] ${deps.provider?.name} ${event.type} ${event.id}: ${result.outcome}`);
+  return result;
+}
