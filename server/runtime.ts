@@ -6,7 +6,7 @@ import {
   type Database,
   type EmbeddedPostgres,
   type HealthMonitor,
-  isTransientDatabaseError,
+  executeWithRetry,
   runMigrations,
   startEmbeddedPostgres,
   startHealthMonitor,
@@ -25,35 +25,27 @@ export interface RunningServer {
   shutdown(reason: string): Promise<void>;
 }
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-
 /**
  * Applies migrations, retrying while the database is unreachable (a cold Neon compute, a
  * restarting server): the HTTP server is already listening and reports not-ready meanwhile.
  */
 async function migrateUntilDone(database: Database, logger: Logger, signal: AbortSignal): Promise<boolean> {
-  for (let attempt = 1; !signal.aborted; attempt++) {
-    try {
-      await runMigrations(database.pool, database.driver, logger);
-      return true;
-    } catch (error) {
-      const delay = Math.min(30_000, 1_000 * 2 ** Math.min(attempt - 1, 5));
-      const transient = isTransientDatabaseError(error);
-      logger.error(
-        `[DATABASE] Migrations failed (attempt ${attempt}): ${(error as Error).message}${transient ? `; retrying in ${delay} ms` : ''}`,
-      );
-      if (!transient) return false;
-      await sleep(delay, signal);
-    }
+  let attempt = 1;
+  try {
+    await executeWithRetry(() => runMigrations(database.pool, database.driver, logger), {
+      maxAttempts: Number.POSITIVE_INFINITY,
+      initialDelayMs: 1_000,
+      maxDelayMs: 30_000,
+      signal,
+      onRetry: ({ delayMs, error }) => {
+        logger.error(`[DATABASE] Migrations failed (attempt ${attempt++}): ${(error as Error)?.message}; retrying in ${Math.round(delayMs)} ms`);
+      },
+    });
+    return true;
+  } catch (error) {
+    if (!signal.aborted) logger.error(`[DATABASE] Migrations failed (attempt ${attempt}): ${(error as Error)?.message}`);
+    return false;
   }
-  return false;
 }
 
 /** Wires the real dependencies, listens, and returns a handle whose `shutdown` drains everything. */

@@ -1,17 +1,11 @@
 import { drizzle as drizzleNeon } from 'drizzle-orm/neon-serverless';
-import { drizzle as drizzlePg, type NodePgDatabase } from 'drizzle-orm/node-postgres';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import type pg from 'pg';
 import type { Logger } from '../lib/logger';
 import { createPool, type DriverName, type PoolSettings, type PoolStats, readPoolStats } from './pool';
 import { createTransactionRunner, type TransactionRunner } from './unit-of-work';
 
-/*
- * Repositories see one Drizzle type whatever the driver: the Neon adapter builds the same
- * PgDatabase API and its results have node-postgres's shape ({rows, rowCount}).
- */
-export type Db = NodePgDatabase;
-export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
-export type DbOrTx = Db | Tx;
+import type { Db } from './drizzle-types';
 
 export interface PingResult {
   ok: boolean;

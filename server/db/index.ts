@@ -1,5 +1,6 @@
 export type { TransactionRunner, UnitOfWork } from './unit-of-work';
-export { createDatabase, type Database, type Db, type DbOrTx, type PingResult, type Tx } from './database';
+export { createDatabase, type Database, type PingResult } from './database';
+export type { Db, DbOrTx, Tx } from './drizzle-types';
 export { type EmbeddedPostgres, startEmbeddedPostgres } from './embedded';
 export { type HealthMonitor, startHealthMonitor } from './health-monitor';
 export { findMigrationsFolder, runMigrations } from './migrate';

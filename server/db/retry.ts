@@ -19,9 +19,14 @@ export function isTransientDatabaseError(error: unknown): boolean {
 }
 
 export interface RetryOptions {
+  /** Attempts in all (default 3); `Infinity` retries until `signal` aborts. */
   maxAttempts?: number;
   initialDelayMs?: number;
   maxDelayMs?: number;
+  /** Which failures deserve another attempt (default: `isTransientDatabaseError`). */
+  shouldRetry?: (error: unknown) => boolean;
+  /** Stops retrying (the pending wait ends at once) and rejects with the last error. */
+  signal?: AbortSignal;
   onRetry?: (info: { attempt: number; delayMs: number; error: unknown }) => void;
 }
 
@@ -31,7 +36,7 @@ export interface RetryOptions {
  * repeat: wrap a whole transaction, not a statement inside one.
  */
 export async function executeWithRetry<T>(work: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
-  const policy = retry(handleWhen(isTransientDatabaseError), {
+  const policy = retry(handleWhen(options.shouldRetry ?? isTransientDatabaseError), {
     maxAttempts: options.maxAttempts ?? 3,
     backoff: new ExponentialBackoff({ initialDelay: options.initialDelayMs ?? 100, maxDelay: options.maxDelayMs ?? 2_000 }),
   });
@@ -39,5 +44,23 @@ export async function executeWithRetry<T>(work: () => Promise<T>, options: Retry
     const onRetry = options.onRetry;
     policy.onRetry((e) => onRetry({ attempt: e.attempt, delayMs: e.delay, error: 'error' in e ? e.error : undefined }));
   }
-  return policy.execute(() => work());
+  const { signal } = options;
+  if (!signal) return policy.execute(() => work());
+  // cockatiel's wait between attempts ignores the signal: end it ourselves, and never start
+  // another attempt once aborted.
+  let lastError: unknown = new Error('aborted');
+  const attempt = async () => {
+    if (signal.aborted) throw lastError;
+    try {
+      return await work();
+    } catch (error) {
+      lastError = error;
+      throw error;
+    }
+  };
+  const aborted = new Promise<never>((_, reject) => {
+    if (signal.aborted) reject(lastError);
+    signal.addEventListener('abort', () => reject(lastError), { once: true });
+  });
+  return Promise.race([policy.execute(attempt, signal), aborted]);
 }

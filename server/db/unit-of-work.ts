@@ -1,5 +1,7 @@
 import type pg from 'pg';
-import type { Db } from './database';
+import type { Db } from './drizzle-types';
+import { pgErrorCode } from './errors';
+import { executeWithRetry, isTransientDatabaseError } from './retry';
 
 /**
  * One business transaction and the effects it causes.
@@ -25,9 +27,19 @@ export interface UnitOfWork {
 export interface TransactionRunner {
   /**
    * Runs `work` in one transaction on one pooled connection; commits when it resolves, rolls
-   * back when it throws, then runs the `afterCommit` effects in order.
+   * back when it throws, then runs the `afterCommit` effects in order. A transient failure
+   * before COMMIT (serialization failure, deadlock, a connection lost mid-work) runs `work`
+   * again on a fresh connection: the failed attempt rolled back and recorded no effect, so
+   * `work` must only avoid side effects outside the database.
    */
   transaction<T>(work: (unit: UnitOfWork) => Promise<T>): Promise<T>;
+}
+
+// Marks a failure whose outcome is known to be "nothing committed" and that may pass.
+class RetryableAttempt extends Error {
+  constructor(readonly failure: unknown) {
+    super((failure as Error)?.message);
+  }
 }
 
 export function createTransactionRunner(options: {
@@ -35,51 +47,67 @@ export function createTransactionRunner(options: {
   /** Drizzle over one checked-out client (same driver as the pool). */
   bind(client: pg.PoolClient): Db;
   onEffectError(error: unknown): void;
+  /** Attempts in all for a transiently failing transaction (default 3). */
+  maxAttempts?: number;
 }): TransactionRunner {
   return {
     async transaction(work) {
-      const client = await options.pool.connect();
-      const effects: Array<() => void | Promise<void>> = [];
-      let result: Awaited<ReturnType<typeof work>>;
-      let broken: unknown;
+      try {
+        return await executeWithRetry(() => attempt(work), {
+          maxAttempts: (options.maxAttempts ?? 3) - 1,
+          initialDelayMs: 20,
+          maxDelayMs: 500,
+          shouldRetry: (error) => error instanceof RetryableAttempt,
+        });
+      } catch (error) {
+        throw error instanceof RetryableAttempt ? error.failure : error;
+      }
+    },
+  };
+
+  async function attempt<T>(work: (unit: UnitOfWork) => Promise<T>): Promise<T> {
+    // Not reaching the database at all is not retried here: the caller answers 503 at once.
+    const client = await options.pool.connect();
+    const effects: Array<() => void | Promise<void>> = [];
+    let result: T;
+    let failure: unknown;
+    try {
       try {
         await client.query('BEGIN');
-        const unit: UnitOfWork = {
+        result = await work({
           tx: options.bind(client),
           query: (text, values) => client.query(text, values as unknown[]),
           afterCommit: (effect) => {
             effects.push(effect);
           },
-        };
-        try {
-          result = await work(unit);
-        } catch (error) {
-          await client.query('ROLLBACK').catch((rollbackError: unknown) => {
-            // The connection itself failed: do not hand it back to the pool.
-            broken = rollbackError;
-          });
-          throw error;
-        }
+        });
+      } catch (error) {
+        failure = error;
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw isTransientDatabaseError(error) ? new RetryableAttempt(error) : error;
+      }
+      try {
         await client.query('COMMIT');
       } catch (error) {
-        broken ??= isConnectionLevel(error) ? error : undefined;
-        throw error;
-      } finally {
-        client.release(broken instanceof Error ? broken : undefined);
+        failure = error;
+        // A refused COMMIT (serialization, deadlock) rolled back; a lost connection leaves the
+        // outcome unknown, so that transaction is never run again.
+        throw ROLLED_BACK.has(pgErrorCode(error) ?? '') ? new RetryableAttempt(error) : error;
       }
-      for (const effect of effects) {
-        try {
-          await effect();
-        } catch (error) {
-          options.onEffectError(error);
-        }
+    } finally {
+      // A connection that failed underneath us is discarded, not handed to the next caller.
+      const lost = isTransientDatabaseError(failure) && !ROLLED_BACK.has(pgErrorCode(failure) ?? '');
+      client.release(lost ? (failure as Error) : undefined);
+    }
+    for (const effect of effects) {
+      try {
+        await effect();
+      } catch (error) {
+        options.onEffectError(error);
       }
-      return result;
-    },
-  };
+    }
+    return result;
+  }
 }
 
-// A statement error leaves the connection usable; a socket error does not.
-function isConnectionLevel(error: unknown): boolean {
-  return error instanceof Error && !('severity' in error) && /connection|socket|terminat/i.test(error.message);
-}
+const ROLLED_BACK = new Set(['40001', '40P01']);

@@ -73,6 +73,43 @@ describe('database.transaction (unit of work)', () => {
     await Promise.all([database.db.execute(sql`SELECT 1`), database.db.execute(sql`SELECT 1`)]);
   });
 
+  it('when the connection is killed mid-work (pg_terminate_backend), runs the work again on a fresh connection and commits once', async () => {
+    const killer = openTestDatabase(testDb.url, logger, { max: 1 });
+    let attempts = 0;
+    const ran: string[] = [];
+    try {
+      await database.transaction(async (unit) => {
+        attempts++;
+        await unit.query('INSERT INTO uow_probe VALUES (30)');
+        unit.afterCommit(() => {
+          ran.push(`effect of attempt ${attempts}`);
+        });
+        if (attempts === 1) {
+          const { rows } = await unit.query('SELECT pg_backend_pid() AS pid');
+          await killer.db.execute(sql`SELECT pg_terminate_backend(${(rows[0] as { pid: number }).pid})`);
+          await unit.query('SELECT 1');
+        }
+      });
+    } finally {
+      await killer.close();
+    }
+    expect(attempts).toBe(2);
+    expect(ran).toEqual(['effect of attempt 2']);
+    const rows = await database.db.execute<{ n: number }>(sql`SELECT count(*)::int AS n FROM uow_probe WHERE n = 30`);
+    expect(rows.rows[0]!.n).toBe(1);
+  });
+
+  it('when the work fails for a business reason, runs it exactly once', async () => {
+    let attempts = 0;
+    await expect(
+      database.transaction(async () => {
+        attempts++;
+        throw new Error('insufficient stock');
+      }),
+    ).rejects.toThrow('insufficient stock');
+    expect(attempts).toBe(1);
+  });
+
   it('when an effect throws, the committed result is still returned and the failure is logged', async () => {
     const result = await database.transaction(async (unit) => {
       await unit.tx.execute(sql`INSERT INTO uow_probe VALUES (20)`);
