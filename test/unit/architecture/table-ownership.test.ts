@@ -60,6 +60,19 @@ describe('table ownership', () => {
     expect(allTables).toEqual(expect.arrayContaining(['users', 'products', 'orders', 'email_outbox', 'rate_limits']));
   });
 
+  it("the README's who-owns-what table lists exactly these owners and tables", () => {
+    const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+    const table = readme.slice(readme.indexOf('| owner (module) |'));
+    const rows = table.split('\n').slice(2).filter((line) => line.startsWith('| '));
+    const documented = new Map(
+      rows.map((line) => {
+        const [owner, tables] = line.split('|').slice(1, 3).map((cell) => cell.trim());
+        return [owner!.split(' ')[0]!, [...tables!.matchAll(/`([a-z_]+)`/g)].map((m) => m[1]!).sort()] as const;
+      }),
+    );
+    expect(Object.fromEntries(documented)).toEqual(Object.fromEntries([...owners].map(([owner, tables]) => [owner, [...tables].sort()])));
+  });
+
   it('the scanner sees raw SQL naming a table (so the next test can fail)', () => {
     expect(tablesNamedIn('UPDATE products p SET stock = 1 FROM order_items oi JOIN "users" u', allTables).sort()).toEqual([
       'order_items',
