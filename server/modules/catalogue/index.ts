@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AppModule, ModuleContext } from '../../lib/module';
 import type { PgListener } from '../../lib/pg-listener';
 import { Counter, Gauge } from 'prom-client';
-import { catalogueRouter } from './catalogue.routes';
+import { catalogueRoutes } from './catalogue.routes';
 import type { CatalogueDeps } from './catalogue.service';
 import { type CacheInvalidation, ResponseCache } from './response-cache';
 
@@ -70,9 +70,7 @@ export function createCatalogueModule(context: ModuleContext, options: Catalogue
 
   return {
     name: 'catalogue',
-    mount(app) {
-      app.use('/api', catalogueRouter(deps));
-    },
+    routes: catalogueRoutes(deps),
     health: () => ({ status: 'ok', cache: cache.stats() }),
     productChanged(productId) {
       // Stock or state changed, not the list facets: lists holding it and its detail go.

@@ -2,7 +2,7 @@ import type Stripe from 'stripe';
 import type { UnitOfWork } from '../../db';
 import type { AppModule, ModuleContext } from '../../lib/module';
 import type { OutgoingEmail } from '../email';
-import { ordersRouter } from './orders.routes';
+import { ordersRoutes } from './orders.routes';
 import { expireOverdue, type Notify, type OrdersDeps, type QuoteCrypto } from './orders.service';
 import type { PaymentsDeps } from './payments.service';
 import { createStripeClient } from './stripe-client';
@@ -52,9 +52,7 @@ export function createOrdersModule(context: ModuleContext, options: OrdersOption
 
   return {
     name: 'orders',
-    mount(app) {
-      app.use('/api', ordersRouter(deps, payments));
-    },
+    routes: ordersRoutes(deps, payments),
     health: () => ({ status: 'ok', payments: payments.stripe ? 'stripe' : 'not_configured' }),
     start() {
       timer = setInterval(() => {

@@ -1,48 +1,121 @@
-import { Router } from 'express';
 import { z } from 'zod';
-import { OrderListQuery, PlaceOrderBody } from '../../../shared/contracts';
+import { OrderListQuery, OrderView, PaymentIntentView, PlaceOrderBody } from '../../../shared/contracts';
+import { defineRoute, errors, json, type Route, reply } from '../../lib/http/define-route';
 import { rawBodyOf } from '../../lib/raw-body';
-import { uuidParam, validateRequest } from '../../lib/validate';
-import { mustBeSignedIn, requireUser } from '../auth';
+import { uuidParam } from '../../lib/validate';
 import { cancelOrder, listMyOrders, type OrdersDeps, placeOrder, viewOrder } from './orders.service';
 import { createPaymentIntent, type PaymentsDeps, processStripeEvent, verifyStripeEvent } from './payments.service';
 
 const IdParams = z.object({ id: uuidParam });
+const OrderResponse = z.object({ order: OrderView });
 
-export function ordersRouter(deps: OrdersDeps, payments: PaymentsDeps): Router {
-  const router = Router();
+export function ordersRoutes(deps: OrdersDeps, payments: PaymentsDeps): Route[] {
+  return [
+    defineRoute({
+      operationId: 'placeOrder',
+      method: 'post',
+      path: '/api/orders',
+      tag: 'orders',
+      summary: 'Place an order (stock reserved atomically)',
+      auth: 'user',
+      limit: ['api'],
+      body: PlaceOrderBody,
+      responses: {
+        201: json('The order, pending payment until it expires', OrderResponse),
+        400: errors('Items priced in several currencies, or a total too large', 'mixed_currency', 'order_too_large'),
+        404: errors('A product does not exist', 'product_not_found'),
+        409: errors('A product has less stock than ordered (nothing is reserved)', 'insufficient_stock'),
+        503: errors('Crypto payments are off, or no recent rate for the coin', 'crypto_payments_unavailable', 'crypto_rates_unavailable'),
+      },
+      handler: async ({ user, body }) => reply(201, { order: await placeOrder(deps, user.id, body) }),
+    }),
 
-  router.post('/orders', requireUser, async (req, res) => {
-    const { body } = validateRequest(req, { body: PlaceOrderBody });
-    res.status(201).json({ order: await placeOrder(deps, mustBeSignedIn(req).id, body) });
-  });
+    defineRoute({
+      operationId: 'listMyOrders',
+      method: 'get',
+      path: '/api/orders',
+      tag: 'orders',
+      summary: 'My orders',
+      auth: 'user',
+      limit: ['api'],
+      query: OrderListQuery,
+      responses: { 200: json('My orders, newest first', z.object({ items: z.array(OrderView) })) },
+      handler: async ({ user, query }) => reply(200, { items: await listMyOrders(deps, user.id, query.limit) }),
+    }),
 
-  router.get('/orders', requireUser, async (req, res) => {
-    const { query } = validateRequest(req, { query: OrderListQuery });
-    res.json({ items: await listMyOrders(deps, mustBeSignedIn(req).id, query.limit) });
-  });
+    defineRoute({
+      operationId: 'getOrder',
+      method: 'get',
+      path: '/api/orders/:id',
+      tag: 'orders',
+      summary: 'An order (its buyer or a vendor of its items)',
+      auth: 'user',
+      limit: ['api'],
+      params: IdParams,
+      responses: {
+        200: json('The order', OrderResponse),
+        404: errors('No such order visible to me', 'not_found'),
+      },
+      handler: async ({ user, params }) => reply(200, { order: await viewOrder(deps, user.id, params.id) }),
+    }),
 
-  router.get('/orders/:id', requireUser, async (req, res) => {
-    const { params } = validateRequest(req, { params: IdParams });
-    res.json({ order: await viewOrder(deps, mustBeSignedIn(req).id, params.id) });
-  });
+    defineRoute({
+      operationId: 'cancelOrder',
+      method: 'post',
+      path: '/api/orders/:id/cancel',
+      tag: 'orders',
+      summary: 'Cancel an unpaid order (stock released)',
+      auth: 'user',
+      limit: ['api'],
+      params: IdParams,
+      responses: {
+        200: json('The cancelled order', OrderResponse),
+        404: errors('No such order of mine', 'not_found'),
+        409: errors('The order is no longer pending', 'order_not_cancellable'),
+      },
+      handler: async ({ user, params }) => reply(200, { order: await cancelOrder(deps, user.id, params.id) }),
+    }),
 
-  router.post('/orders/:id/cancel', requireUser, async (req, res) => {
-    const { params } = validateRequest(req, { params: IdParams });
-    res.json({ order: await cancelOrder(deps, mustBeSignedIn(req).id, params.id) });
-  });
+    defineRoute({
+      operationId: 'createPaymentIntent',
+      method: 'post',
+      path: '/api/orders/:id/payment-intent',
+      tag: 'orders',
+      summary: 'Stripe PaymentIntent for a card order (idempotent)',
+      auth: 'user',
+      limit: ['api'],
+      params: IdParams,
+      responses: {
+        200: json('The PaymentIntent to confirm in the browser', PaymentIntentView),
+        404: errors('No such order of mine', 'not_found'),
+        409: errors('Paid in crypto, or no longer pending', 'wrong_payment_method', 'order_not_payable'),
+        502: errors('Stripe answered without a client secret', 'payment_provider_error'),
+        503: errors('Card payments are not configured on this server', 'payments_not_configured'),
+      },
+      handler: async ({ user, params }) => reply(200, await createPaymentIntent(payments, user.id, params.id)),
+    }),
 
-  router.post('/orders/:id/payment-intent', requireUser, async (req, res) => {
-    const { params } = validateRequest(req, { params: IdParams });
-    res.json(await createPaymentIntent(payments, mustBeSignedIn(req).id, params.id));
-  });
-
-  // Answered as soon as the event is recorded and applied; e-mail goes out from the outbox later.
-  router.post('/stripe/webhook', async (req, res) => {
-    const event = verifyStripeEvent(payments, rawBodyOf(req), req.get('stripe-signature'));
-    const { duplicate } = await processStripeEvent(payments, event);
-    res.json({ received: true, duplicate });
-  });
-
-  return router;
+    defineRoute({
+      operationId: 'receiveStripeEvent',
+      method: 'post',
+      path: '/api/stripe/webhook',
+      tag: 'orders',
+      summary: 'Stripe webhook (signature verified, each event once)',
+      description: 'Signed with the `Stripe-Signature` header over the exact body bytes. Never rate limited: Stripe delivers from a few shared IPs in bursts.',
+      auth: 'anyone',
+      limit: [],
+      rawBody: { contentType: 'application/json', description: 'The Stripe event, exactly as Stripe sent it', schema: { type: 'object' } },
+      responses: {
+        // Answered as soon as the event is recorded and applied; e-mail goes out from the outbox later.
+        200: json('Recorded (or a redelivery of an event already recorded)', z.object({ received: z.boolean(), duplicate: z.boolean() })),
+        400: errors('Missing or wrong signature', 'invalid_signature'),
+        503: errors('Stripe is not configured on this server', 'payments_not_configured'),
+      },
+      async handler({ req }) {
+        const event = verifyStripeEvent(payments, rawBodyOf(req), req.get('stripe-signature'));
+        const { duplicate } = await processStripeEvent(payments, event);
+        return reply(200, { received: true, duplicate });
+      },
+    }),
+  ];
 }
