@@ -1,7 +1,7 @@
 import { z } from 'zod';
+import { text } from './text';
 
 const MAX_INT4 = 2_147_483_647;
-const text = (max: number) => z.string().trim().max(max);
 
 export const CreateVendorBody = z.strictObject({
   storeName: text(100).min(1, 'required'),

@@ -18,6 +18,8 @@ function plumbingResponses(route: Route): Array<[number, ResponseSpec]> {
   out.push([400, { description: 'Malformed JSON body', errors: ['invalid_json', 'request_aborted', 'invalid_body_length'] }]);
   out.push([413, { description: 'JSON body larger than 1 MB', errors: ['payload_too_large'] }]);
   out.push([415, { description: 'Unsupported body encoding or charset', errors: ['unsupported_encoding', 'unsupported_charset'] }]);
+  // Express cannot decode a malformed %-escape in a path parameter and answers before the route runs.
+  if (/[:*]/.test(route.path) && !route.malformedPath) out.push([400, { description: 'A path parameter has a malformed %-escape', errors: ['bad_request'] }]);
   if (route.method !== 'get') out.push([403, { description: 'Cross-origin request refused (foreign Origin header)', errors: ['foreign_origin'] }]);
   if (signedIn) out.push([401, { description: 'Not signed in', errors: ['unauthorized'] }]);
   if (typeof route.auth === 'object') out.push([403, { description: `Only for ${route.auth.roles.join(', ')}`, errors: ['forbidden'] }]);

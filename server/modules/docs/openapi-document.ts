@@ -1,18 +1,32 @@
-import { OpenApiGeneratorV31, OpenAPIRegistry, type ResponseConfig, type RouteConfig } from '@asteasolutions/zod-to-openapi';
-import { z } from 'zod';
+import { OpenApiGeneratorV31, OpenAPIRegistry, type ResponseConfig, type RouteConfig, type ZodMediaTypeObject } from '@asteasolutions/zod-to-openapi';
+import type { z } from 'zod';
 import type { ResponseSpec, Route } from '../../lib/http/define-route';
 import { openApiPath, responsesOf } from '../../lib/http/route-responses';
 
-const ErrorBody = z
-  .object({
-    error: z.object({
-      code: z.string().describe('Stable machine-readable code (clients switch on it)'),
-      message: z.string(),
-      details: z.unknown().optional(),
-      requestId: z.string().describe('Also sent as the X-Request-Id header'),
-    }),
-  })
-  .meta({ id: 'Error', description: 'Every 4xx and 5xx answer has this shape' });
+type SchemaObject = Exclude<NonNullable<ZodMediaTypeObject['schema']>, z.ZodType>;
+
+// Every 4xx and 5xx answer has this shape (server/lib/error-handler.ts); each response narrows `code` to its own values.
+const ERROR_SCHEMA: SchemaObject = {
+  type: 'object',
+  description: 'Every 4xx and 5xx answer has this shape',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message', 'requestId'],
+      properties: {
+        code: { type: 'string', description: 'Stable machine-readable code (clients switch on it)' },
+        message: { type: 'string' },
+        details: { description: 'Depends on the code (e.g. `issues` for validation_failed)' },
+        requestId: { type: 'string', description: 'Also sent as the X-Request-Id header' },
+      },
+    },
+  },
+};
+
+const errorSchema = (codes: readonly string[]): SchemaObject => ({
+  allOf: [{ $ref: '#/components/schemas/Error' }, { type: 'object', properties: { error: { type: 'object', properties: { code: { enum: [...codes] } } } } }],
+});
 
 const TAGS: Record<string, string> = {
   health: 'Probes, metrics and instance counters',
@@ -25,11 +39,11 @@ const TAGS: Record<string, string> = {
   realtime: 'Chat history and notifications (live delivery over the WebSocket at /ws)',
 };
 
-function responseConfig(spec: ResponseSpec, errorSchema: z.ZodType): ResponseConfig {
+function responseConfig(spec: ResponseSpec): ResponseConfig {
   const headers = spec.headers ? { headers: spec.headers as Exclude<ResponseConfig['headers'], z.ZodObject | undefined> } : {};
   if (spec.errors) {
     const codes = spec.errors.map((c) => `\`${c}\``).join(', ');
-    return { description: `${spec.description}. Codes: ${codes}.`, ...headers, content: { 'application/json': { schema: errorSchema } } };
+    return { description: `${spec.description}. Codes: ${codes}.`, ...headers, content: { 'application/json': { schema: errorSchema(spec.errors) } } };
   }
   if (spec.json) return { description: spec.description, ...headers, content: { 'application/json': { schema: spec.json } } };
   if (spec.content) return { description: spec.description, ...headers, content: { [spec.content.type]: { schema: spec.content.schema } } };
@@ -46,10 +60,11 @@ function security(route: Route): RouteConfig['security'] {
 /** OpenAPI 3.1 from the route declarations: every status each route can answer (its own and the plumbing's). */
 export function buildOpenApiDocument(routes: readonly Route[], info: { version: string }) {
   const registry = new OpenAPIRegistry();
+  registry.registerComponent('schemas', 'Error', ERROR_SCHEMA);
   registry.registerComponent('securitySchemes', 'session', { type: 'apiKey', in: 'cookie', name: 'sid', description: 'Set by register and login' });
   for (const route of routes) {
     const responses: RouteConfig['responses'] = {};
-    for (const [status, spec] of responsesOf(route)) responses[status] = responseConfig(spec, ErrorBody);
+    for (const [status, spec] of responsesOf(route)) responses[status] = responseConfig(spec);
     const body = route.body
       ? { required: true, content: { 'application/json': { schema: route.body } } }
       : route.rawBody

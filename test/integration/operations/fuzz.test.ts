@@ -113,7 +113,9 @@ async function fuzz(route: Route): Promise<string[]> {
 it('no declared route answers 5xx to hostile input', async () => {
   expect(t.app.routes.length).toBeGreaterThan(25);
   const failures: string[] = [];
-  for (const route of t.app.routes) failures.push(...(await fuzz(route)));
+  // Sign-out last: it ends the vendor's session, and every route after it would only answer 401.
+  const routes = [...t.app.routes].sort((a, b) => Number(a.operationId === 'logout') - Number(b.operationId === 'logout'));
+  for (const route of routes) failures.push(...(await fuzz(route)));
   expect(failures).toEqual([]);
 }, 600_000);
 

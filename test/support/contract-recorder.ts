@@ -1,0 +1,81 @@
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { App } from '../../server/app';
+import { buildOpenApiDocument } from '../../server/modules/docs';
+
+/*
+ * Test-only plumbing: every response a test app gives is recorded (method, declared route
+ * pattern, status, JSON body), so the contract check (contract-check.ts, run after each test
+ * file) can hold it against the OpenAPI document the same app serves.
+ */
+
+export interface RecordedResponse {
+  method: string;
+  /** The declared route pattern (`/api/products/:id`), or undefined when no route matched. */
+  pattern: string | undefined;
+  status: number;
+  contentType: string;
+  /** The parsed JSON body; undefined for other media types and empty bodies. */
+  body: unknown;
+}
+
+const MAX_RECORDED_BODY = 2 * 1024 * 1024;
+const recorded: RecordedResponse[] = [];
+let document: ReturnType<typeof buildOpenApiDocument> | undefined;
+
+export function recordedResponses(): readonly RecordedResponse[] {
+  return recorded;
+}
+
+/** The document of the apps whose responses were recorded (every app declares the same routes). */
+export function recordedDocument(): ReturnType<typeof buildOpenApiDocument> | undefined {
+  return document;
+}
+
+/** Wraps the app's request listener: the app itself is untouched, its responses are copied. */
+export function recordResponses(app: App): RequestListener {
+  document ??= buildOpenApiDocument(app.routes, { version: 'test' });
+  return (req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const keep = (chunk: unknown, encoding?: unknown) => {
+      if (chunk === undefined || chunk === null || typeof chunk === 'function' || size > MAX_RECORDED_BODY) return;
+      if (!isJson(res)) return;
+      const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
+      size += buffer.length;
+      chunks.push(buffer);
+    };
+    const write = res.write.bind(res) as (...args: unknown[]) => boolean;
+    const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+    res.write = ((...args: unknown[]) => {
+      keep(args[0], args[1]);
+      return write(...args);
+    }) as ServerResponse['write'];
+    res.end = ((...args: unknown[]) => {
+      keep(args[0], args[1]);
+      return end(...args);
+    }) as ServerResponse['end'];
+    res.on('finish', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      let body: unknown;
+      if (text && size <= MAX_RECORDED_BODY) {
+        try {
+          body = JSON.parse(text);
+        } catch {
+          body = text;
+        }
+      }
+      recorded.push({
+        method: req.method ?? 'GET',
+        pattern: (req as IncomingMessage & { routePattern?: string }).routePattern,
+        status: res.statusCode,
+        contentType: String(res.getHeader('content-type') ?? ''),
+        body,
+      });
+    });
+    app.express(req, res);
+  };
+}
+
+function isJson(res: ServerResponse): boolean {
+  return /^application\/json\b/i.test(String(res.getHeader('content-type') ?? ''));
+}
