@@ -21,6 +21,17 @@ export interface RecordedResponse {
 const MAX_RECORDED_BODY = 2 * 1024 * 1024;
 const recorded: RecordedResponse[] = [];
 let document: ReturnType<typeof buildOpenApiDocument> | undefined;
+let inFlight = 0;
+let onSettled: Array<() => void> = [];
+
+/**
+ * Resolves once every response started so far has closed. A streamed download can finish on
+ * the server just after the client holds all its bytes, so a test reading the record waits here.
+ */
+export function responsesSettled(): Promise<void> {
+  if (inFlight === 0) return Promise.resolve();
+  return new Promise((resolve) => onSettled.push(resolve));
+}
 
 export function recordedResponses(): readonly RecordedResponse[] {
   return recorded;
@@ -35,6 +46,14 @@ export function recordedDocument(): ReturnType<typeof buildOpenApiDocument> | un
 export function recordResponses(app: App): RequestListener {
   document ??= buildOpenApiDocument(app.routes, { version: 'test' });
   return (req: IncomingMessage, res: ServerResponse) => {
+    inFlight++;
+    res.on('close', () => {
+      inFlight--;
+      if (inFlight > 0) return;
+      const waiters = onSettled;
+      onSettled = [];
+      for (const resolve of waiters) resolve();
+    });
     const chunks: Buffer[] = [];
     let size = 0;
     const keep = (chunk: unknown, encoding?: unknown) => {
