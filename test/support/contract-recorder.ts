@@ -14,8 +14,10 @@ export interface RecordedResponse {
   pattern: string | undefined;
   status: number;
   contentType: string;
-  /** The parsed JSON body; undefined for other media types and empty bodies. */
+  /** The parsed JSON body; undefined for other media types, empty bodies and answers cut short. */
   body: unknown;
+  /** Whether the whole answer was written (a client may hang up mid-stream). */
+  complete: boolean;
 }
 
 const MAX_RECORDED_BODY = 2 * 1024 * 1024;
@@ -47,13 +49,6 @@ export function recordResponses(app: App): RequestListener {
   document ??= buildOpenApiDocument(app.routes, { version: 'test' });
   return (req: IncomingMessage, res: ServerResponse) => {
     inFlight++;
-    res.on('close', () => {
-      inFlight--;
-      if (inFlight > 0) return;
-      const waiters = onSettled;
-      onSettled = [];
-      for (const resolve of waiters) resolve();
-    });
     const chunks: Buffer[] = [];
     let size = 0;
     const keep = (chunk: unknown, encoding?: unknown) => {
@@ -73,26 +68,36 @@ export function recordResponses(app: App): RequestListener {
       keep(args[0], args[1]);
       return end(...args);
     }) as ServerResponse['end'];
-    res.on('finish', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      let body: unknown;
-      if (text && size <= MAX_RECORDED_BODY) {
-        try {
-          body = JSON.parse(text);
-        } catch {
-          body = text;
-        }
-      }
-      recorded.push({
-        method: req.method ?? 'GET',
-        pattern: (req as IncomingMessage & { routePattern?: string }).routePattern,
-        status: res.statusCode,
-        contentType: String(res.getHeader('content-type') ?? ''),
-        body,
-      });
+    // 'close', not 'finish': when the client hangs up the moment it has the last byte of a
+    // stream, 'finish' may never come, yet status and headers were sent.
+    res.on('close', () => {
+      if (res.headersSent) record(req, res, res.writableEnded ? Buffer.concat(chunks) : undefined);
+      inFlight--;
+      if (inFlight > 0) return;
+      const waiters = onSettled;
+      onSettled = [];
+      for (const resolve of waiters) resolve();
     });
     app.express(req, res);
   };
+}
+
+function record(req: IncomingMessage, res: ServerResponse, bytes: Buffer | undefined): void {
+  const text = bytes && bytes.length <= MAX_RECORDED_BODY ? bytes.toString('utf8') : '';
+  let body: unknown;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    body = text;
+  }
+  recorded.push({
+    method: req.method ?? 'GET',
+    pattern: (req as IncomingMessage & { routePattern?: string }).routePattern,
+    status: res.statusCode,
+    contentType: String(res.getHeader('content-type') ?? ''),
+    body,
+    complete: bytes !== undefined,
+  });
 }
 
 function isJson(res: ServerResponse): boolean {

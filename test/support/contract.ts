@@ -39,7 +39,7 @@ export function createContractChecker(document: OpenApiDocument) {
     if (!operation) return `${label}: the route is not in the document`;
     const documented = operation.responses?.[String(response.status)];
     if (!documented) return `${label}: status not documented (documented: ${Object.keys(operation.responses ?? {}).join(', ')}); body ${preview(response.body)}`;
-    if (response.method === 'HEAD' || response.status === 304 || response.status === 204) return undefined;
+    if (!response.complete || response.method === 'HEAD' || response.status === 304 || response.status === 204) return undefined;
     const json = documented.content?.['application/json'];
     const isJson = /^application\/json\b/i.test(response.contentType);
     if (!json) {
