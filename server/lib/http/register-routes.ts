@@ -1,6 +1,6 @@
 import { type NextFunction, type Request, type RequestHandler, type Response, Router } from 'express';
 import { forbidden, unauthorized } from '../errors';
-import type { RateLimiter } from '../rate-limit';
+import { type RateLimiter, rateLimit } from '../rate-limit';
 import { validateRequest } from '../validate';
 import type { Caller, LimitBucket, Route } from './define-route';
 import '../express-types';
@@ -27,9 +27,10 @@ export function routerFor(routes: readonly Route[], runtime: RouteRuntime): Rout
   const router = Router();
   for (const route of routes) {
     router[route.method](route.path, ...chainOf(route, runtime));
-    if (route.malformedPath) {
+    const paramAt = route.path.search(/\/[:*]/);
+    if (route.malformedPath && paramAt > 0) {
       const answer = route.malformedPath;
-      const prefix = route.path.slice(0, route.path.search(/\/[:*]/));
+      const prefix = route.path.slice(0, paramAt);
       router.use(prefix, (error: unknown, _req: Request, _res: Response, next: NextFunction) => {
         next(error instanceof URIError ? answer() : error);
       });
@@ -53,12 +54,7 @@ function chainOf(route: Route, runtime: RouteRuntime): RequestHandler[] {
       next();
     },
   ];
-  if (perIp.length > 0) {
-    chain.push(async (req, _res, next) => {
-      for (const { limiter } of perIp) await limiter.consume(req.ip ?? 'unknown');
-      next();
-    });
-  }
+  chain.push(...perIp.map(({ limiter }) => rateLimit(limiter)));
   if (route.auth !== 'none') chain.push(runtime.identify);
   chain.push(async (req, res, next) => {
     const user = runtime.callerOf(req);
