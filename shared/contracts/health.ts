@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-export const ComponentStatus = z.enum(['ok', 'degraded', 'down']);
+const ComponentStatus = z.enum(['ok', 'degraded', 'down']);
 
 /** `GET /api/health`: every component's status and details (details differ per component). */
 export const HealthReport = z.object({

@@ -43,7 +43,7 @@ export interface ResponseSpec {
 export type Responses = Partial<Record<number, ResponseSpec>>;
 
 /** A request body the route reads itself (e.g. a streamed multipart upload), described for the document only. */
-export interface RawRequestBody {
+interface RawRequestBody {
   contentType: string;
   description: string;
   schema: Record<string, unknown>;

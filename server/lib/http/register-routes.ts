@@ -5,7 +5,7 @@ import { validateRequest } from '../validate';
 import type { Caller, LimitBucket, Route } from './define-route';
 import '../express-types';
 
-export interface BucketLimiter {
+interface BucketLimiter {
   limiter: RateLimiter;
   /** `ip`: spent before anything else (a flood costs no session lookup); `user`: once the request is authorised. */
   per: 'ip' | 'user';
