@@ -147,6 +147,19 @@ it('orders and payments: place, list, view, pay, cancel, webhook, and their refu
   await t.request.post(`/api/orders/${order.id}/payment-intent`).set('Cookie', buyer.cookie).expect(409);
 });
 
+it("an upstream's HTTP status is not passed on: Stripe refusing our API key is our 500, not the buyer's 401", async () => {
+  const misconfigured = await startTestApp({ testDatabase: t.testDatabase, env: { STRIPE_SECRET_KEY: 'rk_test_not_a_secret_key', STRIPE_API_URL: stripe.url } });
+  try {
+    const product = await listProduct(misconfigured.request, vendor, { stock: 2 });
+    const order = (await misconfigured.request.post('/api/orders').set('Cookie', buyer.cookie).send({ items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'card' }).expect(201)).body.order;
+    const res = await misconfigured.request.post(`/api/orders/${order.id}/payment-intent`).set('Cookie', buyer.cookie).expect(500);
+    expect(res.body.error.code).toBe('internal_error');
+    expect(JSON.stringify(res.body)).not.toContain('API Key');
+  } finally {
+    await misconfigured.close();
+  }
+});
+
 it('realtime: history, conversations, notifications', async () => {
   await t.request.get(`/api/messages?with=${vendor.id}`).set('Cookie', buyer.cookie).expect(200);
   await t.request.get(`/api/messages?with=${vendor.id}&cursor=${MISSING}`).set('Cookie', buyer.cookie).expect(400);
