@@ -15,6 +15,8 @@ module.exports = {
   // One embedded PostgreSQL per run with a migrated template; each test file clones it.
   globalSetup: '<rootDir>/test/support/global-setup.mjs',
   globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
+  // After each file: every response its test apps gave must match the OpenAPI document.
+  setupFilesAfterEnv: ['<rootDir>/test/support/contract-check.ts'],
   testTimeout: 60_000,
   maxWorkers: 2,
   // Unwanted handles (timers, sockets) should fail loudly rather than hang the run.

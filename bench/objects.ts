@@ -81,7 +81,7 @@ export async function runObjectsBench(): Promise<BenchResult[]> {
 
     const oursApp = express();
     oursApp.set('etag', false);
-    oursApp.use('/objects', objectDownloads(service));
+    oursApp.use(objectDownloads(service));
     oursApp.use(errorHandler(logger));
     const staticApp = express();
     staticApp.use(express.static(staticDir));

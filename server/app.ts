@@ -9,18 +9,19 @@ import { type Clock, systemClock } from './lib/clock';
 import type { Config } from './lib/config';
 import { errorHandler, notFoundHandler } from './lib/error-handler';
 import type { Logger } from './lib/logger';
-import { createMetricsRegistry, httpMetrics, registerPoolMetrics } from './lib/metrics';
+import type { Route } from './lib/http/define-route';
+import { routerFor } from './lib/http/register-routes';
+import { createMetricsRegistry, httpMetrics, metricsRoute, registerPoolMetrics } from './lib/metrics';
 import type { AppModule, ModuleContext } from './lib/module';
 import { refuseForeignOrigin } from './lib/origin-check';
 import { createPgListener } from './lib/pg-listener';
 import { createRateLimiter, rateLimit } from './lib/rate-limit';
 import { keepRawBody } from './lib/raw-body';
-import { stampRoutePatterns } from './lib/route-list';
 import { accessLog, requestContext } from './lib/request-context';
 import { createAuthModule, currentUser } from './modules/auth';
 import { createCatalogueModule } from './modules/catalogue';
 import { type CryptoRatesOptions, createCryptoRatesModule } from './modules/crypto-rates';
-import { createDocsModule } from './modules/docs';
+import { docsRoutes } from './modules/docs';
 import { createEmailModule, welcomeEmail } from './modules/email';
 import { createHealthModule } from './modules/health';
 import { createObjectsModule } from './modules/objects';
@@ -50,6 +51,8 @@ export interface AppDeps {
 
 export interface App {
   express: Express;
+  /** Every route the app answers, as declared (the OpenAPI document is built from the same list). */
+  routes: readonly Route[];
   modules: readonly AppModule[];
   metrics: Registry;
   /** Starts background work (loops, listeners) and marks the app ready. */
@@ -95,7 +98,7 @@ export function createApp(deps: AppDeps): App {
     sessionDatabase: deps.sessionDatabase,
     onUserRegistered: (unit, user) => email.enqueue(unit, welcomeEmail(user)),
   });
-  // Order matters: auth installs the session middleware the later modules rely on.
+  // Order matters: the catalogue asks objects whether an image exists.
   const objects = createObjectsModule(context, { storage: deps.objectStorage });
   const catalogue = createCatalogueModule(context, { listener, imageExists: (key) => objects.publicObjectExists(key) });
   const cryptoRates = createCryptoRatesModule(context, deps.cryptoRates);
@@ -109,20 +112,22 @@ export function createApp(deps: AppDeps): App {
     quoteCrypto: (request) => cryptoRates.quote(request),
   });
   const payments = createPaymentsModule(context, { applyUpdate: (unit, update) => orders.applyPaymentUpdate(unit, update), stripe: deps.stripe });
-  const capabilities: AppModule[] = [
-    listenerModule,
-    auth,
-    realtime,
-    objects,
-    catalogue,
-    cryptoRates,
-    orders,
-    payments,
-    email,
-    createDocsModule({ version: '1.0.0' }),
-  ];
+  const capabilities: AppModule[] = [listenerModule, auth, realtime, objects, catalogue, cryptoRates, orders, payments, email];
   modules.push(health, ...capabilities);
-  const apiLimiter = createRateLimiter({ pool: database.pool, name: 'api', pointsPerMinute: config.RATE_LIMIT_API_PER_MIN, logger });
+  const routes: Route[] = [metricsRoute(metrics), ...modules.flatMap((m) => m.routes ?? [])];
+  routes.push(...docsRoutes({ version: '1.0.0', routes: () => routes }));
+  // Counters live in Postgres, shared by every instance; which routes spend from which is declared per route.
+  const limiter = (name: string, pointsPerMinute: number) => createRateLimiter({ pool: database.pool, name, pointsPerMinute, logger });
+  const apiLimiter = limiter('api', config.RATE_LIMIT_API_PER_MIN);
+  const router = routerFor(routes, {
+    limiters: {
+      api: { limiter: apiLimiter, per: 'ip' },
+      auth: { limiter: limiter('auth', config.RATE_LIMIT_AUTH_PER_MIN), per: 'ip' },
+      uploads: { limiter: limiter('uploads', config.RATE_LIMIT_UPLOADS_PER_MIN), per: 'user' },
+    },
+    identify: auth.sessionMiddleware,
+    callerOf: currentUser,
+  });
 
   const app = express();
   app.set('trust proxy', config.TRUST_PROXY);
@@ -147,20 +152,16 @@ export function createApp(deps: AppDeps): App {
       verify: keepRawBody,
     }),
   );
-  app.get('/metrics', async (_req, res) => {
-    res.set('Content-Type', metrics.contentType).send(await metrics.metrics());
-  });
-  // Probes and scrapes are never rate limited; everything else under /api is, per client IP.
-  health.mount?.(app);
-  // Stripe's webhook deliveries come from a few shared IPs in bursts: never limited per IP.
-  app.use('/api', rateLimit(apiLimiter, (req) => (req.path === '/stripe/webhook' ? undefined : req.ip)));
-  for (const module of capabilities) module.mount?.(app);
-  stampRoutePatterns(app);
+  app.use(router);
+  // Unknown URLs under /api spend from the api bucket too (probing is limited), and the access log still names the caller.
+  app.use('/api', rateLimit(apiLimiter));
+  app.use(auth.sessionMiddleware);
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
 
   return {
     express: app,
+    routes,
     modules,
     metrics,
     async start() {

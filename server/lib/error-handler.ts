@@ -29,8 +29,10 @@ function toAppError(err: unknown): AppError | undefined {
   if (isTransientDatabaseError(err)) {
     return new AppError(503, 'database_unavailable', 'The database is temporarily unavailable', undefined, { 'Retry-After': '5' });
   }
-  // Any other error that already says it is a client error (status 4xx from a library).
-  const status = (err as { status?: unknown; statusCode?: unknown } | null)?.status ?? (err as { statusCode?: unknown })?.statusCode;
+  // Any other error that already says it is a client error (`status` 4xx, the http-errors
+  // convention Express and its parsers follow). An SDK's `statusCode` is its upstream's answer,
+  // not ours: Stripe's 401 for a wrong API key must not tell a signed-in buyer to sign in.
+  const status = (err as { status?: unknown } | null)?.status;
   if (typeof status === 'number' && status >= 400 && status < 500) {
     return new AppError(status, 'bad_request', (err as Error).message || 'Bad request');
   }

@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { defineRoute, type Route } from './http/define-route';
 import { routePattern } from './request-context';
 
 /**
@@ -41,6 +42,26 @@ export function registerPoolMetrics(registry: Registry, pools: Record<string, { 
         this.set({ pool, state: 'idle' }, idle);
         this.set({ pool, state: 'waiting' }, waiting);
       }
+    },
+  });
+}
+
+/** `GET /metrics` (Prometheus text): never rate limited, no session read, so a scrape works while the session store is down. */
+export function metricsRoute(registry: Registry): Route {
+  return defineRoute({
+    operationId: 'getMetrics',
+    method: 'get',
+    path: '/metrics',
+    tag: 'health',
+    summary: 'Prometheus metrics of this instance',
+    auth: 'none',
+    limit: [],
+    responses: {
+      200: { description: 'Prometheus text exposition format', content: { type: 'text/plain', schema: { type: 'string' } } },
+    },
+    async handler({ res }) {
+      res.set('Content-Type', registry.contentType).send(await registry.metrics());
+      return undefined;
     },
   });
 }

@@ -1,9 +1,9 @@
 import type { Server } from 'node:http';
-import type { Express } from 'express';
 import type { Registry } from 'prom-client';
 import type { Database } from '../db';
 import type { Clock } from './clock';
 import type { Config } from './config';
+import type { Route } from './http/define-route';
 import type { Logger } from './logger';
 
 /** What every capability module is built from (handed out by createApp). */
@@ -23,13 +23,14 @@ export interface ComponentHealth {
 }
 
 /**
- * What a capability gives the composition root. `createApp` mounts the routes in order,
+ * What a capability gives the composition root. `createApp` registers every module's routes,
  * `/api/health` asks every module for its health, shutdown calls `beginShutdown` on all
  * modules before the HTTP drain and `stop` after it.
  */
 export interface AppModule {
   name: string;
-  mount?(app: Express): void;
+  /** The module's HTTP routes, each one declaration (lib/http/define-route.ts). */
+  routes?: readonly Route[];
   health?(): ComponentHealth | Promise<ComponentHealth>;
   /** A reason this module cannot serve yet (e.g. its table is not initialised), or undefined when ready. */
   notReadyReason?(): string | undefined;

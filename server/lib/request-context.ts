@@ -16,12 +16,9 @@ export function requestContext(logger: Logger) {
   };
 }
 
-/** The route pattern that matched (`/api/products/:id`), or a fixed label, so logs and metrics don't explode per URL. */
+/** The declared route pattern that matched (`/api/products/:id`), or a fixed label, so logs and metrics don't explode per URL. */
 export function routePattern(req: Request): string {
-  const route = (req as Request & { route?: { path?: unknown; fullPath?: string } }).route;
-  if (route?.fullPath) return route.fullPath;
-  if (route && typeof route.path === 'string') return `${req.baseUrl}${route.path}`;
-  return 'unmatched';
+  return req.routePattern ?? 'unmatched';
 }
 
 /** One line per finished request: method, route, status, duration, request id, user id. */

@@ -1,16 +1,17 @@
 import { z } from 'zod';
 import { userRoles } from '../enums';
+import { text } from './text';
 
 export const Email = z.string().trim().toLowerCase().max(254).pipe(z.email({ message: 'must be an e-mail address' }));
 
 export const RegisterBody = z.strictObject({
   email: Email,
   password: z.string().min(8, 'at least 8 characters').max(128, 'at most 128 characters'),
-  name: z.string().trim().min(1, 'required').max(100),
+  name: text(100).min(1, 'required'),
 });
 
 export const LoginBody = z.strictObject({
-  email: z.string().trim().toLowerCase().max(254),
+  email: text(254).toLowerCase(),
   password: z.string().max(128),
 });
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
+import { text } from './text';
 
 const MAX_INT4 = 2_147_483_647;
-const text = (max: number) => z.string().trim().max(max);
 
 export const CreateVendorBody = z.strictObject({
   storeName: text(100).min(1, 'required'),
@@ -73,12 +73,13 @@ export const ProductListQuery = z.object({
   minPrice: wholeNumber.optional(),
   maxPrice: wholeNumber.optional(),
   sort: z.enum(productSorts).default('newest'),
+  // The default is the string the query would carry, so the documented default has the parameter's type.
   limit: z
     .string()
     .regex(/^\d{1,3}$/, 'must be a whole number')
+    .default('20')
     .transform(Number)
-    .pipe(z.number().min(1).max(100, 'at most 100'))
-    .default(20),
+    .pipe(z.number().min(1).max(100, 'at most 100')),
   cursor: z.string().max(500).optional(),
 });
 

@@ -17,12 +17,13 @@ const lower = (v: unknown) => (typeof v === 'string' ? v.trim().toLowerCase() : 
 const SymbolList = z
   .string()
   .max(200)
+  .default(CRYPTO_SYMBOLS.join(','))
   .transform((v) => v.split(',').map((s) => s.trim().toUpperCase()))
   .pipe(z.array(CryptoSymbol).min(1))
   .transform((list) => [...new Set(list)]);
 
 export const RatesQuery = z.strictObject({
-  symbols: SymbolList.default([...CRYPTO_SYMBOLS]),
+  symbols: SymbolList,
   vs: z.preprocess(lower, VsCurrency).default('usd'),
 });
 

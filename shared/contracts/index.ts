@@ -4,3 +4,4 @@ export * from './crypto-rates';
 export * from './objects';
 export * from './orders';
 export * from './realtime';
+export * from './health';

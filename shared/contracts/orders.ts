@@ -25,9 +25,9 @@ export const OrderListQuery = z.object({
   limit: z
     .string()
     .regex(/^\d{1,3}$/, 'must be a whole number')
+    .default('50')
     .transform(Number)
-    .pipe(z.number().min(1).max(100))
-    .default(50),
+    .pipe(z.number().min(1).max(100)),
 });
 
 export const OrderItemView = z.object({

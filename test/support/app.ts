@@ -8,6 +8,7 @@ import { type App, type AppDeps, createApp } from '../../server/app';
 import type { Database } from '../../server/db';
 import { type Config, loadConfig } from '../../server/lib/config';
 import type { MemoryTransport } from '../../server/lib/logger';
+import { recordResponses } from './contract-recorder';
 import { createTestDatabase, openTestDatabase, type TestDatabase } from './database';
 import { captureLogger } from './logger';
 
@@ -66,6 +67,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const sessionDatabase = options.deps?.sessionDatabase ?? openTestDatabase(testDatabase.url, logger, { max: 5 });
   const app = createApp({ config, logger, database, ...options.deps, sessionDatabase });
   await app.start();
+  // Every response is recorded for the contract check after the file (test/support/contract-check.ts).
+  const handler = recordResponses(app);
   let server: http.Server | undefined;
   const handle: TestApp = {
     app,
@@ -74,9 +77,9 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     sessionDatabase,
     testDatabase,
     logs: memory,
-    request: supertest(app.express),
+    request: supertest(handler),
     async listen() {
-      server = http.createServer(app.express);
+      server = http.createServer(handler);
       app.attach(server);
       await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
       handle.server = server;

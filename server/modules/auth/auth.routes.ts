@@ -1,42 +1,87 @@
-import { Router } from 'express';
-import { LoginBody, RegisterBody } from '../../../shared/contracts';
+import { z } from 'zod';
+import { LoginBody, RegisterBody, UserView } from '../../../shared/contracts';
 import type { Database } from '../../db';
-import { notFound, unauthorized } from '../../lib/errors';
-import { rateLimit, type RateLimiter } from '../../lib/rate-limit';
-import { validateRequest } from '../../lib/validate';
+import { defineRoute, errors, json, type Route, reply } from '../../lib/http/define-route';
+import { notFound } from '../../lib/errors';
 import { authenticate, findUserById, type OnUserRegistered, registerUser, toUserView } from './auth.service';
-import { currentUser, endSession, startPrivilegedSession } from './session-middleware';
+import { endSession, startPrivilegedSession } from './session-middleware';
 
-export function authRouter(deps: { database: Database; authLimiter: RateLimiter; onUserRegistered?: OnUserRegistered }): Router {
-  const router = Router();
-  const limited = rateLimit(deps.authLimiter);
+const UserResponse = z.object({ user: UserView });
 
-  router.post('/register', limited, async (req, res) => {
-    const { body } = validateRequest(req, { body: RegisterBody });
-    const user = await registerUser(deps.database, body, deps.onUserRegistered);
-    await startPrivilegedSession(req, { id: user.id, role: user.role });
-    res.status(201).json({ user: toUserView(user) });
-  });
+export function authRoutes(deps: { database: Database; onUserRegistered?: OnUserRegistered }): Route[] {
+  return [
+    defineRoute({
+      operationId: 'register',
+      method: 'post',
+      path: '/api/auth/register',
+      tag: 'auth',
+      summary: 'Create an account and sign in',
+      auth: 'anyone',
+      limit: ['api', 'auth'],
+      body: RegisterBody,
+      responses: {
+        201: json('The new account, signed in (session cookie set)', UserResponse),
+        409: errors('An account with this e-mail already exists', 'email_taken'),
+      },
+      async handler({ req, body }) {
+        const user = await registerUser(deps.database, body, deps.onUserRegistered);
+        await startPrivilegedSession(req, { id: user.id, role: user.role });
+        return reply(201, { user: toUserView(user) });
+      },
+    }),
 
-  router.post('/login', limited, async (req, res) => {
-    const { body } = validateRequest(req, { body: LoginBody });
-    const user = await authenticate(deps.database.db, body);
-    await startPrivilegedSession(req, { id: user.id, role: user.role });
-    res.json({ user: toUserView(user) });
-  });
+    defineRoute({
+      operationId: 'login',
+      method: 'post',
+      path: '/api/auth/login',
+      tag: 'auth',
+      summary: 'Sign in (new session id)',
+      auth: 'anyone',
+      limit: ['api', 'auth'],
+      body: LoginBody,
+      responses: {
+        200: json('Signed in (session cookie set)', UserResponse),
+        401: errors('E-mail or password is wrong', 'invalid_credentials'),
+      },
+      async handler({ req, body }) {
+        const user = await authenticate(deps.database.db, body);
+        await startPrivilegedSession(req, { id: user.id, role: user.role });
+        return reply(200, { user: toUserView(user) });
+      },
+    }),
 
-  router.post('/logout', async (req, res) => {
-    await endSession(req, res);
-    res.status(204).end();
-  });
+    defineRoute({
+      operationId: 'logout',
+      method: 'post',
+      path: '/api/auth/logout',
+      tag: 'auth',
+      summary: 'Sign out (session destroyed)',
+      auth: 'anyone',
+      limit: ['api'],
+      responses: { 204: { description: 'Signed out (cookie cleared)' } },
+      async handler({ req, res }) {
+        await endSession(req, res);
+        return reply(204);
+      },
+    }),
 
-  router.get('/me', async (req, res) => {
-    const signedIn = currentUser(req);
-    if (!signedIn) throw unauthorized();
-    const user = await findUserById(deps.database.db, signedIn.id);
-    if (!user) throw notFound('User');
-    res.json({ user: toUserView(user) });
-  });
-
-  return router;
+    defineRoute({
+      operationId: 'getCurrentUser',
+      method: 'get',
+      path: '/api/auth/me',
+      tag: 'auth',
+      summary: 'The signed-in user',
+      auth: 'user',
+      limit: ['api'],
+      responses: {
+        200: json('The signed-in user', UserResponse),
+        404: errors('The account was deleted since the session started', 'not_found'),
+      },
+      async handler({ user: signedIn }) {
+        const user = await findUserById(deps.database.db, signedIn.id);
+        if (!user) throw notFound('User');
+        return reply(200, { user: toUserView(user) });
+      },
+    }),
+  ];
 }

@@ -3,9 +3,8 @@ import { Gauge } from 'prom-client';
 import { type Database, startHealthMonitor, type HealthMonitor, type UnitOfWork } from '../../db';
 import type { Role } from '../../../shared/enums';
 import type { AppModule, ModuleContext } from '../../lib/module';
-import { createRateLimiter } from '../../lib/rate-limit';
 import { countActiveSessions, updateUserRole } from './auth.repository';
-import { authRouter } from './auth.routes';
+import { authRoutes } from './auth.routes';
 import type { OnUserRegistered } from './auth.service';
 import { createSessionMiddleware } from './session-middleware';
 import { TouchAfterStore } from './session-store';
@@ -21,8 +20,6 @@ export {
   type SessionUser,
   startPrivilegedSession,
 } from './session-middleware';
-// Rate limiting is shared plumbing; re-exported here for modules that limit per signed-in user.
-export { createRateLimiter, rateLimit, type RateLimiter } from '../../lib/rate-limit';
 
 /**
  * Gives a user a role inside the caller's unit of work (opening a store makes a vendor). The
@@ -56,12 +53,6 @@ export function createAuthModule(context: ModuleContext, options: AuthOptions): 
     onError: (message, error) => logger.error(`[SESSION-STORE-ERROR] ${message} ${(error as Error)?.message ?? ''}`),
   });
   const sessionMiddleware = createSessionMiddleware(config, store);
-  const authLimiter = createRateLimiter({
-    pool: database.pool,
-    name: 'auth',
-    pointsPerMinute: config.RATE_LIMIT_AUTH_PER_MIN,
-    logger,
-  });
   new Gauge({
     name: 'sessions_active',
     help: 'Unexpired sessions in the session store',
@@ -78,10 +69,7 @@ export function createAuthModule(context: ModuleContext, options: AuthOptions): 
     name: 'sessions',
     sessionMiddleware,
     store,
-    mount(app) {
-      app.use(sessionMiddleware);
-      app.use('/api/auth', authRouter({ database, authLimiter, onUserRegistered: options.onUserRegistered }));
-    },
+    routes: authRoutes({ database, onUserRegistered: options.onUserRegistered }),
     async start() {
       monitor = startHealthMonitor(sessionDatabase, { intervalMs: config.DB_HEALTH_INTERVAL, logger, label: 'SESSION-POOL' });
       table = initialiseSessionTable({ pool: sessionDatabase.pool, logger, retryMs: config.SESSION_INIT_RETRY_MS });

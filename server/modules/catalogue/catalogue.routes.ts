@@ -1,8 +1,9 @@
-import { type Response, Router } from 'express';
+import type { Response } from 'express';
 import { z } from 'zod';
-import { CreateProductBody, CreateVendorBody, ProductListQuery, UpdateProductBody } from '../../../shared/contracts';
-import { uuidParam, validateRequest } from '../../lib/validate';
-import { mustBeSignedIn, requireUser, startPrivilegedSession } from '../auth';
+import { CreateProductBody, CreateVendorBody, ProductListQuery, ProductPage, ProductView, UpdateProductBody, VendorView } from '../../../shared/contracts';
+import { defineRoute, errors, type HeaderSpec, json, type Route, reply } from '../../lib/http/define-route';
+import { uuidParam } from '../../lib/validate';
+import { startPrivilegedSession } from '../auth';
 import {
   becomeVendor,
   browseProducts,
@@ -16,67 +17,159 @@ import {
 import { type ListEntry, listKey, productKey, vendorKey } from './response-cache';
 
 const IdParams = z.object({ id: uuidParam });
+const VendorResponse = z.object({ vendor: VendorView });
+const ProductResponse = z.object({ product: ProductView });
+const cached: Record<string, HeaderSpec> = {
+  'X-Cache': { description: '`HIT` when answered from the response cache, `MISS` otherwise', schema: { type: 'string' } },
+};
 
-export function catalogueRouter(deps: CatalogueDeps): Router {
-  const router = Router();
+export function catalogueRoutes(deps: CatalogueDeps): Route[] {
   const { cache } = deps;
 
   /** Answers from the cache (HIT), or loads, stores and answers (MISS); errors are never cached. */
-  async function respondCached(res: Response, key: string, load: () => Promise<{ body: unknown; list?: ListEntry }>): Promise<void> {
-    let json = cache.get(key);
-    const hit = json !== undefined;
+  async function respondCached(res: Response, key: string, load: () => Promise<{ body: unknown; list?: ListEntry }>): Promise<undefined> {
+    let body = cache.get(key);
+    const hit = body !== undefined;
     if (!hit) {
       const loaded = await load();
-      json = JSON.stringify(loaded.body);
-      cache.set(key, json, loaded.list);
+      body = JSON.stringify(loaded.body);
+      cache.set(key, body, loaded.list);
     }
-    res.set('X-Cache', hit ? 'HIT' : 'MISS').type('application/json').send(json);
+    res.set('X-Cache', hit ? 'HIT' : 'MISS').type('application/json').send(body);
+    return undefined;
   }
 
-  router.post('/vendors', requireUser, async (req, res) => {
-    const { body } = validateRequest(req, { body: CreateVendorBody });
-    const user = mustBeSignedIn(req);
-    const vendor = await becomeVendor(deps, user.id, body);
-    // A privilege change: the session id changes with it.
-    await startPrivilegedSession(req, { id: user.id, role: 'vendor' });
-    res.status(201).json({ vendor });
-  });
+  return [
+    defineRoute({
+      operationId: 'openStore',
+      method: 'post',
+      path: '/api/vendors',
+      tag: 'catalogue',
+      summary: 'Open a store (become a vendor)',
+      auth: 'user',
+      limit: ['api'],
+      body: CreateVendorBody,
+      responses: {
+        201: json('The new store; the session id changes with the new role', VendorResponse),
+        409: errors('The user already has a store', 'already_vendor'),
+      },
+      async handler({ req, user, body }) {
+        const vendor = await becomeVendor(deps, user.id, body);
+        // A privilege change: the session id changes with it.
+        await startPrivilegedSession(req, { id: user.id, role: 'vendor' });
+        return reply(201, { vendor });
+      },
+    }),
 
-  router.get('/vendors/:id', async (req, res) => {
-    const { params } = validateRequest(req, { params: IdParams });
-    await respondCached(res, vendorKey(params.id), async () => ({ body: { vendor: await getVendor(deps, params.id) } }));
-  });
+    defineRoute({
+      operationId: 'getVendor',
+      method: 'get',
+      path: '/api/vendors/:id',
+      tag: 'catalogue',
+      summary: 'A store with its product count (cached)',
+      auth: 'anyone',
+      limit: ['api'],
+      params: IdParams,
+      responses: {
+        200: json('The store', VendorResponse, cached),
+        404: errors('No such store', 'not_found'),
+      },
+      handler: ({ res, params }) => respondCached(res, vendorKey(params.id), async () => ({ body: { vendor: await getVendor(deps, params.id) } })),
+    }),
 
-  router.get('/products', async (req, res) => {
-    const { query } = validateRequest(req, { query: ProductListQuery });
-    const { cursor, ...filters } = query;
-    await respondCached(res, listKey(filters, cursor), async () => {
-      const { ids, ...page } = await browseProducts(deps, filters, cursor);
-      const { sort: _sort, limit: _limit, ...listFilters } = filters;
-      return { body: page, list: { filters: listFilters, ids } };
-    });
-  });
+    defineRoute({
+      operationId: 'listProducts',
+      method: 'get',
+      path: '/api/products',
+      tag: 'catalogue',
+      summary: 'Search and list products (keyset cursor, cached)',
+      auth: 'anyone',
+      limit: ['api'],
+      query: ProductListQuery,
+      responses: {
+        200: json('One page of products', ProductPage, cached),
+        400: errors('minPrice above maxPrice, or a cursor this API did not issue for this sort', 'validation_failed', 'invalid_cursor'),
+      },
+      handler({ res, query }) {
+        const { cursor, ...filters } = query;
+        return respondCached(res, listKey(filters, cursor), async () => {
+          const { ids, ...page } = await browseProducts(deps, filters, cursor);
+          const { sort: _sort, limit: _limit, ...listFilters } = filters;
+          return { body: page, list: { filters: listFilters, ids } };
+        });
+      },
+    }),
 
-  router.get('/products/:id', async (req, res) => {
-    const { params } = validateRequest(req, { params: IdParams });
-    await respondCached(res, productKey(params.id), async () => ({ body: { product: await getProduct(deps, params.id) } }));
-  });
+    defineRoute({
+      operationId: 'getProduct',
+      method: 'get',
+      path: '/api/products/:id',
+      tag: 'catalogue',
+      summary: 'A product (cached)',
+      auth: 'anyone',
+      limit: ['api'],
+      params: IdParams,
+      responses: {
+        200: json('The product', ProductResponse, cached),
+        404: errors('No such product (or it was removed)', 'not_found'),
+      },
+      handler: ({ res, params }) => respondCached(res, productKey(params.id), async () => ({ body: { product: await getProduct(deps, params.id) } })),
+    }),
 
-  router.post('/products', requireUser, async (req, res) => {
-    const { body } = validateRequest(req, { body: CreateProductBody });
-    res.status(201).json({ product: await createProduct(deps, mustBeSignedIn(req).id, body) });
-  });
+    defineRoute({
+      operationId: 'createProduct',
+      method: 'post',
+      path: '/api/products',
+      tag: 'catalogue',
+      summary: 'List a product (vendors)',
+      auth: 'user',
+      limit: ['api'],
+      body: CreateProductBody,
+      responses: {
+        201: json('The new product', ProductResponse),
+        400: errors('An image key names no uploaded public object', 'unknown_image'),
+        403: errors('The user has no store', 'not_a_vendor'),
+      },
+      handler: async ({ user, body }) => reply(201, { product: await createProduct(deps, user.id, body) }),
+    }),
 
-  router.patch('/products/:id', requireUser, async (req, res) => {
-    const { params, body } = validateRequest(req, { params: IdParams, body: UpdateProductBody });
-    res.json({ product: await changeProduct(deps, mustBeSignedIn(req).id, params.id, body) });
-  });
+    defineRoute({
+      operationId: 'updateProduct',
+      method: 'patch',
+      path: '/api/products/:id',
+      tag: 'catalogue',
+      summary: 'Change a product (its vendor only)',
+      auth: 'user',
+      limit: ['api'],
+      params: IdParams,
+      body: UpdateProductBody,
+      responses: {
+        200: json('The changed product', ProductResponse),
+        400: errors('An image key names no uploaded public object', 'unknown_image'),
+        403: errors('Another store lists this product', 'not_owner'),
+        404: errors('No such product', 'not_found'),
+      },
+      handler: async ({ user, params, body }) => reply(200, { product: await changeProduct(deps, user.id, params.id, body) }),
+    }),
 
-  router.delete('/products/:id', requireUser, async (req, res) => {
-    const { params } = validateRequest(req, { params: IdParams });
-    await removeProduct(deps, mustBeSignedIn(req).id, params.id);
-    res.status(204).end();
-  });
-
-  return router;
+    defineRoute({
+      operationId: 'deleteProduct',
+      method: 'delete',
+      path: '/api/products/:id',
+      tag: 'catalogue',
+      summary: 'Remove a product (soft delete, its vendor only)',
+      auth: 'user',
+      limit: ['api'],
+      params: IdParams,
+      responses: {
+        204: { description: 'Removed' },
+        403: errors('Another store lists this product', 'not_owner'),
+        404: errors('No such product', 'not_found'),
+      },
+      async handler({ user, params }) {
+        await removeProduct(deps, user.id, params.id);
+        return reply(204);
+      },
+    }),
+  ];
 }

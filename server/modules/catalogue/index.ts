@@ -4,7 +4,7 @@ import type { DbOrTx, UnitOfWork } from '../../db';
 import type { AppModule, ModuleContext } from '../../lib/module';
 import type { PgListener } from '../../lib/pg-listener';
 import { findVendorByUserId, findVendorsByIds } from './catalogue.repository';
-import { catalogueRouter } from './catalogue.routes';
+import { catalogueRoutes } from './catalogue.routes';
 import { type CatalogueDeps, type ReservedLine, releaseStock, reserveStock, type StockLine } from './catalogue.service';
 import { type CacheInvalidation, ResponseCache } from './response-cache';
 
@@ -101,9 +101,7 @@ export function createCatalogueModule(context: ModuleContext, options: Catalogue
 
   return {
     name: 'catalogue',
-    mount(app) {
-      app.use('/api', catalogueRouter(deps));
-    },
+    routes: catalogueRoutes(deps),
     health: () => ({ status: 'ok', cache: cache.stats() }),
     reserveStock: (unit, lines) => reserveStock(deps, unit, lines),
     releaseStock: (unit, lines) => releaseStock(deps, unit, lines),

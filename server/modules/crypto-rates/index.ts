@@ -1,6 +1,6 @@
 import type { AppModule, ModuleContext } from '../../lib/module';
 import { registerCryptoRateMetrics } from './crypto-rates.metrics';
-import { cryptoRatesRouter } from './crypto-rates.routes';
+import { cryptoRatesRoutes } from './crypto-rates.routes';
 import { createRateService, type Quote, type QuoteRequest } from './crypto-rates.service';
 import { providersFromConfig, type RateProvider } from './providers';
 import { createRateRefresher } from './rate-refresher';
@@ -40,9 +40,7 @@ export function createCryptoRatesModule(context: ModuleContext, options: CryptoR
 
   return {
     name: 'cryptoRates',
-    mount(app) {
-      app.use('/api/crypto', cryptoRatesRouter(rates));
-    },
+    routes: cryptoRatesRoutes(rates),
     // No upstream call at start: the first request (or a stale value) triggers one.
     start: () => rates.loadStored(),
     health: () => rates.health(),

@@ -1,19 +1,27 @@
-import type { AppModule } from '../../lib/module';
-import { apiRoutes } from './api-routes';
+import { z } from 'zod';
+import { defineRoute, json, type Route } from '../../lib/http/define-route';
 import { buildOpenApiDocument } from './openapi-document';
 
-export { type ApiRoute, apiRoutes } from './api-routes';
+export { buildOpenApiDocument } from './openapi-document';
 
-/** Serves the generated OpenAPI document; built once, on first request. */
-export function createDocsModule(options: { version: string }): AppModule {
+/** `GET /api/openapi.json`, generated from `routes()` (every declared route, this one included) on first request. */
+export function docsRoutes(options: { version: string; routes: () => readonly Route[] }): Route[] {
   let document: string | undefined;
-  return {
-    name: 'docs',
-    mount(app) {
-      app.get('/api/openapi.json', (_req, res) => {
-        document ??= JSON.stringify(buildOpenApiDocument(apiRoutes, options));
+  return [
+    defineRoute({
+      operationId: 'getOpenApiDocument',
+      method: 'get',
+      path: '/api/openapi.json',
+      tag: 'docs',
+      summary: 'This document (OpenAPI 3.1)',
+      auth: 'anyone',
+      limit: ['api'],
+      responses: { 200: json('The OpenAPI 3.1 document', z.object({ openapi: z.string() }).catchall(z.unknown())) },
+      async handler({ res }) {
+        document ??= JSON.stringify(buildOpenApiDocument(options.routes(), options));
         res.type('application/json').send(document);
-      });
-    },
-  };
+        return undefined;
+      },
+    }),
+  ];
 }

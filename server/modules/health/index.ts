@@ -1,5 +1,5 @@
 import type { AppModule } from '../../lib/module';
-import { healthRouter } from './health.routes';
+import { healthRoutes } from './health.routes';
 import type { HealthDeps } from './health.service';
 
 export type { HealthReport, ReadinessReport } from './health.service';
@@ -7,8 +7,6 @@ export type { HealthReport, ReadinessReport } from './health.service';
 export function createHealthModule(deps: HealthDeps): AppModule {
   return {
     name: 'health',
-    mount(app) {
-      app.use('/api/health', healthRouter(deps));
-    },
+    routes: healthRoutes(deps),
   };
 }

@@ -4,11 +4,11 @@ import { Storage } from '@google-cloud/storage';
 import type { Config } from '../../lib/config';
 import type { Logger } from '../../lib/logger';
 import type { AppModule, ModuleContext } from '../../lib/module';
-import { createRateLimiter } from '../auth';
+import { routerFor } from '../../lib/http/register-routes';
 import { createGcsDriver } from './gcs-driver';
 import { createLocalDriver } from './local-driver';
 import { parseLocation, parseObjectKey } from './object-path';
-import { downloadRouter, uploadRouter } from './objects.routes';
+import { downloadRoutes, uploadRoutes } from './objects.routes';
 import { createObjectsService, type ObjectsService } from './objects.service';
 import type { StorageDriver } from './storage-driver';
 
@@ -55,28 +55,19 @@ export function createObjectsServiceFor(config: Config, logger: Logger, driver =
   });
 }
 
-/** A router serving `GET|HEAD /public/<path>` and `/private/<path>` (mount it at `/objects`). */
+/** A router serving only the downloads, anonymously (`/objects/public/<path>`; the bench compares it with express.static). */
 export function objectDownloads(service: ObjectsService): Router {
-  return downloadRouter(service);
+  return routerFor(downloadRoutes(service), { limiters: {}, identify: (_req, _res, next) => next(), callerOf: () => undefined });
 }
 
 export function createObjectsModule(context: ModuleContext, options: ObjectsOptions = {}): ObjectsModule {
-  const { config, logger, database } = context;
+  const { config, logger } = context;
   const driver = createStorageDriver(config, options);
   const service = createObjectsServiceFor(config, logger, driver);
-  const uploadLimiter = createRateLimiter({
-    pool: database.pool,
-    name: 'uploads',
-    pointsPerMinute: config.RATE_LIMIT_UPLOADS_PER_MIN,
-    logger,
-  });
 
   return {
     name: 'objects',
-    mount(app) {
-      app.use('/api/uploads', uploadRouter(service, uploadLimiter));
-      app.use('/objects', downloadRouter(service));
-    },
+    routes: [...uploadRoutes(service), ...downloadRoutes(service)],
     health: () => ({ status: 'ok', driver: driver.kind }),
     publicObjectExists: (key) => service.publicObjectExists(key),
   };

@@ -2,7 +2,7 @@ import type { UnitOfWork } from '../../db';
 import type { AppModule, ModuleContext } from '../../lib/module';
 import type { OutgoingEmail } from '../email';
 import { applyPaymentUpdate, type OrderPaymentsDeps, type PaymentUpdate } from './order-payments';
-import { ordersRouter } from './orders.routes';
+import { ordersRoutes } from './orders.routes';
 import { expireOverdue, type Notify, type OrdersDeps, type QuoteCrypto, type StockKeeper } from './orders.service';
 
 export { findPayableOrder, type PaymentUpdate, recordPaymentReference } from './order-payments';
@@ -44,9 +44,7 @@ export function createOrdersModule(context: ModuleContext, options: OrdersOption
 
   return {
     name: 'orders',
-    mount(app) {
-      app.use('/api', ordersRouter(deps));
-    },
+    routes: ordersRoutes(deps),
     start() {
       timer = setInterval(() => {
         if (sweeping) return;

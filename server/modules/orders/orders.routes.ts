@@ -1,34 +1,78 @@
-import { Router } from 'express';
 import { z } from 'zod';
-import { OrderListQuery, PlaceOrderBody } from '../../../shared/contracts';
-import { uuidParam, validateRequest } from '../../lib/validate';
-import { mustBeSignedIn, requireUser } from '../auth';
+import { OrderListQuery, OrderView, PlaceOrderBody } from '../../../shared/contracts';
+import { defineRoute, errors, json, type Route, reply } from '../../lib/http/define-route';
+import { uuidParam } from '../../lib/validate';
 import { cancelOrder, listMyOrders, type OrdersDeps, placeOrder, viewOrder } from './orders.service';
 
 const IdParams = z.object({ id: uuidParam });
+const OrderResponse = z.object({ order: OrderView });
 
-export function ordersRouter(deps: OrdersDeps): Router {
-  const router = Router();
+export function ordersRoutes(deps: OrdersDeps): Route[] {
+  return [
+    defineRoute({
+      operationId: 'placeOrder',
+      method: 'post',
+      path: '/api/orders',
+      tag: 'orders',
+      summary: 'Place an order (stock reserved atomically)',
+      auth: 'user',
+      limit: ['api'],
+      body: PlaceOrderBody,
+      responses: {
+        201: json('The order, pending payment until it expires', OrderResponse),
+        400: errors('Items priced in several currencies, or a total too large', 'mixed_currency', 'order_too_large'),
+        404: errors('A product does not exist', 'product_not_found'),
+        409: errors('A product has less stock than ordered (nothing is reserved)', 'insufficient_stock'),
+        503: errors('Crypto payments are off, or no recent rate for the coin', 'crypto_payments_unavailable', 'crypto_rates_unavailable'),
+      },
+      handler: async ({ user, body }) => reply(201, { order: await placeOrder(deps, user.id, body) }),
+    }),
 
-  router.post('/orders', requireUser, async (req, res) => {
-    const { body } = validateRequest(req, { body: PlaceOrderBody });
-    res.status(201).json({ order: await placeOrder(deps, mustBeSignedIn(req).id, body) });
-  });
+    defineRoute({
+      operationId: 'listMyOrders',
+      method: 'get',
+      path: '/api/orders',
+      tag: 'orders',
+      summary: 'My orders',
+      auth: 'user',
+      limit: ['api'],
+      query: OrderListQuery,
+      responses: { 200: json('My orders, newest first', z.object({ items: z.array(OrderView) })) },
+      handler: async ({ user, query }) => reply(200, { items: await listMyOrders(deps, user.id, query.limit) }),
+    }),
 
-  router.get('/orders', requireUser, async (req, res) => {
-    const { query } = validateRequest(req, { query: OrderListQuery });
-    res.json({ items: await listMyOrders(deps, mustBeSignedIn(req).id, query.limit) });
-  });
+    defineRoute({
+      operationId: 'getOrder',
+      method: 'get',
+      path: '/api/orders/:id',
+      tag: 'orders',
+      summary: 'An order (its buyer or a vendor of its items)',
+      auth: 'user',
+      limit: ['api'],
+      params: IdParams,
+      responses: {
+        200: json('The order', OrderResponse),
+        404: errors('No such order visible to me', 'not_found'),
+      },
+      handler: async ({ user, params }) => reply(200, { order: await viewOrder(deps, user.id, params.id) }),
+    }),
 
-  router.get('/orders/:id', requireUser, async (req, res) => {
-    const { params } = validateRequest(req, { params: IdParams });
-    res.json({ order: await viewOrder(deps, mustBeSignedIn(req).id, params.id) });
-  });
+    defineRoute({
+      operationId: 'cancelOrder',
+      method: 'post',
+      path: '/api/orders/:id/cancel',
+      tag: 'orders',
+      summary: 'Cancel an unpaid order (stock released)',
+      auth: 'user',
+      limit: ['api'],
+      params: IdParams,
+      responses: {
+        200: json('The cancelled order', OrderResponse),
+        404: errors('No such order of mine', 'not_found'),
+        409: errors('The order is no longer pending', 'order_not_cancellable'),
+      },
+      handler: async ({ user, params }) => reply(200, { order: await cancelOrder(deps, user.id, params.id) }),
+    }),
 
-  router.post('/orders/:id/cancel', requireUser, async (req, res) => {
-    const { params } = validateRequest(req, { params: IdParams });
-    res.json({ order: await cancelOrder(deps, mustBeSignedIn(req).id, params.id) });
-  });
-
-  return router;
+  ];
 }

@@ -2,7 +2,7 @@ import type Stripe from 'stripe';
 import type { UnitOfWork } from '../../db';
 import type { AppModule, ModuleContext } from '../../lib/module';
 import type { PaymentUpdate } from '../orders';
-import { paymentsRouter } from './payments.routes';
+import { paymentsRoutes } from './payments.routes';
 import type { PaymentsDeps } from './payments.service';
 import { createStripeClient } from './stripe-client';
 import { createStripeProvider } from './stripe-provider';
@@ -28,9 +28,7 @@ export function createPaymentsModule(context: ModuleContext, options: PaymentsOp
   };
   return {
     name: 'payments',
-    mount(app) {
-      app.use('/api', paymentsRouter(deps));
-    },
+    routes: paymentsRoutes(deps),
     health: () => ({ status: 'ok', provider: deps.provider?.name ?? 'not_configured' }),
   };
 }

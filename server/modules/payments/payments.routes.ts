@@ -1,26 +1,54 @@
-import { Router } from 'express';
 import { z } from 'zod';
+import { PaymentIntentView } from '../../../shared/contracts';
+import { defineRoute, errors, json, type Route, reply } from '../../lib/http/define-route';
 import { rawBodyOf } from '../../lib/raw-body';
-import { uuidParam, validateRequest } from '../../lib/validate';
-import { mustBeSignedIn, requireUser } from '../auth';
+import { uuidParam } from '../../lib/validate';
 import { type PaymentsDeps, processProviderEvent, startCardPayment, verifyWebhook } from './payments.service';
 
 const IdParams = z.object({ id: uuidParam });
 
-export function paymentsRouter(deps: PaymentsDeps): Router {
-  const router = Router();
+export function paymentsRoutes(deps: PaymentsDeps): Route[] {
+  return [
+    defineRoute({
+      operationId: 'createPaymentIntent',
+      method: 'post',
+      path: '/api/orders/:id/payment-intent',
+      tag: 'payments',
+      summary: 'Stripe PaymentIntent for a card order (idempotent)',
+      auth: 'user',
+      limit: ['api'],
+      params: IdParams,
+      responses: {
+        200: json('The PaymentIntent to confirm in the browser', PaymentIntentView),
+        404: errors('No such order of mine', 'not_found'),
+        409: errors('Paid in crypto, or no longer pending', 'wrong_payment_method', 'order_not_payable'),
+        502: errors('Stripe answered without a client secret', 'payment_provider_error'),
+        503: errors('Card payments are not configured on this server', 'payments_not_configured'),
+      },
+      handler: async ({ user, params }) => reply(200, await startCardPayment(deps, user.id, params.id)),
+    }),
 
-  router.post('/orders/:id/payment-intent', requireUser, async (req, res) => {
-    const { params } = validateRequest(req, { params: IdParams });
-    res.json(await startCardPayment(deps, mustBeSignedIn(req).id, params.id));
-  });
-
-  // Answered as soon as the event is recorded and applied; e-mail goes out from the queue later.
-  router.post('/stripe/webhook', async (req, res) => {
-    const event = verifyWebhook(deps, rawBodyOf(req), (name) => req.get(name));
-    const { duplicate } = await processProviderEvent(deps, event);
-    res.json({ received: true, duplicate });
-  });
-
-  return router;
+    defineRoute({
+      operationId: 'receiveStripeEvent',
+      method: 'post',
+      path: '/api/stripe/webhook',
+      tag: 'payments',
+      summary: 'Stripe webhook (signature verified, each event once)',
+      description: 'Signed with the `Stripe-Signature` header over the exact body bytes. Never rate limited: Stripe delivers from a few shared IPs in bursts.',
+      auth: 'anyone',
+      limit: [],
+      rawBody: { contentType: 'application/json', description: 'The Stripe event, exactly as Stripe sent it', schema: { type: 'object' } },
+      responses: {
+        // Answered as soon as the event is recorded and applied; e-mail goes out from the queue later.
+        200: json('Recorded (or a redelivery of an event already recorded)', z.object({ received: z.boolean(), duplicate: z.boolean() })),
+        400: errors('Missing or wrong signature', 'invalid_signature'),
+        503: errors('Stripe is not configured on this server', 'payments_not_configured'),
+      },
+      async handler({ req }) {
+        const event = verifyWebhook(deps, rawBodyOf(req), (name) => req.get(name));
+        const { duplicate } = await processProviderEvent(deps, event);
+        return reply(200, { received: true, duplicate });
+      },
+    }),
+  ];
 }

@@ -6,7 +6,7 @@ import type { PgListener } from '../../lib/pg-listener';
 import { createFanout } from './fanout';
 import { createFrameHandler } from './frame-handler';
 import { findMessagesByIds, findNotificationsByIds } from './realtime.repository';
-import { realtimeRouter } from './realtime.routes';
+import { realtimeRoutes } from './realtime.routes';
 import {
   createNotification,
   MESSAGE_CHANNEL,
@@ -74,9 +74,7 @@ export function createRealtimeModule(
     name: 'realtime',
     notify: (unit, notification) => createNotification(unit, listener, notification),
     wsStats: () => stats.snapshot(),
-    mount(app) {
-      app.use('/api', realtimeRouter({ db: database.db, stats }));
-    },
+    routes: realtimeRoutes({ db: database.db, stats }),
     attach(server) {
       ws.attach(server);
     },

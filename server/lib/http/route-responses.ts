@@ -1,0 +1,59 @@
+import type { HeaderSpec, ResponseSpec, Route } from './define-route';
+
+const retryAfter: Record<string, HeaderSpec> = {
+  'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer' } },
+};
+
+/*
+ * The answers the shared plumbing gives on a route's behalf, so a declaration lists only what its
+ * own handler and services answer: validation (validate.ts), sign-in and role checks, rate
+ * limits, the JSON body parser and origin check that run before every route (app.ts), the
+ * session store and database (error-handler.ts), and the 500 every route can give.
+ */
+function plumbingResponses(route: Route): Array<[number, ResponseSpec]> {
+  const out: Array<[number, ResponseSpec]> = [];
+  const signedIn = route.auth !== 'none' && route.auth !== 'anyone';
+  if (route.params || route.query || route.body) out.push([400, { description: 'Invalid request (every issue in `details.issues`)', errors: ['validation_failed'] }]);
+  // express.json parses any request that says it carries JSON, whatever its method.
+  out.push([400, { description: 'Malformed JSON body', errors: ['invalid_json', 'request_aborted', 'invalid_body_length'] }]);
+  out.push([413, { description: 'JSON body larger than 1 MB', errors: ['payload_too_large'] }]);
+  out.push([415, { description: 'Unsupported body encoding or charset', errors: ['unsupported_encoding', 'unsupported_charset'] }]);
+  // Express cannot decode a malformed %-escape in a path parameter and answers before the route runs.
+  if (/[:*]/.test(route.path) && !route.malformedPath) out.push([400, { description: 'A path parameter has a malformed %-escape', errors: ['bad_request'] }]);
+  if (route.method !== 'get') out.push([403, { description: 'Cross-origin request refused (foreign Origin header)', errors: ['foreign_origin'] }]);
+  if (signedIn) out.push([401, { description: 'Not signed in', errors: ['unauthorized'] }]);
+  if (typeof route.auth === 'object') out.push([403, { description: `Only for ${route.auth.roles.join(', ')}`, errors: ['forbidden'] }]);
+  if (route.limit.length > 0) {
+    out.push([429, { description: `Rate limited (buckets: ${route.limit.join(', ')}); see Retry-After`, errors: ['rate_limited'], headers: retryAfter }]);
+  }
+  if (route.auth !== 'none') {
+    out.push([503, { description: 'The database or session store is temporarily unavailable', errors: ['database_unavailable'], headers: retryAfter }]);
+  }
+  out.push([500, { description: 'Unexpected server error (logged with the request id)', errors: ['internal_error'] }]);
+  return out;
+}
+
+/** Every status a route can answer with: its own declared responses plus the plumbing's, error codes merged per status. */
+export function responsesOf(route: Route): Map<number, ResponseSpec> {
+  const all = new Map<number, ResponseSpec>();
+  for (const [status, spec] of Object.entries(route.responses)) if (spec) all.set(Number(status), spec);
+  for (const [status, spec] of plumbingResponses(route)) {
+    const declared = all.get(status);
+    if (!declared) all.set(status, spec);
+    else if (declared.errors) {
+      // Same status from the route and the plumbing: one error response listing both meanings.
+      all.set(status, {
+        description: `${declared.description}; ${spec.description}`,
+        errors: [...new Set([...declared.errors, ...(spec.errors ?? [])])],
+        headers: { ...spec.headers, ...declared.headers },
+      });
+    }
+    // A declared success body under an error status (health's 503 report) is kept as declared.
+  }
+  return new Map([...all].sort(([a], [b]) => a - b));
+}
+
+/** `/api/products/:id` → `/api/products/{id}`; `/objects/public/*path` → `/objects/public/{path}`. */
+export function openApiPath(path: string): string {
+  return path.replace(/[:*](\w+)/g, '{$1}');
+}
