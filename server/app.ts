@@ -12,7 +12,8 @@ import { createMetricsRegistry, httpMetrics, registerPoolMetrics } from './lib/m
 import type { AppModule, ModuleContext } from './lib/module';
 import { refuseForeignOrigin } from './lib/origin-check';
 import { createPgListener } from './lib/pg-listener';
-import { createRateLimiter, rateLimit } from './lib/rate-limit';
+import { createJobQueue, type JobQueue } from './lib/job-queue';
+import { createRateLimiter, deleteExpiredRateLimits, rateLimit } from './lib/rate-limit';
 import { keepRawBody } from './lib/raw-body';
 import { stampRoutePatterns } from './lib/route-list';
 import { accessLog, requestContext } from './lib/request-context';
@@ -48,6 +49,8 @@ export interface App {
   express: Express;
   modules: readonly AppModule[];
   metrics: Registry;
+  /** Background and periodic work (pg-boss); started by `start()`, stopped by `stop()`. */
+  jobs: JobQueue;
   /** Starts background work (loops, listeners) and marks the app ready. */
   start(): Promise<void>;
   /** Gives modules the HTTP server (WebSocket upgrades). */
@@ -86,7 +89,15 @@ export function createApp(deps: AppDeps): App {
     // Stopped last (modules stop in reverse order): the others may still publish while draining.
     stop: () => listener.stop(),
   };
-  const email = createEmailModule(context);
+  // One job queue per instance over the app pool; modules declare their queues before start().
+  const jobs = createJobQueue({
+    pool: database.pool,
+    logger,
+    metrics,
+    pollingIntervalMs: config.JOBS_POLL_INTERVAL_MS,
+    shutdownTimeoutMs: config.JOBS_SHUTDOWN_TIMEOUT_MS,
+  });
+  const email = createEmailModule(context, { jobs });
   const auth = createAuthModule(context, {
     sessionDatabase: deps.sessionDatabase,
     onUserRegistered: (unit, user) => email.enqueue(unit, welcomeEmail(user)),
@@ -106,7 +117,12 @@ export function createApp(deps: AppDeps): App {
     },
     quoteCrypto: (request) => cryptoRates.quote(request),
   });
-  const capabilities: AppModule[] = [listenerModule, auth, realtime, objects, catalogue, cryptoRates, orders, email, createDocsModule({ version: '1.0.0' })];
+  // Periodic work: one job per cron tick across all instances.
+  jobs.every('orders-expire-overdue', config.ORDER_EXPIRY_CRON, () => orders.sweepExpiredOrders());
+  jobs.every('sessions-prune', config.SESSION_PRUNE_CRON, () => auth.pruneExpiredSessions());
+  jobs.every('rate-limits-cleanup', config.RATE_LIMIT_CLEANUP_CRON, () => deleteExpiredRateLimits(database.pool));
+  // Jobs last: their workers start once every module is up, and stop first (modules stop in reverse).
+  const capabilities: AppModule[] = [listenerModule, auth, realtime, objects, catalogue, cryptoRates, orders, email, createDocsModule({ version: '1.0.0' }), jobs];
   modules.push(health, ...capabilities);
   const apiLimiter = createRateLimiter({ pool: database.pool, name: 'api', pointsPerMinute: config.RATE_LIMIT_API_PER_MIN, logger });
 
@@ -149,6 +165,7 @@ export function createApp(deps: AppDeps): App {
     express: app,
     modules,
     metrics,
+    jobs,
     async start() {
       for (const module of modules) await module.start?.();
       started = true;

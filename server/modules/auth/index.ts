@@ -27,6 +27,8 @@ export interface AuthModule extends AppModule {
   /** express-session over the session pool; also used to authenticate WebSocket upgrades. */
   sessionMiddleware: RequestHandler;
   store: TouchAfterStore;
+  /** Deletes expired sessions (run periodically by the job queue). */
+  pruneExpiredSessions(): Promise<void>;
 }
 
 export interface AuthOptions {
@@ -43,7 +45,6 @@ export function createAuthModule(context: ModuleContext, options: AuthOptions): 
     clock,
     ttlSeconds: config.SESSION_TTL,
     touchAfterSeconds: config.SESSION_TOUCH_AFTER,
-    pruneIntervalSeconds: config.SESSION_PRUNE_INTERVAL,
     onError: (message, error) => logger.error(`[SESSION-STORE-ERROR] ${message} ${(error as Error)?.message ?? ''}`),
   });
   const sessionMiddleware = createSessionMiddleware(config, store);
@@ -69,6 +70,7 @@ export function createAuthModule(context: ModuleContext, options: AuthOptions): 
     name: 'sessions',
     sessionMiddleware,
     store,
+    pruneExpiredSessions: () => store.prune(),
     mount(app) {
       app.use(sessionMiddleware);
       app.use('/api/auth', authRouter({ database, authLimiter, onUserRegistered: options.onUserRegistered }));
@@ -95,7 +97,7 @@ export function createAuthModule(context: ModuleContext, options: AuthOptions): 
     async stop() {
       table?.stop();
       monitor?.stop();
-      // Stops connect-pg-simple's prune timer; the session pool itself belongs to whoever created it.
+      // The session pool itself belongs to whoever created it.
       await store.close();
     },
   };

@@ -19,7 +19,7 @@ export interface OrdersOptions {
 }
 
 export interface OrdersModule extends AppModule {
-  /** Expires overdue unpaid orders now (the sweep timer calls the same). */
+  /** Expires overdue unpaid orders now; returns how many (the periodic job calls the same). */
   sweepExpiredOrders(): Promise<number>;
 }
 
@@ -42,13 +42,8 @@ export function createOrdersModule(context: ModuleContext, options: OrdersOption
     enqueueEmail: options.enqueueEmail,
     notify: options.notify,
   };
-  let timer: NodeJS.Timeout | undefined;
-  let sweeping: Promise<unknown> | undefined;
+  // Run by the job queue on ORDER_EXPIRY_CRON (see app.ts); tests call it directly.
   const sweep = () => expireOverdue(deps);
-  const stopSweeping = async () => {
-    clearInterval(timer);
-    await sweeping;
-  };
 
   return {
     name: 'orders',
@@ -56,19 +51,6 @@ export function createOrdersModule(context: ModuleContext, options: OrdersOption
       app.use('/api', ordersRouter(deps, payments));
     },
     health: () => ({ status: 'ok', payments: payments.stripe ? 'stripe' : 'not_configured' }),
-    start() {
-      timer = setInterval(() => {
-        if (sweeping) return;
-        sweeping = sweep()
-          .catch((error) => logger.warn(`[ORDERS] Expiry sweep failed: ${(error as Error).message}`))
-          .finally(() => {
-            sweeping = undefined;
-          });
-      }, config.ORDER_SWEEP_MS);
-      timer.unref();
-    },
     sweepExpiredOrders: sweep,
-    beginShutdown: stopSweeping,
-    stop: stopSweeping,
   };
 }

@@ -25,8 +25,8 @@ beforeAll(async () => {
       STRIPE_API_URL: stripe.url,
       BREVO_API_KEY: 'xkeysib-test-key',
       BREVO_API_URL: `${brevo.url}/v3`,
-      EMAIL_POLL_MS: '50',
-      EMAIL_RETRY_BASE_MS: '50',
+      JOBS_POLL_INTERVAL_MS: '500',
+      EMAIL_RETRY_DELAY_S: '1',
     },
   });
   vendor = await openStore(t.request);
