@@ -96,6 +96,7 @@ export function createApp(deps: AppDeps): App {
     metrics,
     pollingIntervalMs: config.JOBS_POLL_INTERVAL_MS,
     shutdownTimeoutMs: config.JOBS_SHUTDOWN_TIMEOUT_MS,
+    cron: config.JOBS_CRON_ENABLED,
   });
   const email = createEmailModule(context, { jobs });
   const auth = createAuthModule(context, {

@@ -131,6 +131,11 @@ const envSchema = z.object({
   RATE_LIMIT_CLEANUP_CRON: cron('*/10 * * * *'),
   // How often an idle job worker asks for work (pg-boss refuses less than 500 ms); a local enqueue wakes it at once.
   JOBS_POLL_INTERVAL_MS: int(2_000, 500),
+  // false: periodic jobs run only when sent by hand (tests that move a clock must not race a cron tick).
+  JOBS_CRON_ENABLED: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
   // On shutdown, in-flight jobs get this long to finish; the rest are released for a retry.
   JOBS_SHUTDOWN_TIMEOUT_MS: int(5_000, 1_000),
   WS_HEARTBEAT_MS: int(30_000, 10),

@@ -69,6 +69,8 @@ export interface JobQueueOptions {
   metrics?: Registry;
   pollingIntervalMs: number;
   shutdownTimeoutMs: number;
+  /** Whether this instance's pg-boss turns cron schedules into jobs (default true). */
+  cron?: boolean;
 }
 
 interface Declared {
@@ -88,7 +90,7 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
       // Creates or upgrades the schema on start, under pg-boss's advisory lock (safe across instances).
       migrate: true,
       supervise: true,
-      schedule: true,
+      schedule: options.cron ?? true,
     });
     // Without a listener an emitted 'error' (a failed poll while the database restarts) would crash the process.
     instance.on('error', (error: Error) => logger.warn(`[JOBS] ${error.message}`));
