@@ -80,6 +80,13 @@ interface Declared {
   cron?: string;
 }
 
+/** The message, and its cause's (drivers and ORMs wrap the database's own words). */
+export function describeError(error: unknown): string {
+  const message = (error as Error)?.message ?? String(error);
+  const cause = (error as { cause?: { message?: string } })?.cause?.message;
+  return cause && !message.includes(cause) ? `${message} (${cause})` : message;
+}
+
 export function createJobQueue(options: JobQueueOptions): JobQueue {
   const { pool, logger } = options;
   const db: PgBoss.Db = { executeSql: (text, values) => pool.query(text, values) };
@@ -136,7 +143,7 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
         outcomes?.inc({ queue: entry.name, outcome: 'completed' });
       } catch (error) {
         outcomes?.inc({ queue: entry.name, outcome: 'failed' });
-        logger.warn(`[JOBS] ${entry.name} job ${job.id} failed (attempt ${job.retryCount + 1}): ${(error as Error)?.message ?? error}`);
+        logger.warn(`[JOBS] ${entry.name} job ${job.id} failed (attempt ${job.retryCount + 1}): ${describeError(error)}`);
         throw error;
       }
     }

@@ -1,7 +1,7 @@
 import { ExponentialBackoff, handleAll, retry } from 'cockatiel';
 import type { Db } from '../../db';
 import type { Clock } from '../../lib/clock';
-import type { QueuedJob } from '../../lib/job-queue';
+import { describeError, type QueuedJob } from '../../lib/job-queue';
 import type { Logger } from '../../lib/logger';
 import { type EmailTransport, permanentRejection } from './email-transport';
 import { countAttempt, findOutboxEmail, markFailed, markSent, recordAttemptError } from './outbox.repository';
@@ -85,7 +85,7 @@ export function createEmailSender(options: { db: Db; transport: EmailTransport; 
       try {
         await record(outboxId, messageId);
       } catch (error) {
-        logger.error(`[EMAIL] ${mail.kind} mail ${outboxId} was accepted (${messageId ?? 'no id'}) but recording it failed; retrying the record only: ${(error as Error).message}`);
+        logger.error(`[EMAIL] ${mail.kind} mail ${outboxId} was accepted (${messageId ?? 'no id'}) but recording it failed; retrying the record only: ${describeError(error)}`);
         throw error;
       }
       stats.sent++;
