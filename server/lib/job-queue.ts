@@ -110,6 +110,7 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
   let stopping = false;
   const abort = new AbortController();
   let retrying: Promise<unknown> | undefined;
+  let lastError: string | undefined;
 
   const outcomes = options.metrics
     ? new Counter({ name: 'marketplace_jobs_total', help: 'Jobs run, by queue and outcome', labelNames: ['queue', 'outcome'] as const, registers: [options.metrics] })
@@ -151,15 +152,24 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
 
   async function startOnce(): Promise<void> {
     await boss.start();
+    if (stopping) return;
     for (const entry of declared.values()) {
       const { expireInSeconds, retryLimit, retryDelaySeconds, retryBackoff } = entry.settings;
-      const queue = { name: entry.name, expireInSeconds, retryLimit, retryDelay: retryDelaySeconds, retryBackoff };
+      // pg-boss asserts on a key that is present but undefined: pass only what was set.
+      const queue: PgBoss.Queue = {
+        name: entry.name,
+        expireInSeconds,
+        ...(retryLimit !== undefined && { retryLimit }),
+        ...(retryDelaySeconds !== undefined && { retryDelay: retryDelaySeconds }),
+        ...(retryBackoff !== undefined && { retryBackoff }),
+      };
       // createQueue leaves an existing queue as it is; updateQueue applies this deploy's settings.
       await boss.createQueue(entry.name, queue);
       await boss.updateQueue(entry.name, queue);
       if (entry.cron) await boss.schedule(entry.name, entry.cron, {}, { tz: 'UTC' });
     }
     for (const entry of declared.values()) {
+      if (stopping) return;
       const ids: string[] = [];
       for (let i = 0; i < (entry.settings.concurrency ?? 1); i++) {
         ids.push(await boss.work(entry.name, { batchSize: 1, includeMetadata: true, pollingIntervalSeconds: options.pollingIntervalMs / 1000 }, run(entry)));
@@ -167,18 +177,25 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
       workerIds.set(entry.name, ids);
     }
     started = true;
+    lastError = undefined;
     logger.info(`[JOBS] Started: ${[...declared.keys()].join(', ')}`);
   }
 
   // A pg-boss instance whose start failed half-way stays "starting" for good: retry on a fresh one.
-  async function startFresh(): Promise<void> {
-    try {
-      await startOnce();
-    } catch (error) {
-      await boss.stop({ graceful: false, wait: true }).catch(() => undefined);
-      boss = build();
-      throw error;
-    }
+  let attempt: Promise<void> | undefined;
+  function startFresh(): Promise<void> {
+    if (stopping) return Promise.resolve();
+    attempt = (async () => {
+      try {
+        await startOnce();
+      } catch (error) {
+        await boss.stop({ graceful: false, wait: true }).catch(() => undefined);
+        boss = build();
+        lastError = describeError(error);
+        throw error;
+      }
+    })();
+    return attempt;
   }
 
   const wake = (name: string) => {
@@ -227,14 +244,14 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
         logger.error(`[JOBS] Could not start (${(error as Error).message}); retrying in the background`);
         // The database may be starting (a cold Neon compute): keep trying until it answers or we stop.
         const policy = retry(handleAll, { maxAttempts: Number.MAX_SAFE_INTEGER, backoff: new ExponentialBackoff({ initialDelay: 1_000, maxDelay: 30_000 }) });
-        policy.onRetry(({ delay }) => logger.warn(`[JOBS] Start failed again; next try in ${Math.round(delay)} ms`));
+        policy.onRetry(({ delay }) => logger.warn(`[JOBS] Start failed (${lastError}); next try in ${Math.round(delay)} ms`));
         retrying = policy.execute(() => startFresh(), abort.signal).catch(() => undefined);
       }
     },
     async health(): Promise<ComponentHealth> {
       const queues: Record<string, number | undefined> = {};
       for (const name of declared.keys()) queues[name] = await boss.getQueueSize(name).catch(() => undefined);
-      return { status: started && !stopping ? 'ok' : 'degraded', started, queues };
+      return { status: started && !stopping ? 'ok' : 'degraded', started, ...(lastError ? { lastError } : {}), queues };
     },
     // No new job starts while HTTP drains; running ones continue.
     async beginShutdown() {
@@ -245,6 +262,8 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
       stopping = true;
       abort.abort();
       await retrying;
+      // The retry policy returns on abort at once; an attempt already under way is waited for.
+      await attempt?.catch(() => undefined);
       // Waits up to the timeout for running jobs, then fails the rest so another instance retries them.
       await boss.stop({ graceful: true, wait: true, close: false, timeout: options.shutdownTimeoutMs });
       started = false;
