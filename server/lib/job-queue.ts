@@ -89,7 +89,18 @@ export function describeError(error: unknown): string {
 
 export function createJobQueue(options: JobQueueOptions): JobQueue {
   const { pool, logger } = options;
-  const db: PgBoss.Db = { executeSql: (text, values) => pool.query(text, values) };
+  // Statements pg-boss has in flight (a worker polling), for a clean stop (see stop()).
+  let statements = 0;
+  const db: PgBoss.Db = {
+    async executeSql(text, values) {
+      statements++;
+      try {
+        return await pool.query(text, values);
+      } finally {
+        statements--;
+      }
+    },
+  };
   const build = () => {
     const instance = new PgBoss({
       db,
@@ -137,8 +148,11 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
     declared.set(entry.name, entry);
   };
 
+  let inFlight = 0;
+  let workersStoppedBusyAt: number | undefined;
   const run = (entry: Declared) => async (jobs: PgBoss.JobWithMetadata<object>[]) => {
     for (const job of jobs) {
+      inFlight++;
       try {
         await entry.handler({ id: job.id, data: job.data, createdOn: job.createdOn, retryCount: job.retryCount });
         outcomes?.inc({ queue: entry.name, outcome: 'completed' });
@@ -146,6 +160,8 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
         outcomes?.inc({ queue: entry.name, outcome: 'failed' });
         logger.warn(`[JOBS] ${entry.name} job ${job.id} failed (attempt ${job.retryCount + 1}): ${describeError(error)}`);
         throw error;
+      } finally {
+        inFlight--;
       }
     }
   };
@@ -256,7 +272,9 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
     // No new job starts while HTTP drains; running ones continue.
     async beginShutdown() {
       stopping = true;
-      if (started) for (const name of declared.keys()) await boss.offWork(name);
+      if (!started) return;
+      if (inFlight > 0 || statements > 0) workersStoppedBusyAt ??= Date.now();
+      for (const name of declared.keys()) await boss.offWork(name);
     },
     async stop() {
       stopping = true;
@@ -264,9 +282,17 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
       await retrying;
       // The retry policy returns on abort at once; an attempt already under way is waited for.
       await attempt?.catch(() => undefined);
+      if (started && (inFlight > 0 || statements > 0)) workersStoppedBusyAt ??= Date.now();
       // Waits up to the timeout for running jobs, then fails the rest so another instance retries them.
       await boss.stop({ graceful: true, wait: true, close: false, timeout: options.shutdownTimeoutMs });
       started = false;
+      // pg-boss 10's offWork re-checks workers that were busy (running a job or polling) once a
+      // second until they have stopped; waiting for that last check leaves no timer behind (a
+      // clean exit, no jest "failed to exit" warning). Idle workers stop at once and cost nothing.
+      if (workersStoppedBusyAt !== undefined) {
+        const elapsed = Date.now() - workersStoppedBusyAt;
+        await new Promise((resolve) => setTimeout(resolve, Math.ceil(elapsed / 1_000) * 1_000 - elapsed + 50));
+      }
     },
   };
 }

@@ -241,6 +241,7 @@ function runRedrive(databaseUrl: string): Promise<string> {
     child.stdout.on('data', (c: Buffer) => (output += c));
     child.stderr.on('data', (c: Buffer) => (output += c));
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(output) : reject(new Error(`email:redrive exited ${code}:\n${output}`))));
+    // 'close', not 'exit': the output pipes are drained and closed too.
+    child.on('close', (code) => (code === 0 ? resolve(output) : reject(new Error(`email:redrive exited ${code}:\n${output}`))));
   });
 }
