@@ -244,8 +244,8 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
       unit.afterCommit(() => wake(name));
       return requireId(name, id);
     },
-    async sendNow(name, data = {} as never) {
-      const id = requireId(name, await boss.send(name, data));
+    async sendNow(name, data) {
+      const id = requireId(name, await boss.send(name, data ?? {}));
       wake(name);
       return id;
     },
