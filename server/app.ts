@@ -15,7 +15,8 @@ import { createMetricsRegistry, httpMetrics, metricsRoute, registerPoolMetrics }
 import type { AppModule, ModuleContext } from './lib/module';
 import { refuseForeignOrigin } from './lib/origin-check';
 import { createPgListener } from './lib/pg-listener';
-import { createRateLimiter, rateLimit } from './lib/rate-limit';
+import { createJobQueue, type JobQueue } from './lib/job-queue';
+import { createRateLimiter, deleteExpiredRateLimits, rateLimit } from './lib/rate-limit';
 import { keepRawBody } from './lib/raw-body';
 import { accessLog, requestContext } from './lib/request-context';
 import { createAuthModule, currentUser } from './modules/auth';
@@ -55,6 +56,8 @@ export interface App {
   routes: readonly Route[];
   modules: readonly AppModule[];
   metrics: Registry;
+  /** Background and periodic work (pg-boss); started by `start()`, stopped by `stop()`. */
+  jobs: JobQueue;
   /** Starts background work (loops, listeners) and marks the app ready. */
   start(): Promise<void>;
   /** Gives modules the HTTP server (WebSocket upgrades). */
@@ -93,7 +96,16 @@ export function createApp(deps: AppDeps): App {
     // Stopped last (modules stop in reverse order): the others may still publish while draining.
     stop: () => listener.stop(),
   };
-  const email = createEmailModule(context);
+  // One job queue per instance over the app pool; modules declare their queues before start().
+  const jobs = createJobQueue({
+    pool: database.pool,
+    logger,
+    metrics,
+    pollingIntervalMs: config.JOBS_POLL_INTERVAL_MS,
+    shutdownTimeoutMs: config.JOBS_SHUTDOWN_TIMEOUT_MS,
+    cron: config.JOBS_CRON_ENABLED,
+  });
+  const email = createEmailModule(context, { jobs });
   const auth = createAuthModule(context, {
     sessionDatabase: deps.sessionDatabase,
     onUserRegistered: (unit, user) => email.enqueue(unit, welcomeEmail(user)),
@@ -112,7 +124,12 @@ export function createApp(deps: AppDeps): App {
     quoteCrypto: (request) => cryptoRates.quote(request),
   });
   const payments = createPaymentsModule(context, { applyUpdate: (unit, update) => orders.applyPaymentUpdate(unit, update), stripe: deps.stripe });
-  const capabilities: AppModule[] = [listenerModule, auth, realtime, objects, catalogue, cryptoRates, orders, payments, email];
+  // Periodic work: one job per cron tick across all instances.
+  jobs.every('orders-expire-overdue', config.ORDER_EXPIRY_CRON, () => orders.sweepExpiredOrders());
+  jobs.every('sessions-prune', config.SESSION_PRUNE_CRON, () => auth.pruneExpiredSessions());
+  jobs.every('rate-limits-cleanup', config.RATE_LIMIT_CLEANUP_CRON, () => deleteExpiredRateLimits(database.pool));
+  // Jobs last: their workers start once every module is up, and stop first (modules stop in reverse).
+  const capabilities: AppModule[] = [listenerModule, auth, realtime, objects, catalogue, cryptoRates, orders, payments, email, jobs];
   modules.push(health, ...capabilities);
   const routes: Route[] = [metricsRoute(metrics), ...modules.flatMap((m) => m.routes ?? [])];
   routes.push(...docsRoutes({ version: '1.0.0', routes: () => routes }));
@@ -164,6 +181,7 @@ export function createApp(deps: AppDeps): App {
     routes,
     modules,
     metrics,
+    jobs,
     async start() {
       for (const module of modules) await module.start?.();
       started = true;

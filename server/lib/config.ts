@@ -16,6 +16,13 @@ const optionalText = z
   .optional()
   .transform((v) => (v === '' ? undefined : v));
 const optionalUrl = optionalText.pipe(z.url().optional());
+// Five-field cron (minute hour day month weekday), as pg-boss's scheduler reads it in UTC.
+const cron = (fallback: string) =>
+  z
+    .string()
+    .trim()
+    .regex(/^(\S+\s+){4}\S+$/, 'must be a five-field cron expression')
+    .default(fallback);
 const bucketPath = z.string().regex(/^\/[a-z0-9][a-z0-9._-]{1,221}[a-z0-9](\/[^/]+)*\/?$/i, 'must look like /bucket/path');
 
 // Dev-only fallback; production refuses it (and anything else that looks like a placeholder).
@@ -65,7 +72,8 @@ const envSchema = z.object({
   SESSION_POOL_MAX: int(5, 1),
   SESSION_CONNECT_TIMEOUT: int(20_000),
   SESSION_TTL: int(604_800, 1),
-  SESSION_PRUNE_INTERVAL: int(21_600, 1),
+  // Expired sessions are deleted by a job on this schedule (one instance per tick).
+  SESSION_PRUNE_CRON: cron('17 */6 * * *'),
   SESSION_TOUCH_AFTER: int(7_200),
   // After 3 failed attempts to reach the session table, the next round starts this much later (ms).
   SESSION_INIT_RETRY_MS: int(5_000, 10),
@@ -94,9 +102,18 @@ const envSchema = z.object({
   BREVO_API_KEY: optionalText,
   BREVO_API_URL: optionalUrl,
   EMAIL_FROM: z.string().default('Marketplace <no-reply@marketplace.local>'),
-  EMAIL_POLL_MS: int(2_000, 10),
-  EMAIL_MAX_ATTEMPTS: int(8, 1),
-  EMAIL_RETRY_BASE_MS: int(5_000, 10),
+  // Sends in flight at once per instance (one pg-boss worker each).
+  EMAIL_CONCURRENCY: int(10, 1),
+  // The provider call's own timeout; the job's lease is derived from it so it always outlives a send.
+  EMAIL_SEND_TIMEOUT_S: int(15, 1),
+  // First retry delay; pg-boss doubles it per attempt (with jitter) unless EMAIL_RETRY_BACKOFF=false.
+  EMAIL_RETRY_DELAY_S: int(5, 1),
+  EMAIL_RETRY_BACKOFF: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
+  // A mail still failing this long after it was queued is given up (status failed, `npm run email:redrive` re-queues it).
+  EMAIL_GIVE_UP_AFTER_S: int(86_400, 1),
 
   COINGECKO_API_KEY: optionalText,
   CRYPTOCOMPARE_API_KEY: optionalText,
@@ -110,7 +127,17 @@ const envSchema = z.object({
   RATE_LIMIT_API_PER_MIN: int(60, 1),
   RATE_LIMIT_UPLOADS_PER_MIN: int(5, 1),
   ORDER_EXPIRY_MINUTES: int(30, 1),
-  ORDER_SWEEP_MS: int(60_000, 10),
+  ORDER_EXPIRY_CRON: cron('* * * * *'),
+  RATE_LIMIT_CLEANUP_CRON: cron('*/10 * * * *'),
+  // How often an idle job worker asks for work (pg-boss refuses less than 500 ms); a local enqueue wakes it at once.
+  JOBS_POLL_INTERVAL_MS: int(2_000, 500),
+  // false: periodic jobs run only when sent by hand (tests that move a clock must not race a cron tick).
+  JOBS_CRON_ENABLED: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
+  // On shutdown, in-flight jobs get this long to finish; the rest are released for a retry.
+  JOBS_SHUTDOWN_TIMEOUT_MS: int(5_000, 1_000),
   WS_HEARTBEAT_MS: int(30_000, 10),
   WS_MAX_PAYLOAD: int(64 * 1024, 128),
   WS_MESSAGES_PER_MIN: int(120, 1),

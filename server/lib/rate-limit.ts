@@ -44,6 +44,15 @@ export function createRateLimiter(options: {
   };
 }
 
+/**
+ * Deletes counters whose window has passed (rate-limiter-flexible's own timer is off: one
+ * periodic job across instances does it). Returns how many rows went.
+ */
+export async function deleteExpiredRateLimits(pool: pg.Pool, nowMs = Date.now()): Promise<number> {
+  const { rowCount } = await pool.query('DELETE FROM rate_limits WHERE expire IS NOT NULL AND expire < $1', [nowMs]);
+  return rowCount ?? 0;
+}
+
 /** Middleware spending one point per request, keyed by `keyOf(req)` (skipped when it returns undefined). */
 export function rateLimit(limiter: RateLimiter, keyOf: (req: Request) => string | undefined = (req) => req.ip) {
   return async (req: Request, _res: Response, next: NextFunction) => {

@@ -52,6 +52,8 @@ export function testConfig(env: Record<string, string> = {}): Config {
     COINGECKO_API_URL: 'http://127.0.0.1:9',
     CRYPTOCOMPARE_API_URL: 'http://127.0.0.1:9',
     COINMARKETCAP_API_URL: 'http://127.0.0.1:9',
+    // Periodic jobs run when a test sends them, never on a cron tick racing a test's clock.
+    JOBS_CRON_ENABLED: 'false',
     ...env,
   });
 }

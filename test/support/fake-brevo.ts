@@ -9,6 +9,12 @@ export interface FakeBrevo extends FakeUpstream {
   /** Answer 500 until `up()` is called. */
   down(): void;
   up(): void;
+  /** Answer every send only after `ms` (a slow provider). */
+  setDelay(ms: number): void;
+  /** Refuse mail to `to` with `status` (e.g. 400 invalid address) from now on. */
+  reject(to: string, status: number): void;
+  /** Every send request (accepted or not) addressed to `to`. */
+  sendsTo(to: string): RecordedRequest[];
 }
 
 const isSend = (r: RecordedRequest) => r.method === 'POST' && r.path === '/v3/smtp/email';
@@ -16,11 +22,17 @@ const isSend = (r: RecordedRequest) => r.method === 'POST' && r.path === '/v3/sm
 /** Speaks Brevo's transactional e-mail API: `POST /v3/smtp/email` with an `api-key` header → 201 `{messageId}`. */
 export async function startFakeBrevo(): Promise<FakeBrevo> {
   let failing = false;
+  let delayMs = 0;
+  const rejected = new Map<string, number>();
   const accepted = new Set<RecordedRequest>();
-  const upstream = await startFakeUpstream((req) => {
+  const recipient = (r: RecordedRequest) => r.json<{ to: Array<{ email: string }> }>().to[0]?.email;
+  const upstream = await startFakeUpstream(async (req) => {
     if (!req.headers['api-key']) return { status: 401, body: { code: 'unauthorized', message: 'Key not found' } };
     if (!isSend(req)) return { status: 404, body: { code: 'not_found', message: 'Not found' } };
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
     if (failing) return { status: 500, body: { code: 'internal_error', message: 'Internal server error' } };
+    const refusal = rejected.get(recipient(req) ?? '');
+    if (refusal) return { status: refusal, body: { code: 'invalid_parameter', message: 'email is not valid' } };
     accepted.add(req);
     return { status: 201, body: { messageId: `<${randomBytes(8).toString('hex')}@smtp-relay.mailin.fr>` } };
   });
@@ -43,5 +55,12 @@ export async function startFakeBrevo(): Promise<FakeBrevo> {
     up: () => {
       failing = false;
     },
+    setDelay: (ms: number) => {
+      delayMs = ms;
+    },
+    reject: (to: string, status: number) => {
+      rejected.set(to, status);
+    },
+    sendsTo: (to: string) => upstream.requests.filter((r) => isSend(r) && recipient(r) === to),
   });
 }

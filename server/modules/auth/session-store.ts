@@ -20,7 +20,6 @@ export interface TouchAfterStoreOptions {
   clock: Clock;
   ttlSeconds: number;
   touchAfterSeconds: number;
-  pruneIntervalSeconds: number;
   onError: (message: string, error: unknown) => void;
 }
 
@@ -42,11 +41,17 @@ export class TouchAfterStore extends PgStore {
       // The table comes from a migration: creating it here reads table.sql at run time and races between instances.
       createTableIfMissing: false,
       ttl: options.ttlSeconds,
-      pruneSessionInterval: options.pruneIntervalSeconds,
+      // Pruning is a periodic job (one instance per tick), not a timer in every instance.
+      pruneSessionInterval: false,
       errorLog: (...args: unknown[]) => options.onError(String(args[0]), args[1]),
     });
     this.clock = options.clock;
     this.touchAfterMs = options.touchAfterSeconds * 1000;
+  }
+
+  /** Deletes expired sessions. */
+  prune(): Promise<void> {
+    return new Promise((resolve, reject) => this.pruneSessions((error?: Error) => (error ? reject(error) : resolve())));
   }
 
   override set(sid: string, sess: SessionData, callback?: (err?: unknown) => void): void {

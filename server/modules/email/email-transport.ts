@@ -1,4 +1,4 @@
-import { BrevoClient } from '@getbrevo/brevo';
+import { BrevoClient, BrevoError, BrevoTimeoutError } from '@getbrevo/brevo';
 import type { Config } from '../../lib/config';
 import type { Logger } from '../../lib/logger';
 
@@ -10,10 +10,25 @@ export interface EmailMessage {
   text: string;
 }
 
-/** Delivers one message; throws when the provider refuses or is unreachable (the outbox retries). */
+/** Delivers one message; throws when the provider refuses or is unreachable (the job retries, see `permanentRejection`). */
 export interface EmailTransport {
   name: 'brevo' | 'log';
   send(message: EmailMessage): Promise<{ messageId?: string }>;
+}
+
+/*
+ * A 4xx says this request will never succeed as it is (bad address, bad key, forbidden sender):
+ * retrying only repeats it. 408/425/429 are the exceptions (the provider asks us to come back),
+ * and 5xx, timeouts and network errors are transient.
+ */
+const TRANSIENT_4XX = new Set([408, 425, 429]);
+
+/** The reason when the provider refused the mail for good; undefined when a retry may succeed. */
+export function permanentRejection(error: unknown): string | undefined {
+  if (!(error instanceof BrevoError) || error instanceof BrevoTimeoutError) return undefined;
+  const status = error.statusCode;
+  if (status === undefined || status < 400 || status >= 500 || TRANSIENT_4XX.has(status)) return undefined;
+  return `provider refused the mail (${status}): ${error.message}`;
 }
 
 /** `Name <address>` or a bare address. */
@@ -22,15 +37,15 @@ function parseSender(from: string): { email: string; name?: string } {
   return match ? { name: match[1] || undefined, email: match[2]! } : { email: from.trim() };
 }
 
-export function createBrevoTransport(config: Config): EmailTransport {
+export function createBrevoTransport(config: Pick<Config, 'BREVO_API_KEY' | 'BREVO_API_URL' | 'EMAIL_FROM' | 'EMAIL_SEND_TIMEOUT_S'>): EmailTransport {
   const client = new BrevoClient({
     apiKey: config.BREVO_API_KEY!,
     ...(config.BREVO_API_URL ? { baseUrl: config.BREVO_API_URL.replace(/\/$/, '') } : {}),
-    // The outbox owns retries (with backoff across restarts); the SDK must not retry on its own.
+    // The job queue owns retries (with backoff across restarts); the SDK must not retry on its own.
     // (SDK quirk: when the connection itself fails, its timeout timer is left running until it
     // fires, so a refused send keeps a timer alive for up to timeoutInSeconds. Bounded, harmless.)
     maxRetries: 0,
-    timeoutInSeconds: 15,
+    timeoutInSeconds: config.EMAIL_SEND_TIMEOUT_S,
   });
   const sender = parseSender(config.EMAIL_FROM);
   return {

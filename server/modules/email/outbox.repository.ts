@@ -1,4 +1,4 @@
-import { and, count, eq, sql } from 'drizzle-orm';
+import { count, eq, sql } from 'drizzle-orm';
 import { emailOutbox } from '../../../shared/schema/email';
 import type { DbOrTx } from '../../db';
 
@@ -15,34 +15,29 @@ export interface OutgoingEmail {
   text: string;
 }
 
-export async function insertOutboxEmail(db: DbOrTx, mail: OutgoingEmail): Promise<boolean> {
+/** The new row's id, or undefined when a mail with this dedupe key already exists. */
+export async function insertOutboxEmail(db: DbOrTx, mail: OutgoingEmail): Promise<string | undefined> {
   const rows = await db.insert(emailOutbox).values(mail).onConflictDoNothing({ target: emailOutbox.dedupeKey }).returning({ id: emailOutbox.id });
-  return rows.length > 0;
+  return rows[0]?.id;
 }
 
-/**
- * Claims up to `limit` due mails for this sender: the attempt is counted and the row leased
- * (pushed `leaseMs` into the future) in one statement, and SKIP LOCKED lets several instances
- * claim side by side without ever taking the same row.
- */
-export async function claimDueEmails(db: DbOrTx, limit: number, leaseMs: number): Promise<OutboxRow[]> {
-  const { rows } = await db.execute<Record<string, unknown>>(sql`
-    UPDATE email_outbox SET attempts = attempts + 1, next_attempt_at = now() + ${leaseMs} * interval '1 millisecond'
-    WHERE id IN (
-      SELECT id FROM email_outbox WHERE status = 'pending' AND next_attempt_at <= now()
-      ORDER BY next_attempt_at LIMIT ${limit} FOR UPDATE SKIP LOCKED
-    )
-    RETURNING id, kind, to_email, to_name, subject, html, text, attempts`);
-  return rows.map((r) => ({
-    id: r.id as string,
-    kind: r.kind as string,
-    toEmail: r.to_email as string,
-    toName: r.to_name as string | null,
-    subject: r.subject as string,
-    html: r.html as string,
-    text: r.text as string,
-    attempts: r.attempts as number,
-  })) as OutboxRow[];
+export async function findOutboxEmail(db: DbOrTx, id: string): Promise<OutboxRow | undefined> {
+  const [row] = await db.select().from(emailOutbox).where(eq(emailOutbox.id, id));
+  return row;
+}
+
+/** Counted before the provider is called, so the record never shows fewer attempts than the provider saw. */
+export async function countAttempt(db: DbOrTx, id: string): Promise<number> {
+  const [row] = await db
+    .update(emailOutbox)
+    .set({ attempts: sql`${emailOutbox.attempts} + 1`, nextAttemptAt: sql`now()` })
+    .where(eq(emailOutbox.id, id))
+    .returning({ attempts: emailOutbox.attempts });
+  return row?.attempts ?? 0;
+}
+
+export async function recordAttemptError(db: DbOrTx, id: string, error: string): Promise<void> {
+  await db.update(emailOutbox).set({ lastError: error.slice(0, 500) }).where(eq(emailOutbox.id, id));
 }
 
 export async function markSent(db: DbOrTx, id: string, providerMessageId: string | undefined): Promise<void> {
@@ -52,21 +47,20 @@ export async function markSent(db: DbOrTx, id: string, providerMessageId: string
     .where(eq(emailOutbox.id, id));
 }
 
-export async function scheduleRetry(db: DbOrTx, id: string, delayMs: number, error: string): Promise<void> {
+export async function markFailed(db: DbOrTx, id: string, reason: string): Promise<void> {
   await db
     .update(emailOutbox)
-    .set({ nextAttemptAt: sql`now() + ${Math.round(delayMs)} * interval '1 millisecond'`, lastError: error.slice(0, 500) })
+    .set({ status: 'failed', lastError: reason.slice(0, 500) })
     .where(eq(emailOutbox.id, id));
 }
 
-export async function markFailed(db: DbOrTx, id: string, error: string): Promise<void> {
-  await db
-    .update(emailOutbox)
-    .set({ status: 'failed', lastError: error.slice(0, 500) })
-    .where(eq(emailOutbox.id, id));
+/** Puts every given-up mail back to pending (its attempts and last error stay as the record); returns their ids. */
+export async function reopenFailedEmails(db: DbOrTx): Promise<string[]> {
+  const rows = await db.update(emailOutbox).set({ status: 'pending', nextAttemptAt: sql`now()` }).where(eq(emailOutbox.status, 'failed')).returning({ id: emailOutbox.id });
+  return rows.map((r) => r.id);
 }
 
 export async function countByStatus(db: DbOrTx, status: OutboxRow['status']): Promise<number> {
-  const [row] = await db.select({ n: count() }).from(emailOutbox).where(and(eq(emailOutbox.status, status)));
+  const [row] = await db.select({ n: count() }).from(emailOutbox).where(eq(emailOutbox.status, status));
   return row?.n ?? 0;
 }

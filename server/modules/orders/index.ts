@@ -17,7 +17,7 @@ export interface OrdersOptions {
 }
 
 export interface OrdersModule extends AppModule {
-  /** Expires overdue unpaid orders now (the sweep timer calls the same). */
+  /** Expires overdue unpaid orders now; returns how many (the periodic job calls the same). */
   sweepExpiredOrders(): Promise<number>;
   /** Applies a payment provider's verdict inside the caller's unit of work (payments calls it). */
   applyPaymentUpdate(unit: UnitOfWork, update: PaymentUpdate): Promise<string>;
@@ -34,31 +34,13 @@ export function createOrdersModule(context: ModuleContext, options: OrdersOption
     quoteCrypto: options.quoteCrypto,
   };
   const payments: OrderPaymentsDeps = { clock, logger, enqueueEmail: options.enqueueEmail, notify: options.notify };
-  let timer: NodeJS.Timeout | undefined;
-  let sweeping: Promise<unknown> | undefined;
+  // Run by the job queue on ORDER_EXPIRY_CRON (see app.ts); tests call it directly.
   const sweep = () => expireOverdue(deps);
-  const stopSweeping = async () => {
-    clearInterval(timer);
-    await sweeping;
-  };
 
   return {
     name: 'orders',
     routes: ordersRoutes(deps),
-    start() {
-      timer = setInterval(() => {
-        if (sweeping) return;
-        sweeping = sweep()
-          .catch((error) => logger.warn(`[ORDERS] Expiry sweep failed: ${(error as Error).message}`))
-          .finally(() => {
-            sweeping = undefined;
-          });
-      }, config.ORDER_SWEEP_MS);
-      timer.unref();
-    },
     sweepExpiredOrders: sweep,
     applyPaymentUpdate: (unit, update) => applyPaymentUpdate(payments, unit, update),
-    beginShutdown: stopSweeping,
-    stop: stopSweeping,
   };
 }

@@ -122,6 +122,31 @@ describe('config', () => {
   });
 });
 
+describe('background jobs and e-mail sending', () => {
+  it('defaults: cron schedules, pollers and the e-mail retry and give-up policy', () => {
+    expect(loadConfig({})).toMatchObject({
+      ORDER_EXPIRY_CRON: '* * * * *',
+      SESSION_PRUNE_CRON: '17 */6 * * *',
+      RATE_LIMIT_CLEANUP_CRON: '*/10 * * * *',
+      JOBS_POLL_INTERVAL_MS: 2_000,
+      JOBS_SHUTDOWN_TIMEOUT_MS: 5_000,
+      JOBS_CRON_ENABLED: true,
+      EMAIL_CONCURRENCY: 10,
+      EMAIL_SEND_TIMEOUT_S: 15,
+      EMAIL_RETRY_DELAY_S: 5,
+      EMAIL_RETRY_BACKOFF: true,
+      EMAIL_GIVE_UP_AFTER_S: 86_400,
+    });
+  });
+
+  it('a cron that is not five fields, a poll under 500 ms (pg-boss refuses it) or zero concurrency are each named', () => {
+    const result = parseConfig({ ORDER_EXPIRY_CRON: 'every minute', JOBS_POLL_INTERVAL_MS: '100', EMAIL_CONCURRENCY: '0', EMAIL_RETRY_BACKOFF: 'yes' });
+    expect(result.ok).toBe(false);
+    const named = result.ok ? [] : result.problems.map((p) => p.variable);
+    expect(named).toEqual(expect.arrayContaining(['ORDER_EXPIRY_CRON', 'JOBS_POLL_INTERVAL_MS', 'EMAIL_CONCURRENCY', 'EMAIL_RETRY_BACKOFF']));
+  });
+});
+
 it('.env.example documents every variable the server reads', () => {
   const example = readFileSync(path.resolve(__dirname, '../../../.env.example'), 'utf8');
   const documented = new Set([...example.matchAll(/^([A-Z_]+)=/gm)].map((m) => m[1]));
