@@ -60,7 +60,7 @@ async function startScenario(
     },
     deps: { clock, cryptoRates: { timeoutMs: options.timeoutMs ?? UPSTREAM_TIMEOUT_MS } },
   });
-  // Runs before the providers close (LIFO).
+  // The app closes before the providers it talks to.
   closers.unshift(() => t.close());
   return { clock, t, cg, cc, cmc };
 }
