@@ -1,3 +1,4 @@
+import { decorrelatedJitterGenerator, ExponentialBackoff, handleAll, retry } from 'cockatiel';
 import { type SQL, sql } from 'drizzle-orm';
 import type pg from 'pg';
 import type { Logger } from './logger';
@@ -13,7 +14,7 @@ export interface PgListenerOptions {
   logger: Logger;
   /** Log tag and the listener connection's `application_name` suffix. */
   label: string;
-  /** First reconnect delay; doubles per failed attempt up to `maxBackoffMs`. */
+  /** Scale of the first reconnect delay; grows exponentially (decorrelated jitter) up to `maxBackoffMs`. */
   initialBackoffMs?: number;
   maxBackoffMs?: number;
   /** A `SELECT 1` on the idle connection, so a silently dead link is noticed (0: off). */
@@ -53,8 +54,9 @@ function checkChannel(channel: string): void {
 
 /**
  * Postgres LISTEN/NOTIFY on one dedicated connection. LISTEN is tied to a session, so the
- * connection is held (never returned to the pool) and, when it drops, replaced with backoff
- * and every channel listened again: a database blip must not silently end a subscription.
+ * connection is held (never returned to the pool) and, when it drops, replaced (cockatiel retry,
+ * capped exponential backoff with decorrelated jitter) and every channel listened again: a
+ * database blip must not silently end a subscription.
  */
 export function createPgListener(options: PgListenerOptions): PgListener {
   const { pool, logger, label } = options;
@@ -66,12 +68,19 @@ export function createPgListener(options: PgListenerOptions): PgListener {
   let client: pg.PoolClient | undefined;
   let running = false;
   let everConnected = false;
-  let attempt = 0;
   let reconnects = 0;
   let received = 0;
-  let retryTimer: NodeJS.Timeout | undefined;
   let keepAliveTimer: NodeJS.Timeout | undefined;
+  /** The connect attempt in progress (stop waits for it, never for a backoff delay). */
   let connecting: Promise<void> | undefined;
+  /** Aborts the retry loop that is (re)connecting, if any. */
+  let connectLoop: AbortController | undefined;
+  // Retries until connected or stopped. cockatiel's delay does not listen to the signal, so the
+  // timer is unref'd (like the old hand-rolled timer) and an attempt after stop() returns at once.
+  const reconnectPolicy = retry(handleAll, {
+    maxAttempts: Number.POSITIVE_INFINITY,
+    backoff: new ExponentialBackoff({ generator: decorrelatedJitterGenerator, initialDelay: initialBackoffMs, maxDelay: maxBackoffMs }),
+  }).dangerouslyUnref();
 
   const dispatch = (message: pg.Notification) => {
     received++;
@@ -98,11 +107,12 @@ export function createPgListener(options: PgListenerOptions): PgListener {
     lost.release(new Error(reason));
     if (running) {
       logger.warn(`[${label}] Listener connection lost (${reason}); reconnecting`);
-      scheduleConnect();
+      void connectWithRetry();
     }
   };
 
-  const connect = async () => {
+  /** One attempt: resolves connected (or released, when stopped meanwhile), rejects on failure. */
+  const connectOnce = async () => {
     let fresh: pg.PoolClient | undefined;
     try {
       fresh = await pool.connect();
@@ -121,7 +131,6 @@ export function createPgListener(options: PgListenerOptions): PgListener {
         return;
       }
       client = fresh;
-      attempt = 0;
       if (everConnected) {
         reconnects++;
         logger.info(`[${label}] Listener reconnected (${handlers.size} channels)`);
@@ -139,19 +148,40 @@ export function createPgListener(options: PgListenerOptions): PgListener {
       fresh?.removeListener('notification', dispatch);
       fresh?.release(error as Error);
       logger.warn(`[${label}] Listener could not connect: ${(error as Error).message}`);
-      if (running) scheduleConnect();
+      throw error;
     }
   };
 
-  function scheduleConnect() {
-    if (retryTimer || !running) return;
-    const delay = Math.min(maxBackoffMs, initialBackoffMs * 2 ** Math.min(attempt, 16));
-    attempt++;
-    retryTimer = setTimeout(() => {
-      retryTimer = undefined;
-      connecting = connect();
-    }, delay);
-    retryTimer.unref();
+  /**
+   * Starts the retry loop unless one runs; resolves once its first attempt has settled (so
+   * `start` reports a first failure by logging, and keeps retrying in the background).
+   */
+  function connectWithRetry(): Promise<void> {
+    if (connectLoop) return connecting ?? Promise.resolve();
+    const loop = new AbortController();
+    connectLoop = loop;
+    let firstSettled!: () => void;
+    const first = new Promise<void>((resolve) => {
+      firstSettled = resolve;
+    });
+    reconnectPolicy
+      .execute(async ({ signal }) => {
+        if (signal.aborted || !running) return;
+        connecting = connectOnce();
+        try {
+          await connecting;
+        } finally {
+          connecting = undefined;
+          firstSettled();
+        }
+      }, loop.signal)
+      // Only reached when stopped while failing; the failure was logged by its attempt.
+      .catch(() => undefined)
+      .finally(() => {
+        if (connectLoop === loop) connectLoop = undefined;
+        firstSettled();
+      });
+    return first;
   }
 
   return {
@@ -185,13 +215,12 @@ export function createPgListener(options: PgListenerOptions): PgListener {
     async start() {
       if (running) return;
       running = true;
-      connecting = connect();
-      await connecting;
+      await connectWithRetry();
     },
     async stop() {
       running = false;
-      clearTimeout(retryTimer);
-      retryTimer = undefined;
+      connectLoop?.abort();
+      connectLoop = undefined;
       await connecting;
       const held = client;
       client = undefined;

@@ -82,11 +82,20 @@ export function createRateRefresher(deps: RefresherDeps) {
     return link.breaker.call(async (signal) => {
       link.calls++;
       metrics.upstreamCall(link.provider.name);
-      const combined = AbortSignal.any([signal, AbortSignal.timeout(timeoutMs), stopping.signal]);
-      const prices = await link.provider.fetchPrices(symbols, currencies, combined);
-      // An answer without a single price we asked for is a failure (counts towards the breaker).
-      if (!prices.some((p) => missing.has(pairKey(p.symbol, p.vs)))) throw new UpstreamError('answer held none of the requested prices');
-      return prices;
+      // Node 20: an AbortSignal.timeout() held only by AbortSignal.any() can be garbage-collected
+      // before it fires, and a hung upstream then blocks the refresh. Our own timer holds the
+      // deadline until the call settles; the reason keeps the TimeoutError name ("timed out").
+      const deadline = new AbortController();
+      const timer = setTimeout(() => deadline.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), timeoutMs);
+      try {
+        const combined = AbortSignal.any([signal, deadline.signal, stopping.signal]);
+        const prices = await link.provider.fetchPrices(symbols, currencies, combined);
+        // An answer without a single price we asked for is a failure (counts towards the breaker).
+        if (!prices.some((p) => missing.has(pairKey(p.symbol, p.vs)))) throw new UpstreamError('answer held none of the requested prices');
+        return prices;
+      } finally {
+        clearTimeout(timer);
+      }
     });
   }
 

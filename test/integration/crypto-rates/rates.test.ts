@@ -8,11 +8,15 @@ import supertest from 'supertest';
 const MIN = 60_000;
 const ALL_GECKO_IDS = ['bitcoin', 'ethereum', 'tether', 'usd-coin', 'solana', 'matic-network', 'polkadot', 'avalanche-2'];
 
+// Real-time limit per upstream call. No provider here hangs, so it is generous: on a loaded
+// machine a slow local answer must not turn into a failure.
+const UPSTREAM_TIMEOUT_MS = 5_000;
+
 async function startWithProviders(clock: ManualClock, cg: FakeProvider, cc: FakeProvider, extra: Parameters<typeof startTestApp>[0] = {}) {
   return startTestApp({
     ...extra,
     env: { COINGECKO_API_URL: `${cg.url}/api/v3`, CRYPTOCOMPARE_API_URL: cc.url, ...extra.env },
-    deps: { clock, cryptoRates: { timeoutMs: 300 }, ...extra.deps },
+    deps: { clock, cryptoRates: { timeoutMs: UPSTREAM_TIMEOUT_MS }, ...extra.deps },
   });
 }
 

@@ -12,6 +12,10 @@ beforeAll(async () => {
   pool.on('error', () => undefined);
   pool.on('connect', (client) => client.on('error', () => undefined));
   admin = new pg.Pool({ connectionString: testDb.url, max: 1 });
+  // pool.end() resolves before its connections have closed; the DROP DATABASE … WITH (FORCE) in
+  // afterAll can then terminate the admin connection (57P01), and a pool without an 'error'
+  // listener throws it as an unhandled error (seen under load).
+  admin.on('error', () => undefined);
 });
 afterAll(async () => {
   await pool.end();

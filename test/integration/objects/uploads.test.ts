@@ -1,5 +1,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
+import supertest from 'supertest';
 import { UploadResult } from '../../../shared/contracts';
 import { waitForLog } from '../../support/logger';
 import { startTestApp, type TestApp } from '../../support/app';
@@ -32,16 +34,24 @@ describe('uploading', () => {
       contentType: 'image/png',
       size: 12_345,
     });
-    const download = await t.request.get(res.body.url).buffer(true).parse(binary).expect(200);
-    expect((download.body as Buffer).equals(bytes)).toBe(true);
-    expect(download.headers['content-type']).toBe('image/png');
-    expect(download.headers['cache-control']).toBe('public, max-age=86400, stale-while-revalidate=604800');
-    // Storefronts on other origins embed product images.
-    expect(download.headers['cross-origin-resource-policy']).toBe('cross-origin');
     // Downloads are measured under their route pattern, not one series per object. The
-    // measurement is taken when the server finishes the response, which can be just after the
-    // client has the bytes: wait for that moment (the access log is written at the same time).
-    await waitForLog(t.logs, (e) => e.message === '[HTTP] request' && e.route === '/objects/public/*path');
+    // measurement (and the access-log line) is taken when the server finishes the response,
+    // which can be after the client has every byte: the file stream's end comes one more read
+    // later. So download over a keep-alive connection to a server that stays up: a one-shot
+    // connection (supertest's default) is closed by the client, or by supertest closing its
+    // server, as soon as the bytes are in, and the unfinished response is then never logged.
+    const keepAlive = new http.Agent({ keepAlive: true });
+    try {
+      const download = await supertest(await t.listen()).get(res.body.url).agent(keepAlive).buffer(true).parse(binary).expect(200);
+      expect((download.body as Buffer).equals(bytes)).toBe(true);
+      expect(download.headers['content-type']).toBe('image/png');
+      expect(download.headers['cache-control']).toBe('public, max-age=86400, stale-while-revalidate=604800');
+      // Storefronts on other origins embed product images.
+      expect(download.headers['cross-origin-resource-policy']).toBe('cross-origin');
+      await waitForLog(t.logs, (e) => e.message === '[HTTP] request' && e.route === '/objects/public/*path');
+    } finally {
+      keepAlive.destroy();
+    }
     const metrics = await t.request.get('/metrics').expect(200);
     expect(metrics.text).toContain('route="/objects/public/*path"');
     expect(metrics.text).not.toContain(res.body.key);
