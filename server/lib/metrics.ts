@@ -23,7 +23,8 @@ export function httpMetrics(registry: Registry) {
   });
   return (req: Request, res: Response, next: NextFunction) => {
     const end = duration.startTimer();
-    res.on('finish', () => end({ method: req.method, route: routePattern(req), status: String(res.statusCode) }));
+    // 'close' fires for every response, also one cut off by its client ('finish' would miss it).
+    res.once('close', () => end({ method: req.method, route: routePattern(req), status: String(res.statusCode) }));
     next();
   };
 }

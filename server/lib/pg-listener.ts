@@ -8,6 +8,8 @@ export type NotifyExecutor = { query(text: string, values: unknown[]): Promise<u
 
 export type NotificationHandler = (payload: string) => void | Promise<void>;
 
+export type Subscription = (() => void) & { ready: Promise<void> };
+
 export interface PgListenerOptions {
   /** node-postgres or Neon Pool (same API); one client is checked out of it for good. */
   pool: pg.Pool;
@@ -30,8 +32,11 @@ export interface PgListenerOptions {
 export interface PgListener {
   /** Adds a resync hook (like the `onReconnect` option); several consumers may share one listener. */
   onReconnect(hook: () => void): void;
-  /** Subscribes `handler` to `channel`; returns an unsubscribe function. */
-  listen(channel: string, handler: NotificationHandler): () => void;
+  /**
+   * Subscribes `handler` to `channel`; returns an unsubscribe function whose `ready` resolves
+   * once the connection LISTENs (a NOTIFY committed before that is not heard).
+   */
+  listen(channel: string, handler: NotificationHandler): Subscription;
   /**
    * `pg_notify(channel, payload)`. Pass the caller's transaction as `executor` and the
    * notification is delivered only if (and when) that transaction commits.
@@ -64,6 +69,7 @@ export function createPgListener(options: PgListenerOptions): PgListener {
   const maxBackoffMs = options.maxBackoffMs ?? 10_000;
   const keepAliveMs = options.keepAliveMs ?? 30_000;
   const handlers = new Map<string, Set<NotificationHandler>>();
+  const channelReady = new Map<string, Promise<void>>();
   const reconnectHooks: Array<() => void> = [];
   let client: pg.PoolClient | undefined;
   let running = false;
@@ -194,16 +200,21 @@ export function createPgListener(options: PgListenerOptions): PgListener {
       if (!set) {
         set = new Set();
         handlers.set(channel, set);
-        client?.query(`LISTEN "${channel}"`).catch((error: Error) => dropClient(error.message));
+        // Not connected yet: the connection LISTENs to every channel before it counts as up.
+        const listening = client?.query(`LISTEN "${channel}"`);
+        channelReady.set(channel, listening ? listening.then(() => undefined, (error: Error) => dropClient(error.message)) : Promise.resolve());
       }
       set.add(handler);
-      return () => {
+      const ready = channelReady.get(channel) ?? Promise.resolve();
+      const unsubscribe = () => {
         set.delete(handler);
         if (set.size === 0 && handlers.get(channel) === set) {
           handlers.delete(channel);
+          channelReady.delete(channel);
           client?.query(`UNLISTEN "${channel}"`).catch(() => undefined);
         }
       };
+      return Object.assign(unsubscribe, { ready });
     },
     async publish(channel, payload, executor) {
       checkChannel(channel);

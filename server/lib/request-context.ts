@@ -25,7 +25,9 @@ export function routePattern(req: Request): string {
 export function accessLog(logger: Logger, userIdOf: (req: Request) => string | undefined = () => undefined) {
   return (req: Request, res: Response, next: NextFunction) => {
     const started = performance.now();
-    res.on('finish', () => {
+    // 'close', not 'finish': a response whose client hung up before it ended (a download the
+    // client stopped reading) never finishes, and must still be logged.
+    res.once('close', () => {
       logger.http('[HTTP] request', {
         component: 'HTTP',
         method: req.method,
@@ -34,6 +36,7 @@ export function accessLog(logger: Logger, userIdOf: (req: Request) => string | u
         durationMs: Math.round((performance.now() - started) * 10) / 10,
         requestId: req.id,
         userId: userIdOf(req),
+        ...(res.writableFinished ? {} : { aborted: true }),
       });
     });
     next();

@@ -5,9 +5,13 @@ import { createTestDatabase, openTestDatabase, type TestDatabase } from '../../s
 import { captureLogger } from '../../support/logger';
 import { type NeonRelay, startNeonRelay } from '../../support/neon-relay';
 
-/** Resolves with the next payload on `channel`, or rejects after `timeoutMs`. */
-function nextPayload(listener: PgListener, channel: string, timeoutMs = 5_000): Promise<string> {
-  return new Promise((resolve, reject) => {
+/**
+ * Subscribes to `channel`: `listening` resolves once the connection LISTENs, `payload` with the
+ * next payload (or rejects after `timeoutMs`).
+ */
+function nextPayload(listener: PgListener, channel: string, timeoutMs = 5_000): Promise<string> & { listening: Promise<void> } {
+  let listening!: Promise<void>;
+  const payload = new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
       off();
       reject(new Error(`no notification on ${channel} within ${timeoutMs} ms`));
@@ -17,7 +21,9 @@ function nextPayload(listener: PgListener, channel: string, timeoutMs = 5_000): 
       off();
       resolve(payload);
     });
+    listening = off.ready;
   });
+  return Object.assign(payload, { listening });
 }
 
 describe('pg-listener', () => {
@@ -48,6 +54,7 @@ describe('pg-listener', () => {
     const other: string[] = [];
     listener.listen('other_channel', (p) => void other.push(p));
     const arriving = nextPayload(listener, 'test_channel');
+    await arriving.listening;
     await listener.publish('test_channel', '{"id":"a"}');
     expect(await arriving).toBe('{"id":"a"}');
     expect(other).toEqual([]);
@@ -64,6 +71,7 @@ describe('pg-listener', () => {
       })
       .catch(() => undefined);
     const committed = nextPayload(listener, 'tx_channel');
+    await committed.listening;
     await database.db.transaction(async (tx) => {
       await listener.publish('tx_channel', 'committed', tx);
       await tx.execute(sql`SELECT 1`);
@@ -80,6 +88,7 @@ describe('pg-listener', () => {
     });
     const listener = await startListener(() => reconnected());
     const arrivedBefore = nextPayload(listener, 'blip_channel');
+    await arrivedBefore.listening;
     await listener.publish('blip_channel', 'before');
     expect(await arrivedBefore).toBe('before');
 
@@ -92,6 +101,7 @@ describe('pg-listener', () => {
     expect(listener.stats().reconnects).toBeGreaterThanOrEqual(1);
 
     const arrivedAfter = nextPayload(listener, 'blip_channel');
+    await arrivedAfter.listening;
     await listener.publish('blip_channel', 'after');
     expect(await arrivedAfter).toBe('after');
     expect(memory.lines().some((l) => l.includes('[TEST-LISTENER] Listener connection lost'))).toBe(true);
@@ -129,6 +139,7 @@ describe('pg-listener on the Neon serverless Pool (through a local WebSocket rel
     await listener.start();
     expect(listener.isConnected()).toBe(true);
     const arriving = nextPayload(listener, 'neon_channel');
+    await arriving.listening;
     await database.db.transaction((tx) => listener!.publish('neon_channel', 'over-neon', tx));
     expect(await arriving).toBe('over-neon');
   });
