@@ -7,10 +7,7 @@ export const userRoles = ['buyer', 'vendor', 'admin'] as const;
 export type Role = (typeof userRoles)[number];
 
 export const orderStatuses = ['pending', 'paid', 'cancelled', 'expired', 'refunded', 'review'] as const;
-export type OrderStatus = (typeof orderStatuses)[number];
 
 export const paymentMethods = ['card', 'crypto'] as const;
-export type PaymentMethod = (typeof paymentMethods)[number];
 
 export const emailStatuses = ['pending', 'sent', 'failed'] as const;
-export type EmailStatus = (typeof emailStatuses)[number];

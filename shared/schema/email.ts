@@ -22,12 +22,14 @@ export const emailOutbox = pgTable(
     text: text('text').notNull(),
     status: text('status', { enum: emailStatuses }).notNull().default('pending'),
     attempts: integer('attempts').notNull().default(0),
-    nextAttemptAt: tstz('next_attempt_at').notNull().defaultNow(),
+    // When the latest attempt (or re-queue) started; the job queue decides when the next one runs.
+    lastAttemptAt: tstz('last_attempt_at').notNull().defaultNow(),
     lastError: text('last_error'),
     providerMessageId: text('provider_message_id'),
     sentAt: tstz('sent_at'),
     createdAt: createdAt(),
   },
-  (t) => [index('email_outbox_due_idx').on(t.nextAttemptAt).where(sql`status = 'pending'`)],
+  // The health backlog counts pending rows.
+  (t) => [index('email_outbox_pending_idx').on(t.status).where(sql`status = 'pending'`)],
 );
 

@@ -43,14 +43,13 @@ export function upload(
 }
 
 /** Makes supertest hand back the raw body as a Buffer, whatever the content type. */
-export function binary(res: import('superagent').Response, done: (error: Error | null, body: Buffer) => void) {
+export function binary(res: supertest.Response, done: (error: Error | null, body: Buffer) => void) {
   const stream = res as unknown as NodeJS.ReadableStream;
   const chunks: Buffer[] = [];
   stream.on('data', (chunk: Buffer) => chunks.push(chunk));
   stream.on('end', () => done(null, Buffer.concat(chunks)));
 }
 
-/** Resolves with the next log message matching `pattern` (the log capture is observed, not replaced). */
 /**
  * Starts a multipart upload announcing `declared` bytes, sends the first `sent` bytes of a PNG,
  * then drops the connection.

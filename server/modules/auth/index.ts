@@ -10,16 +10,9 @@ import { createSessionMiddleware } from './session-middleware';
 import { TouchAfterStore } from './session-store';
 import { initialiseSessionTable, type SessionTableState } from './session-table';
 
-export { findUserContacts, type UserContact } from './auth.repository';
+export { findUserContacts } from './auth.repository';
 export type { OnUserRegistered } from './auth.service';
-export {
-  currentUser,
-  mustBeSignedIn,
-  requireUser,
-  type Role,
-  type SessionUser,
-  startPrivilegedSession,
-} from './session-middleware';
+export { currentUser, type Role, startPrivilegedSession } from './session-middleware';
 
 /**
  * Gives a user a role inside the caller's unit of work (opening a store makes a vendor). The

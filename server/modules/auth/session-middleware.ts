@@ -1,8 +1,7 @@
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import type { Role } from '../../../shared/enums';
 import session from 'express-session';
 import type { Config } from '../../lib/config';
-import { unauthorized } from '../../lib/errors';
 import type { TouchAfterStore } from './session-store';
 
 export type { Role };
@@ -35,18 +34,6 @@ export function createSessionMiddleware(config: Config, store: TouchAfterStore):
 export function currentUser(req: Request): SessionUser | undefined {
   const s = req.session as (typeof req.session & { userId?: string; role?: Role }) | undefined;
   return s?.userId && s.role ? { id: s.userId, role: s.role } : undefined;
-}
-
-/** 401 unless signed in. */
-export function requireUser(req: Request, _res: Response, next: NextFunction): void {
-  next(currentUser(req) ? undefined : unauthorized());
-}
-
-/** The signed-in user, or a 401 (for use inside handlers). */
-export function mustBeSignedIn(req: Request): SessionUser {
-  const user = currentUser(req);
-  if (!user) throw unauthorized();
-  return user;
 }
 
 /**

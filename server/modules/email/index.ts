@@ -6,7 +6,7 @@ import { createEmailSender, type SendEmailJob } from './email-sender';
 import { createBrevoTransport, createLogTransport, type EmailTransport } from './email-transport';
 import { countByStatus, insertOutboxEmail, type OutgoingEmail, reopenFailedEmails } from './outbox.repository';
 
-export { orderConfirmationEmail, type PaidOrder, vendorNewOrderEmail, welcomeEmail } from './email-templates';
+export { orderConfirmationEmail, vendorNewOrderEmail, welcomeEmail } from './email-templates';
 export type { OutgoingEmail } from './outbox.repository';
 
 /** The job queue carrying one job per mail to send (`{ outboxId }`). */

@@ -30,7 +30,7 @@ export async function findOutboxEmail(db: DbOrTx, id: string): Promise<OutboxRow
 export async function countAttempt(db: DbOrTx, id: string): Promise<number> {
   const [row] = await db
     .update(emailOutbox)
-    .set({ attempts: sql`${emailOutbox.attempts} + 1`, nextAttemptAt: sql`now()` })
+    .set({ attempts: sql`${emailOutbox.attempts} + 1`, lastAttemptAt: sql`now()` })
     .where(eq(emailOutbox.id, id))
     .returning({ attempts: emailOutbox.attempts });
   return row?.attempts ?? 0;
@@ -56,7 +56,7 @@ export async function markFailed(db: DbOrTx, id: string, reason: string): Promis
 
 /** Puts every given-up mail back to pending (its attempts and last error stay as the record); returns their ids. */
 export async function reopenFailedEmails(db: DbOrTx): Promise<string[]> {
-  const rows = await db.update(emailOutbox).set({ status: 'pending', nextAttemptAt: sql`now()` }).where(eq(emailOutbox.status, 'failed')).returning({ id: emailOutbox.id });
+  const rows = await db.update(emailOutbox).set({ status: 'pending', lastAttemptAt: sql`now()` }).where(eq(emailOutbox.status, 'failed')).returning({ id: emailOutbox.id });
   return rows.map((r) => r.id);
 }
 

@@ -2,8 +2,6 @@ import type { AppModule } from '../../lib/module';
 import { healthRoutes } from './health.routes';
 import type { HealthDeps } from './health.service';
 
-export type { HealthReport, ReadinessReport } from './health.service';
-
 export function createHealthModule(deps: HealthDeps): AppModule {
   return {
     name: 'health',

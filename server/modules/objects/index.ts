@@ -12,8 +12,7 @@ import { downloadRoutes, uploadRoutes } from './objects.routes';
 import { createObjectsService, type ObjectsService } from './objects.service';
 import type { StorageDriver } from './storage-driver';
 
-export { ALLOWED_CONTENT_TYPES } from './content-sniff';
-export type { StorageDriver, StoredObject } from './storage-driver';
+export type { StorageDriver } from './storage-driver';
 
 export interface ObjectsModule extends AppModule {
   /** Whether `key` (as returned by an upload) names an existing public object; product images attach by key. */

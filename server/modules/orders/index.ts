@@ -6,7 +6,7 @@ import { ordersRoutes } from './orders.routes';
 import { expireOverdue, type Notify, type OrdersDeps, type QuoteCrypto, type StockKeeper } from './orders.service';
 
 export { findPayableOrder, type PaymentUpdate, recordPaymentReference } from './order-payments';
-export type { CryptoQuote, Notify, QuoteCrypto } from './orders.service';
+export type { Notify, QuoteCrypto } from './orders.service';
 
 export interface OrdersOptions {
   /** The catalogue, which owns stock. */

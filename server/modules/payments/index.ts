@@ -7,8 +7,6 @@ import type { PaymentsDeps } from './payments.service';
 import { createStripeClient } from './stripe-client';
 import { createStripeProvider } from './stripe-provider';
 
-export type { PaymentProvider } from './payment-provider';
-
 export interface PaymentsOptions {
   /** The orders module's verdict handler (`orders.applyPaymentUpdate`). */
   applyUpdate(unit: UnitOfWork, update: PaymentUpdate): Promise<string>;
