@@ -12,14 +12,29 @@ const BUYERS = 40;
 const ATTEMPTS = 1_200;
 const STOCK = 300;
 
-async function json(url: string, body: unknown, cookie?: string): Promise<{ status: number; cookie?: string; body: Record<string, unknown> }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) }, body: JSON.stringify(body) });
-  const sid = res.headers.getSetCookie().find((c) => c.startsWith('sid='))?.split(';')[0];
+async function json(
+  url: string,
+  body: unknown,
+  cookie?: string,
+): Promise<{ status: number; cookie?: string; body: Record<string, unknown> }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) },
+    body: JSON.stringify(body),
+  });
+  const sid = res.headers
+    .getSetCookie()
+    .find((c) => c.startsWith('sid='))
+    ?.split(';')[0];
   return { status: res.status, cookie: sid, body: (await res.json().catch(() => ({}))) as Record<string, unknown> };
 }
 
 /** Fires `ATTEMPTS` checkouts from `BUYERS` concurrent clients; `productFor(i)` picks the product. */
-async function storm(url: string, buyers: string[], productFor: (i: number) => string): Promise<{ seconds: number; created: number; refused: number; other: number }> {
+async function storm(
+  url: string,
+  buyers: string[],
+  productFor: (i: number) => string,
+): Promise<{ seconds: number; created: number; refused: number; other: number }> {
   let next = 0;
   let created = 0;
   let refused = 0;
@@ -61,19 +76,28 @@ export async function runCheckoutBench(): Promise<BenchResult[]> {
     const app = createApp({ config, logger: postgres.logger, database, sessionDatabase: database });
     await app.start();
     const server = await serveOnLoopback(app.express);
-    const seller = await json(`${server.url}/api/auth/register`, { email: 'seller@example.com', password: 'bench password', name: 'Seller' });
+    const seller = await json(`${server.url}/api/auth/register`, {
+      email: 'seller@example.com',
+      password: 'bench password',
+      name: 'Seller',
+    });
     const store = await json(`${server.url}/api/vendors`, { storeName: 'Bench' }, seller.cookie);
     const list = async (stock: number) =>
-      ((await json(`${server.url}/api/products`, { title: 'Widget', priceCents: 999, stock }, store.cookie)).body.product as { id: string }).id;
+      ((await json(`${server.url}/api/products`, { title: 'Widget', priceCents: 999, stock }, store.cookie)).body.product as { id: string })
+        .id;
     const hot = await list(STOCK);
     const spread = await Promise.all(Array.from({ length: ATTEMPTS }, () => list(10)));
     const buyers: string[] = [];
-    for (let i = 0; i < BUYERS; i++) buyers.push((await json(`${server.url}/api/auth/register`, { email: `b${i}@example.com`, password: 'bench password', name: 'B' })).cookie!);
+    for (let i = 0; i < BUYERS; i++)
+      buyers.push(
+        (await json(`${server.url}/api/auth/register`, { email: `b${i}@example.com`, password: 'bench password', name: 'B' })).cookie!,
+      );
 
     const baseline = await storm(server.url, buyers, (i) => spread[i]!);
     const contended = await storm(server.url, buyers, () => hot);
     const { rows } = await database.pool.query('SELECT stock FROM products WHERE id = $1', [hot]);
-    const sold = (await database.pool.query('SELECT coalesce(sum(quantity),0)::int AS n FROM order_items WHERE product_id = $1', [hot])).rows[0].n as number;
+    const sold = (await database.pool.query('SELECT coalesce(sum(quantity),0)::int AS n FROM order_items WHERE product_id = $1', [hot]))
+      .rows[0].n as number;
     const oversold = Math.max(0, sold - STOCK) + (rows[0].stock < 0 ? -rows[0].stock : 0);
     await server.close();
     await app.beginShutdown();

@@ -12,7 +12,13 @@ import { createApp } from '../server/app';
 import type { Database } from '../server/db';
 import { loadConfig } from '../server/lib/config';
 import { ManualClock } from '../test/support/clock';
-import { coinGeckoPrices, cryptoComparePrices, type FakeProvider, failures, startFakeProvider } from '../test/support/fake-crypto-providers';
+import {
+  coinGeckoPrices,
+  cryptoComparePrices,
+  type FakeProvider,
+  failures,
+  startFakeProvider,
+} from '../test/support/fake-crypto-providers';
 import { quietLogger, startBenchPostgres } from './support/postgres';
 import { runStandalone } from './support/standalone';
 import type { BenchResult } from './types';

@@ -96,10 +96,11 @@ function runBareServer(): void {
     const role = new URL(req.url ?? '/', 'http://x').searchParams.get('role');
     if (role === 'recv') receivers.add(ws);
     ws.on('close', () => receivers.delete(ws));
-    if (role === 'sender') ws.on('message', (data) => {
-      const text = data.toString();
-      for (const r of receivers) r.send(text);
-    });
+    if (role === 'sender')
+      ws.on('message', (data) => {
+        const text = data.toString();
+        for (const r of receivers) r.send(text);
+      });
   });
   wss.on('listening', () => process.send?.({ port: (wss.address() as { port: number }).port }));
   process.on('disconnect', () => process.exit(0));
@@ -213,8 +214,21 @@ export async function runRealtimeBench(): Promise<BenchResult[]> {
   const kb = (bytes: number) => round(bytes / 1024, 1);
   const p = (m: Measured, q: number) => round(percentile(m.latencies, q));
   return [
-    { name: 'ws: open file limit (ulimit -n)', value: fdLimit, unit: 'fds', target: `≥ ${requested + 500}`, pass: fdLimit >= requested + 500 },
-    { name: 'ws: idle authenticated connections held', value: app.held, unit: 'connections', baseline: bare.held, target: `= ${requested}`, pass: app.held === requested },
+    {
+      name: 'ws: open file limit (ulimit -n)',
+      value: fdLimit,
+      unit: 'fds',
+      target: `≥ ${requested + 500}`,
+      pass: fdLimit >= requested + 500,
+    },
+    {
+      name: 'ws: idle authenticated connections held',
+      value: app.held,
+      unit: 'connections',
+      baseline: bare.held,
+      target: `= ${requested}`,
+      pass: app.held === requested,
+    },
     {
       name: 'ws: RSS per idle connection',
       value: kb(app.rssPerConnection),

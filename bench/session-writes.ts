@@ -73,7 +73,9 @@ export async function runSessionWritesBench(): Promise<BenchResult[]> {
     const PgStore = connectPgSimple(session);
     const store = new PgStore({ pool: stock.database.pool, tableName: 'session_store' });
     const stockApp = express();
-    stockApp.use(session({ name: 'sid', secret: 'bench-secret-bench-secret-bench-secret', store, resave: false, saveUninitialized: false }));
+    stockApp.use(
+      session({ name: 'sid', secret: 'bench-secret-bench-secret-bench-secret', store, resave: false, saveUninitialized: false }),
+    );
     stockApp.post('/api/auth/login', (req, res) => {
       (req.session as unknown as { userId: string }).userId = 'bench';
       res.json({ ok: true });

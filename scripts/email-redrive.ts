@@ -26,7 +26,12 @@ async function main(): Promise<void> {
   );
   try {
     // Never started: only its transactional send is used; the running servers' workers send the mail.
-    const jobs = createJobQueue({ pool: database.pool, logger, pollingIntervalMs: config.JOBS_POLL_INTERVAL_MS, shutdownTimeoutMs: config.JOBS_SHUTDOWN_TIMEOUT_MS });
+    const jobs = createJobQueue({
+      pool: database.pool,
+      logger,
+      pollingIntervalMs: config.JOBS_POLL_INTERVAL_MS,
+      shutdownTimeoutMs: config.JOBS_SHUTDOWN_TIMEOUT_MS,
+    });
     const count = await redriveGivenUpEmail(database, jobs);
     process.stdout.write(`Re-queued ${count} given-up e-mail${count === 1 ? '' : 's'}\n`);
   } finally {

@@ -16,8 +16,7 @@ const result = parseConfig(env);
 if (result.ok) {
   const c = result.config;
   process.stdout.write(
-    `Configuration OK for ${c.NODE_ENV}: database driver ${c.DB_DRIVER}, storage ${c.OBJECT_STORAGE_DRIVER}, ` +
-      `port ${c.PORT}.\n`,
+    `Configuration OK for ${c.NODE_ENV}: database driver ${c.DB_DRIVER}, storage ${c.OBJECT_STORAGE_DRIVER}, ` + `port ${c.PORT}.\n`,
   );
   process.exit(0);
 }

@@ -15,7 +15,17 @@ const DATABASE_URL = 'postgres://docs@127.0.0.1:9/docs';
 const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL, DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'mp-openapi-')) });
 const logger = createLogger({ config, console: false });
 const database = createDatabase(
-  { connectionString: DATABASE_URL, driver: 'pg', max: 1, min: 0, idleTimeoutMillis: 1_000, connectionTimeoutMillis: 1_000, maxUses: 1, statementTimeoutMillis: 1_000, applicationName: 'write-openapi' },
+  {
+    connectionString: DATABASE_URL,
+    driver: 'pg',
+    max: 1,
+    min: 0,
+    idleTimeoutMillis: 1_000,
+    connectionTimeoutMillis: 1_000,
+    maxUses: 1,
+    statementTimeoutMillis: 1_000,
+    applicationName: 'write-openapi',
+  },
   logger,
 );
 const app = createApp({ config, logger, database, sessionDatabase: database });

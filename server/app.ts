@@ -123,7 +123,10 @@ export function createApp(deps: AppDeps): App {
     },
     quoteCrypto: (request) => cryptoRates.quote(request),
   });
-  const payments = createPaymentsModule(context, { applyUpdate: (unit, update) => orders.applyPaymentUpdate(unit, update), stripe: deps.stripe });
+  const payments = createPaymentsModule(context, {
+    applyUpdate: (unit, update) => orders.applyPaymentUpdate(unit, update),
+    stripe: deps.stripe,
+  });
   // Periodic work: one job per cron tick across all instances.
   jobs.every('orders-expire-overdue', config.ORDER_EXPIRY_CRON, () => orders.sweepExpiredOrders());
   jobs.every('sessions-prune', config.SESSION_PRUNE_CRON, () => auth.pruneExpiredSessions());

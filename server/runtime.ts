@@ -38,7 +38,9 @@ async function migrateUntilDone(database: Database, logger: Logger, signal: Abor
       maxDelayMs: 30_000,
       signal,
       onRetry: ({ delayMs, error }) => {
-        logger.error(`[DATABASE] Migrations failed (attempt ${attempt++}): ${(error as Error)?.message}; retrying in ${Math.round(delayMs)} ms`);
+        logger.error(
+          `[DATABASE] Migrations failed (attempt ${attempt++}): ${(error as Error)?.message}; retrying in ${Math.round(delayMs)} ms`,
+        );
       },
     });
     return true;

@@ -124,7 +124,12 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
   let lastError: string | undefined;
 
   const outcomes = options.metrics
-    ? new Counter({ name: 'marketplace_jobs_total', help: 'Jobs run, by queue and outcome', labelNames: ['queue', 'outcome'] as const, registers: [options.metrics] })
+    ? new Counter({
+        name: 'marketplace_jobs_total',
+        help: 'Jobs run, by queue and outcome',
+        labelNames: ['queue', 'outcome'] as const,
+        registers: [options.metrics],
+      })
     : undefined;
   if (options.metrics) {
     new Gauge({
@@ -188,7 +193,13 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
       if (stopping) return;
       const ids: string[] = [];
       for (let i = 0; i < (entry.settings.concurrency ?? 1); i++) {
-        ids.push(await boss.work(entry.name, { batchSize: 1, includeMetadata: true, pollingIntervalSeconds: options.pollingIntervalMs / 1000 }, run(entry)));
+        ids.push(
+          await boss.work(
+            entry.name,
+            { batchSize: 1, includeMetadata: true, pollingIntervalSeconds: options.pollingIntervalMs / 1000 },
+            run(entry),
+          ),
+        );
       }
       workerIds.set(entry.name, ids);
     }
@@ -259,7 +270,10 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
       } catch (error) {
         logger.error(`[JOBS] Could not start (${(error as Error).message}); retrying in the background`);
         // The database may be starting (a cold Neon compute): keep trying until it answers or we stop.
-        const policy = retry(handleAll, { maxAttempts: Number.MAX_SAFE_INTEGER, backoff: new ExponentialBackoff({ initialDelay: 1_000, maxDelay: 30_000 }) });
+        const policy = retry(handleAll, {
+          maxAttempts: Number.MAX_SAFE_INTEGER,
+          backoff: new ExponentialBackoff({ initialDelay: 1_000, maxDelay: 30_000 }),
+        });
         policy.onRetry(({ delay }) => logger.warn(`[JOBS] Start failed (${lastError}); next try in ${Math.round(delay)} ms`));
         retrying = policy.execute(() => startFresh(), abort.signal).catch(() => undefined);
       }

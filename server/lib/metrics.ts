@@ -30,7 +30,10 @@ export function httpMetrics(registry: Registry) {
 }
 
 /** Connection counts of each named pool, read at scrape time. */
-export function registerPoolMetrics(registry: Registry, pools: Record<string, { stats(): { total: number; idle: number; waiting: number } }>): void {
+export function registerPoolMetrics(
+  registry: Registry,
+  pools: Record<string, { stats(): { total: number; idle: number; waiting: number } }>,
+): void {
   new Gauge({
     name: 'db_pool_connections',
     help: 'Database pool connections by pool and state',

@@ -202,7 +202,15 @@ export function createPgListener(options: PgListenerOptions): PgListener {
         handlers.set(channel, set);
         // Not connected yet: the connection LISTENs to every channel before it counts as up.
         const listening = client?.query(`LISTEN "${channel}"`);
-        channelReady.set(channel, listening ? listening.then(() => undefined, (error: Error) => dropClient(error.message)) : Promise.resolve());
+        channelReady.set(
+          channel,
+          listening
+            ? listening.then(
+                () => undefined,
+                (error: Error) => dropClient(error.message),
+              )
+            : Promise.resolve(),
+        );
       }
       set.add(handler);
       const ready = channelReady.get(channel) ?? Promise.resolve();

@@ -15,12 +15,7 @@ export interface RateLimiter {
  * shares them. If the store itself fails (database down) we let the request through: the
  * request will meet the same outage where it matters, and a limiter must not be the outage.
  */
-export function createRateLimiter(options: {
-  pool: pg.Pool;
-  name: string;
-  pointsPerMinute: number;
-  logger: Logger;
-}): RateLimiter {
+export function createRateLimiter(options: { pool: pg.Pool; name: string; pointsPerMinute: number; logger: Logger }): RateLimiter {
   const limiter = new RateLimiterPostgres({
     storeClient: options.pool,
     storeType: 'pool',

@@ -2,7 +2,12 @@ import { z } from 'zod';
 import { userRoles } from '../enums';
 import { text } from './text';
 
-export const Email = z.string().trim().toLowerCase().max(254).pipe(z.email({ message: 'must be an e-mail address' }));
+export const Email = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .max(254)
+  .pipe(z.email({ message: 'must be an e-mail address' }));
 
 export const RegisterBody = z.strictObject({
   email: Email,

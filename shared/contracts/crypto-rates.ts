@@ -38,12 +38,14 @@ export const QuoteQuery = z.strictObject({
 });
 
 /** One coin's price in the requested currency, keyed by that currency (e.g. `usd`). */
-export const RateValue = z.object({
-  tier: RateTier,
-  /** Seconds since the provider answered; null for the built-in table. */
-  ageSeconds: z.number().int().nullable(),
-  source: z.string(),
-}).catchall(z.number());
+export const RateValue = z
+  .object({
+    tier: RateTier,
+    /** Seconds since the provider answered; null for the built-in table. */
+    ageSeconds: z.number().int().nullable(),
+    source: z.string(),
+  })
+  .catchall(z.number());
 
 export const RatesResponse = z.object({
   rates: z.partialRecord(CryptoSymbol, RateValue),

@@ -83,7 +83,15 @@ export const NotificationFrame = z.object({ type: z.literal('notification'), not
 export const ResyncFrame = z.object({ type: z.literal('resync') });
 export const ErrorFrame = z.object({
   type: z.literal('error'),
-  code: z.enum(['invalid_json', 'unknown_type', 'validation_failed', 'rate_limited', 'recipient_not_found', 'cannot_message_self', 'internal']),
+  code: z.enum([
+    'invalid_json',
+    'unknown_type',
+    'validation_failed',
+    'rate_limited',
+    'recipient_not_found',
+    'cannot_message_self',
+    'internal',
+  ]),
   message: z.string(),
   clientId: z.string().optional(),
   details: z.unknown().optional(),

@@ -32,4 +32,3 @@ export const emailOutbox = pgTable(
   // The health backlog counts pending rows.
   (t) => [index('email_outbox_pending_idx').on(t.status).where(sql`status = 'pending'`)],
 );
-

@@ -10,7 +10,13 @@ afterAll(() => {
   const document = recordedDocument();
   if (!document) return;
   const problemWith = createContractChecker(document as Parameters<typeof createContractChecker>[0]);
-  const problems = [...new Set(recordedResponses().map(problemWith).filter((p): p is string => p !== undefined))];
+  const problems = [
+    ...new Set(
+      recordedResponses()
+        .map(problemWith)
+        .filter((p): p is string => p !== undefined),
+    ),
+  ];
   if (problems.length > 0) {
     throw new Error(`${problems.length} response(s) not as documented in the OpenAPI document:\n${problems.slice(0, 20).join('\n')}`);
   }

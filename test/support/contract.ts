@@ -38,12 +38,14 @@ export function createContractChecker(document: OpenApiDocument) {
     const label = `${response.method} ${response.pattern} → ${response.status}`;
     if (!operation) return `${label}: the route is not in the document`;
     const documented = operation.responses?.[String(response.status)];
-    if (!documented) return `${label}: status not documented (documented: ${Object.keys(operation.responses ?? {}).join(', ')}); body ${preview(response.body)}`;
+    if (!documented)
+      return `${label}: status not documented (documented: ${Object.keys(operation.responses ?? {}).join(', ')}); body ${preview(response.body)}`;
     if (!response.complete || response.method === 'HEAD' || response.status === 304 || response.status === 204) return undefined;
     const json = documented.content?.['application/json'];
     const isJson = /^application\/json\b/i.test(response.contentType);
     if (!json) {
-      if (isJson && !documented.content?.['*/*']) return `${label}: answered JSON, documented as ${Object.keys(documented.content ?? {}).join(', ') || 'no body'}`;
+      if (isJson && !documented.content?.['*/*'])
+        return `${label}: answered JSON, documented as ${Object.keys(documented.content ?? {}).join(', ') || 'no body'}`;
       return undefined;
     }
     if (!isJson) return `${label}: documented as JSON, answered ${response.contentType || 'no content type'}`;

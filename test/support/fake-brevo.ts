@@ -46,7 +46,11 @@ export async function startFakeBrevo(): Promise<FakeBrevo> {
   return Object.assign(upstream, {
     delivered,
     async waitForDelivered(count: number, to?: string, timeoutMs = 15_000) {
-      await upstream.waitForRequests(count, (r) => accepted.has(r) && (!to || r.json<{ to: Array<{ email: string }> }>().to[0]?.email === to), timeoutMs);
+      await upstream.waitForRequests(
+        count,
+        (r) => accepted.has(r) && (!to || r.json<{ to: Array<{ email: string }> }>().to[0]?.email === to),
+        timeoutMs,
+      );
       return delivered().filter((m) => !to || m.to === to);
     },
     down: () => {

@@ -68,12 +68,16 @@ export function cryptoComparePrices(options: PriceOptions = {}): UpstreamHandler
 
 export function coinMarketCapPrices(options: PriceOptions = {}): UpstreamHandler {
   return (req) => {
-    if (req.path !== '/v2/cryptocurrency/quotes/latest') return { status: 404, body: { status: { error_code: 404, error_message: 'Not found' } } };
+    if (req.path !== '/v2/cryptocurrency/quotes/latest')
+      return { status: 404, body: { status: { error_code: 404, error_message: 'Not found' } } };
     const data: Record<string, unknown[]> = {};
     for (const symbol of list(req, 'symbol')) {
       if (!PRICES_USD[symbol] || options.omit?.includes(symbol)) continue;
       const quote = Object.fromEntries(
-        list(req, 'convert').map((to) => [to, { price: price(symbol, to.toLowerCase()) * (options.factor ?? 1), last_updated: '2026-01-01T00:00:00.000Z' }]),
+        list(req, 'convert').map((to) => [
+          to,
+          { price: price(symbol, to.toLowerCase()) * (options.factor ?? 1), last_updated: '2026-01-01T00:00:00.000Z' },
+        ]),
       );
       data[symbol] = [{ id: 1, name: symbol, symbol, quote }];
     }
@@ -83,10 +87,16 @@ export function coinMarketCapPrices(options: PriceOptions = {}): UpstreamHandler
 
 /** Fixed failure replies in each API's style. */
 export const failures = {
-  rateLimited: (): UpstreamReply => ({ status: 429, body: { status: { error_code: 429, error_message: "You've exceeded the Rate Limit." } } }),
+  rateLimited: (): UpstreamReply => ({
+    status: 429,
+    body: { status: { error_code: 429, error_message: "You've exceeded the Rate Limit." } },
+  }),
   serverError: (): UpstreamReply => ({ status: 500, body: 'Internal Server Error' }),
   malformed: (): UpstreamReply => ({ status: 200, headers: { 'content-type': 'application/json' }, body: '{"bitcoin":{"usd":9123' }),
-  cryptoCompareError: (): UpstreamReply => ({ status: 200, body: { Response: 'Error', Message: 'You are over your rate limit please upgrade your account!' } }),
+  cryptoCompareError: (): UpstreamReply => ({
+    status: 200,
+    body: { Response: 'Error', Message: 'You are over your rate limit please upgrade your account!' },
+  }),
   unauthorized: (): UpstreamReply => ({ status: 401, body: { status: { error_code: 1002, error_message: 'API key missing.' } } }),
   /** Never answers (the client's timeout must fire). */
   hang: (): Promise<undefined> => new Promise(() => {}),

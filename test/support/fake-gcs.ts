@@ -80,7 +80,11 @@ export async function startFakeGcs(): Promise<FakeGcs> {
 
   const notFound = (res: http.ServerResponse, what: string) => {
     res.writeHead(404, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ error: { code: 404, message: `No such object: ${what}`, errors: [{ reason: 'notFound', message: `No such object: ${what}` }] } }));
+    res.end(
+      JSON.stringify({
+        error: { code: 404, message: `No such object: ${what}`, errors: [{ reason: 'notFound', message: `No such object: ${what}` }] },
+      }),
+    );
   };
 
   const server = http.createServer((req, res) => {

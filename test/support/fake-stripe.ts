@@ -39,9 +39,14 @@ export async function startFakeStripe(): Promise<FakeStripe> {
     const match = /^\/v1\/payment_intents\/([^/]+)$/.exec(req.path);
     if (req.method === 'GET' && match) {
       const intent = intents.get(match[1]!);
-      return intent ? { body: intent } : { status: 404, body: { error: { type: 'invalid_request_error', message: 'No such payment_intent' } } };
+      return intent
+        ? { body: intent }
+        : { status: 404, body: { error: { type: 'invalid_request_error', message: 'No such payment_intent' } } };
     }
-    return { status: 404, body: { error: { type: 'invalid_request_error', message: `Unrecognized request URL (${req.method} ${req.path})` } } };
+    return {
+      status: 404,
+      body: { error: { type: 'invalid_request_error', message: `Unrecognized request URL (${req.method} ${req.path})` } },
+    };
   });
   return Object.assign(upstream, { intents });
 }

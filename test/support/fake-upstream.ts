@@ -18,7 +18,10 @@ export interface UpstreamReply {
   body?: unknown;
 }
 
-export type UpstreamHandler = (req: RecordedRequest, res: http.ServerResponse) => UpstreamReply | undefined | Promise<UpstreamReply | undefined>;
+export type UpstreamHandler = (
+  req: RecordedRequest,
+  res: http.ServerResponse,
+) => UpstreamReply | undefined | Promise<UpstreamReply | undefined>;
 
 export interface FakeUpstream {
   url: string;

@@ -80,7 +80,8 @@ export async function pollUntil(url: string, accept: (status: number) => boolean
       status = 0;
     }
     if (accept(status)) return Date.now() - started;
-    if (Date.now() - started > timeoutMs) throw new Error(`${url} never satisfied the condition within ${timeoutMs} ms (last status ${status})`);
+    if (Date.now() - started > timeoutMs)
+      throw new Error(`${url} never satisfied the condition within ${timeoutMs} ms (last status ${status})`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }

@@ -51,7 +51,11 @@ export class TestWsClient {
       const wake = () => void check();
       const timer = setTimeout(() => {
         this.waiters.delete(wake);
-        reject(new Error(`no ${typeof match === 'string' ? match : 'matching'} frame within ${timeoutMs} ms; buffered: ${JSON.stringify(this.buffered)}`));
+        reject(
+          new Error(
+            `no ${typeof match === 'string' ? match : 'matching'} frame within ${timeoutMs} ms; buffered: ${JSON.stringify(this.buffered)}`,
+          ),
+        );
       }, timeoutMs);
       if (!check()) this.waiters.add(wake);
     });

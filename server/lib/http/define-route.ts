@@ -111,7 +111,11 @@ export function defineRoute<
 }
 
 /** The handler's answer: a declared status and its body (type-checked against that status's schema). */
-export function reply<S extends number, T = undefined>(status: S, body?: T, headers?: Record<string, string>): { status: S; body: T; headers?: Record<string, string> } {
+export function reply<S extends number, T = undefined>(
+  status: S,
+  body?: T,
+  headers?: Record<string, string>,
+): { status: S; body: T; headers?: Record<string, string> } {
   return { status, body: body as T, ...(headers ? { headers } : {}) };
 }
 
@@ -121,7 +125,11 @@ export function errors(description: string, ...codes: string[]): ResponseSpec {
 }
 
 /** A JSON response. */
-export function json<S extends z.ZodType>(description: string, schema: S, headers?: Record<string, HeaderSpec>): ResponseSpec & { json: S } {
+export function json<S extends z.ZodType>(
+  description: string,
+  schema: S,
+  headers?: Record<string, HeaderSpec>,
+): ResponseSpec & { json: S } {
   return { description, json: schema, ...(headers ? { headers } : {}) };
 }
 

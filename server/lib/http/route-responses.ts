@@ -13,21 +13,30 @@ const retryAfter: Record<string, HeaderSpec> = {
 function plumbingResponses(route: Route): Array<[number, ResponseSpec]> {
   const out: Array<[number, ResponseSpec]> = [];
   const signedIn = route.auth !== 'none' && route.auth !== 'anyone';
-  if (route.params || route.query || route.body) out.push([400, { description: 'Invalid request (every issue in `details.issues`)', errors: ['validation_failed'] }]);
+  if (route.params || route.query || route.body)
+    out.push([400, { description: 'Invalid request (every issue in `details.issues`)', errors: ['validation_failed'] }]);
   // express.json parses any request that says it carries JSON, whatever its method.
   out.push([400, { description: 'Malformed JSON body', errors: ['invalid_json', 'request_aborted', 'invalid_body_length'] }]);
   out.push([413, { description: 'JSON body larger than 1 MB', errors: ['payload_too_large'] }]);
   out.push([415, { description: 'Unsupported body encoding or charset', errors: ['unsupported_encoding', 'unsupported_charset'] }]);
   // Express cannot decode a malformed %-escape in a path parameter and answers before the route runs.
-  if (/[:*]/.test(route.path) && !route.malformedPath) out.push([400, { description: 'A path parameter has a malformed %-escape', errors: ['bad_request'] }]);
-  if (route.method !== 'get') out.push([403, { description: 'Cross-origin request refused (foreign Origin header)', errors: ['foreign_origin'] }]);
+  if (/[:*]/.test(route.path) && !route.malformedPath)
+    out.push([400, { description: 'A path parameter has a malformed %-escape', errors: ['bad_request'] }]);
+  if (route.method !== 'get')
+    out.push([403, { description: 'Cross-origin request refused (foreign Origin header)', errors: ['foreign_origin'] }]);
   if (signedIn) out.push([401, { description: 'Not signed in', errors: ['unauthorized'] }]);
   if (typeof route.auth === 'object') out.push([403, { description: `Only for ${route.auth.roles.join(', ')}`, errors: ['forbidden'] }]);
   if (route.limit.length > 0) {
-    out.push([429, { description: `Rate limited (buckets: ${route.limit.join(', ')}); see Retry-After`, errors: ['rate_limited'], headers: retryAfter }]);
+    out.push([
+      429,
+      { description: `Rate limited (buckets: ${route.limit.join(', ')}); see Retry-After`, errors: ['rate_limited'], headers: retryAfter },
+    ]);
   }
   if (route.auth !== 'none') {
-    out.push([503, { description: 'The database or session store is temporarily unavailable', errors: ['database_unavailable'], headers: retryAfter }]);
+    out.push([
+      503,
+      { description: 'The database or session store is temporarily unavailable', errors: ['database_unavailable'], headers: retryAfter },
+    ]);
   }
   out.push([500, { description: 'Unexpected server error (logged with the request id)', errors: ['internal_error'] }]);
   return out;

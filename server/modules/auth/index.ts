@@ -71,7 +71,8 @@ export function createAuthModule(context: ModuleContext, options: AuthOptions): 
       // Waits for the first round only (ready, or three failures); later rounds run in the background.
       await table.firstRound;
     },
-    notReadyReason: () => (table?.ready() ? undefined : `session table not initialised${table?.lastError() ? ` (${table.lastError()})` : ''}`),
+    notReadyReason: () =>
+      table?.ready() ? undefined : `session table not initialised${table?.lastError() ? ` (${table.lastError()})` : ''}`,
     async health() {
       const ping = await sessionDatabase.ping();
       const activeSessions = ping.ok ? await countActiveSessions(sessionDatabase.db).catch(() => undefined) : undefined;

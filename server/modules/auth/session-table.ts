@@ -18,12 +18,7 @@ export interface SessionTableState {
  * the server keeps running, reports not ready, and tries another round every `retryMs` until
  * the database returns — no restart needed.
  */
-export function initialiseSessionTable(options: {
-  pool: pg.Pool;
-  logger: Logger;
-  retryMs: number;
-  clock?: Clock;
-}): SessionTableState {
+export function initialiseSessionTable(options: { pool: pg.Pool; logger: Logger; retryMs: number; clock?: Clock }): SessionTableState {
   const { pool, logger, retryMs } = options;
   let ready = false;
   let lastError: string | undefined;

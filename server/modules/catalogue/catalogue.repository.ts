@@ -69,7 +69,13 @@ export async function takeStock(tx: DbOrTx, productId: string, quantity: number)
     .update(products)
     .set({ stock: sql`${products.stock} - ${quantity}`, updatedAt: sql`now()` })
     .where(and(eq(products.id, productId), isNull(products.deletedAt), sql`${products.stock} >= ${quantity}`))
-    .returning({ id: products.id, vendorId: products.vendorId, title: products.title, priceCents: products.priceCents, currency: products.currency });
+    .returning({
+      id: products.id,
+      vendorId: products.vendorId,
+      title: products.title,
+      priceCents: products.priceCents,
+      currency: products.currency,
+    });
   return row;
 }
 
@@ -173,9 +179,12 @@ export function productListQuery(db: DbOrTx, filters: ProductFilters, after?: Cu
 }
 
 /** One page plus whether another follows (one extra row is read to know). */
-export async function listProducts(db: DbOrTx, filters: ProductFilters, after?: CursorPosition): Promise<{ rows: ListedProduct[]; more: boolean }> {
+export async function listProducts(
+  db: DbOrTx,
+  filters: ProductFilters,
+  after?: CursorPosition,
+): Promise<{ rows: ListedProduct[]; more: boolean }> {
   const found = await productListQuery(db, filters, after);
   const rows = found.slice(0, filters.limit).map((r) => ({ ...r.product, sortKey: r.sortKey }));
   return { rows, more: found.length > filters.limit };
 }
-

@@ -1,6 +1,14 @@
 import type { Response } from 'express';
 import { z } from 'zod';
-import { CreateProductBody, CreateVendorBody, ProductListQuery, ProductPage, ProductView, UpdateProductBody, VendorView } from '../../../shared/contracts';
+import {
+  CreateProductBody,
+  CreateVendorBody,
+  ProductListQuery,
+  ProductPage,
+  ProductView,
+  UpdateProductBody,
+  VendorView,
+} from '../../../shared/contracts';
 import { defineRoute, errors, type HeaderSpec, json, type Route, reply } from '../../lib/http/define-route';
 import { uuidParam } from '../../lib/validate';
 import { startPrivilegedSession } from '../auth';
@@ -35,7 +43,10 @@ export function catalogueRoutes(deps: CatalogueDeps): Route[] {
       body = JSON.stringify(loaded.body);
       cache.set(key, body, loaded.list);
     }
-    res.set('X-Cache', hit ? 'HIT' : 'MISS').type('application/json').send(body);
+    res
+      .set('X-Cache', hit ? 'HIT' : 'MISS')
+      .type('application/json')
+      .send(body);
     return undefined;
   }
 
@@ -74,7 +85,8 @@ export function catalogueRoutes(deps: CatalogueDeps): Route[] {
         200: json('The store', VendorResponse, cached),
         404: errors('No such store', 'not_found'),
       },
-      handler: ({ res, params }) => respondCached(res, vendorKey(params.id), async () => ({ body: { vendor: await getVendor(deps, params.id) } })),
+      handler: ({ res, params }) =>
+        respondCached(res, vendorKey(params.id), async () => ({ body: { vendor: await getVendor(deps, params.id) } })),
     }),
 
     defineRoute({
@@ -113,7 +125,8 @@ export function catalogueRoutes(deps: CatalogueDeps): Route[] {
         200: json('The product', ProductResponse, cached),
         404: errors('No such product (or it was removed)', 'not_found'),
       },
-      handler: ({ res, params }) => respondCached(res, productKey(params.id), async () => ({ body: { product: await getProduct(deps, params.id) } })),
+      handler: ({ res, params }) =>
+        respondCached(res, productKey(params.id), async () => ({ body: { product: await getProduct(deps, params.id) } })),
     }),
 
     defineRoute({

@@ -1,4 +1,11 @@
-import type { CreateProductBody, CreateVendorBody, ProductPage, ProductView, UpdateProductBody, VendorView } from '../../../shared/contracts';
+import type {
+  CreateProductBody,
+  CreateVendorBody,
+  ProductPage,
+  ProductView,
+  UpdateProductBody,
+  VendorView,
+} from '../../../shared/contracts';
 import { type Database, isUniqueViolation, type UnitOfWork } from '../../db';
 import { AppError, badRequest, conflict, forbidden, notFound } from '../../lib/errors';
 import { grantRole } from '../auth';
@@ -170,7 +177,8 @@ export async function reserveStock(deps: CatalogueDeps, unit: UnitOfWork, lines:
     const product = await takeStock(unit.tx, line.productId, line.quantity);
     if (!product) {
       const available = await findLiveProductStock(unit.tx, line.productId);
-      if (available === undefined) throw new AppError(404, 'product_not_found', `Product ${line.productId} does not exist`, { productId: line.productId });
+      if (available === undefined)
+        throw new AppError(404, 'product_not_found', `Product ${line.productId} does not exist`, { productId: line.productId });
       throw conflict('insufficient_stock', `Only ${available} left of product ${line.productId}`, {
         productId: line.productId,
         requested: line.quantity,
@@ -179,7 +187,11 @@ export async function reserveStock(deps: CatalogueDeps, unit: UnitOfWork, lines:
     }
     reserved.push({ ...product, quantity: line.quantity });
   }
-  await invalidateStock(deps, unit, reserved.map((p) => p.id));
+  await invalidateStock(
+    deps,
+    unit,
+    reserved.map((p) => p.id),
+  );
   return reserved;
 }
 
@@ -203,7 +215,11 @@ export async function getProduct(deps: CatalogueDeps, id: string): Promise<Produ
   return toProductView(product);
 }
 
-export async function browseProducts(deps: CatalogueDeps, filters: ProductFilters, cursor?: string): Promise<ProductPage & { ids: string[] }> {
+export async function browseProducts(
+  deps: CatalogueDeps,
+  filters: ProductFilters,
+  cursor?: string,
+): Promise<ProductPage & { ids: string[] }> {
   if (filters.minPrice !== undefined && filters.maxPrice !== undefined && filters.minPrice > filters.maxPrice) {
     throw new AppError(400, 'validation_failed', 'minPrice must not exceed maxPrice', {
       issues: [{ location: 'query', path: ['minPrice'], code: 'too_big', message: 'must not exceed maxPrice' }],

@@ -12,9 +12,7 @@ export interface ProductFacet {
  * What a write changed, in a form small and plain enough to broadcast to other instances
  * (JSON over NOTIFY): ids and list facets, never cached bodies.
  */
-export type CacheInvalidation =
-  | { kind: 'product'; productId: string; facets: ProductFacet[] }
-  | { kind: 'vendor'; vendorId: string };
+export type CacheInvalidation = { kind: 'product'; productId: string; facets: ProductFacet[] } | { kind: 'vendor'; vendorId: string };
 
 interface Entry {
   json: string;
@@ -89,7 +87,8 @@ export class ResponseCache {
       if (!key.startsWith('list:')) continue;
       const entry = this.cache.get<Entry>(key);
       if (!entry?.filters) continue;
-      if (entry.ids?.includes(invalidation.productId) || invalidation.facets.some((f) => listCouldContain(entry.filters!, f))) stale.push(key);
+      if (entry.ids?.includes(invalidation.productId) || invalidation.facets.some((f) => listCouldContain(entry.filters!, f)))
+        stale.push(key);
     }
     this.cache.del(stale);
   }

@@ -130,7 +130,8 @@ export function createRateService(deps: RateServiceDeps) {
     /** Prices `amountCents` in the coin; refuses (503) when only the built-in table is left. */
     async quote(request: QuoteRequest): Promise<Quote> {
       const { amountCents, currency, symbol } = request;
-      if (!Number.isSafeInteger(amountCents) || amountCents < 1) throw badRequest('invalid_amount', 'amountCents must be a positive whole number');
+      if (!Number.isSafeInteger(amountCents) || amountCents < 1)
+        throw badRequest('invalid_amount', 'amountCents must be a positive whole number');
       if (!isSymbol(symbol)) throw badRequest('unsupported_symbol', `Unsupported coin ${String(symbol)}`);
       if (!isVsCurrency(currency)) throw badRequest('unsupported_currency', `Unsupported currency ${String(currency)}`);
       await ensureServable([{ symbol, vs: currency }]);
@@ -138,7 +139,11 @@ export function createRateService(deps: RateServiceDeps) {
       const r = resolve(symbol, currency, now);
       count(r.tier);
       if (r.tier === 'hardcoded') {
-        throw serviceUnavailable('crypto_rates_unavailable', `No ${symbol}/${currency.toUpperCase()} rate from the last hour; try again shortly`, 30);
+        throw serviceUnavailable(
+          'crypto_rates_unavailable',
+          `No ${symbol}/${currency.toUpperCase()} rate from the last hour; try again shortly`,
+          30,
+        );
       }
       return {
         symbol,
@@ -164,7 +169,12 @@ export function createRateService(deps: RateServiceDeps) {
       const breakers = Object.fromEntries(
         refresher.chain.map((l) => {
           const until = l.breaker.openUntil();
-          const info = { state: l.breaker.state(), consecutiveFailures: l.breaker.consecutiveFailures(), calls: l.calls, failures: l.failures };
+          const info = {
+            state: l.breaker.state(),
+            consecutiveFailures: l.breaker.consecutiveFailures(),
+            calls: l.calls,
+            failures: l.failures,
+          };
           return [l.provider.name, until === undefined ? info : { ...info, openUntil: new Date(until).toISOString() }];
         }),
       );

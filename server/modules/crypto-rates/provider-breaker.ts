@@ -89,7 +89,9 @@ export function createProviderBreaker(name: string, deps: { clock: Clock; logger
         else logger.warn(`[CRYPTO-API] ${name} failure ${counter.state}/${FAILURES_TO_OPEN}: ${reason}`);
         if (justOpened) {
           justOpened = false;
-          logger.error(`[CRYPTO-API] ${name} circuit open until ${new Date(until!).toISOString()} (no calls during the ${COOLDOWN_MS / 60_000} min cooldown)`);
+          logger.error(
+            `[CRYPTO-API] ${name} circuit open until ${new Date(until!).toISOString()} (no calls during the ${COOLDOWN_MS / 60_000} min cooldown)`,
+          );
         }
         return { ok: false, skipped: false, error: error as Error };
       }

@@ -27,7 +27,7 @@ export class UpstreamError extends Error {
 
 const join = (base: string, path: string) => `${base.replace(/\/+$/, '')}${path}`;
 const isPrice = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0;
-const symbolOf = (s: string) => (CRYPTO_SYMBOLS as readonly string[]).includes(s) ? (s as CryptoSymbol) : undefined;
+const symbolOf = (s: string) => ((CRYPTO_SYMBOLS as readonly string[]).includes(s) ? (s as CryptoSymbol) : undefined);
 const currencyOf = (s: string) => {
   const lower = s.toLowerCase();
   return (VS_CURRENCIES as readonly string[]).includes(lower) ? (lower as VsCurrency) : undefined;
@@ -106,7 +106,10 @@ const CmcQuotes = z.object({
     .record(
       z.string(),
       // v2 answers a list per symbol (several coins may share a ticker; the first is the ranked one).
-      z.union([z.array(z.object({ quote: z.record(z.string(), z.object({ price: z.unknown() })) })), z.object({ quote: z.record(z.string(), z.object({ price: z.unknown() })) })]),
+      z.union([
+        z.array(z.object({ quote: z.record(z.string(), z.object({ price: z.unknown() })) })),
+        z.object({ quote: z.record(z.string(), z.object({ price: z.unknown() })) }),
+      ]),
     )
     .optional(),
 });

@@ -86,7 +86,10 @@ export function createRateRefresher(deps: RefresherDeps) {
       // before it fires, and a hung upstream then blocks the refresh. Our own timer holds the
       // deadline until the call settles; the reason keeps the TimeoutError name ("timed out").
       const deadline = new AbortController();
-      const timer = setTimeout(() => deadline.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), timeoutMs);
+      const timer = setTimeout(
+        () => deadline.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')),
+        timeoutMs,
+      );
       try {
         const combined = AbortSignal.any([signal, deadline.signal, stopping.signal]);
         const prices = await link.provider.fetchPrices(symbols, currencies, combined);
@@ -114,7 +117,8 @@ export function createRateRefresher(deps: RefresherDeps) {
         hold(key, { price: p.price, source: link.provider.name, fetchedAt: at });
         fetched.push({ symbol: p.symbol, vsCurrency: p.vs, price: p.price, source: link.provider.name, fetchedAt: new Date(at) });
       }
-      if (missing.size > 0) logger.warn(`[CRYPTO-API] ${link.provider.name} answered without ${[...missing.keys()].join(', ')}; asking the next provider`);
+      if (missing.size > 0)
+        logger.warn(`[CRYPTO-API] ${link.provider.name} answered without ${[...missing.keys()].join(', ')}; asking the next provider`);
     }
     lastOutcome = { at: clock.now(), ok: fetched.length > 0 };
     if (fetched.length === 0) {

@@ -1,4 +1,10 @@
-import { OpenApiGeneratorV31, OpenAPIRegistry, type ResponseConfig, type RouteConfig, type ZodMediaTypeObject } from '@asteasolutions/zod-to-openapi';
+import {
+  OpenApiGeneratorV31,
+  OpenAPIRegistry,
+  type ResponseConfig,
+  type RouteConfig,
+  type ZodMediaTypeObject,
+} from '@asteasolutions/zod-to-openapi';
 import type { z } from 'zod';
 import type { ResponseSpec, Route } from '../../lib/http/define-route';
 import { openApiPath, responsesOf } from '../../lib/http/route-responses';
@@ -25,7 +31,10 @@ const ERROR_SCHEMA: SchemaObject = {
 };
 
 const errorSchema = (codes: readonly string[]): SchemaObject => ({
-  allOf: [{ $ref: '#/components/schemas/Error' }, { type: 'object', properties: { error: { type: 'object', properties: { code: { enum: [...codes] } } } } }],
+  allOf: [
+    { $ref: '#/components/schemas/Error' },
+    { type: 'object', properties: { error: { type: 'object', properties: { code: { enum: [...codes] } } } } },
+  ],
 });
 
 const TAGS: Record<string, string> = {
@@ -43,7 +52,11 @@ function responseConfig(spec: ResponseSpec): ResponseConfig {
   const headers = spec.headers ? { headers: spec.headers as Exclude<ResponseConfig['headers'], z.ZodObject | undefined> } : {};
   if (spec.errors) {
     const codes = spec.errors.map((c) => `\`${c}\``).join(', ');
-    return { description: `${spec.description}. Codes: ${codes}.`, ...headers, content: { 'application/json': { schema: errorSchema(spec.errors) } } };
+    return {
+      description: `${spec.description}. Codes: ${codes}.`,
+      ...headers,
+      content: { 'application/json': { schema: errorSchema(spec.errors) } },
+    };
   }
   if (spec.json) return { description: spec.description, ...headers, content: { 'application/json': { schema: spec.json } } };
   if (spec.content) return { description: spec.description, ...headers, content: { [spec.content.type]: { schema: spec.content.schema } } };
@@ -61,14 +74,23 @@ function security(route: Route): RouteConfig['security'] {
 export function buildOpenApiDocument(routes: readonly Route[], info: { version: string }) {
   const registry = new OpenAPIRegistry();
   registry.registerComponent('schemas', 'Error', ERROR_SCHEMA);
-  registry.registerComponent('securitySchemes', 'session', { type: 'apiKey', in: 'cookie', name: 'sid', description: 'Set by register and login' });
+  registry.registerComponent('securitySchemes', 'session', {
+    type: 'apiKey',
+    in: 'cookie',
+    name: 'sid',
+    description: 'Set by register and login',
+  });
   for (const route of routes) {
     const responses: RouteConfig['responses'] = {};
     for (const [status, spec] of responsesOf(route)) responses[status] = responseConfig(spec);
     const body = route.body
       ? { required: true, content: { 'application/json': { schema: route.body } } }
       : route.rawBody
-        ? { required: true, description: route.rawBody.description, content: { [route.rawBody.contentType]: { schema: route.rawBody.schema } } }
+        ? {
+            required: true,
+            description: route.rawBody.description,
+            content: { [route.rawBody.contentType]: { schema: route.rawBody.schema } },
+          }
         : undefined;
     registry.registerPath({
       method: route.method,

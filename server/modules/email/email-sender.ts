@@ -28,7 +28,13 @@ export interface EmailSender {
  * pending and the mail is sent a second time. Closing that needs the provider to dedupe on a key
  * of ours, which Brevo's transactional API does not offer.
  */
-export function createEmailSender(options: { db: Db; transport: EmailTransport; logger: Logger; clock: Clock; giveUpAfterSeconds: number }): EmailSender {
+export function createEmailSender(options: {
+  db: Db;
+  transport: EmailTransport;
+  logger: Logger;
+  clock: Clock;
+  giveUpAfterSeconds: number;
+}): EmailSender {
   const { db, transport, logger, clock, giveUpAfterSeconds } = options;
   const accepted = new Map<string, { kind: string; messageId: string | undefined }>();
   const stats = { sent: 0, failedAttempts: 0, givenUp: 0, acceptedUnrecorded: 0 };
@@ -75,7 +81,8 @@ export function createEmailSender(options: { db: Db; transport: EmailTransport; 
         const permanent = permanentRejection(error);
         if (permanent) return giveUp(outboxId, mail.kind, permanent);
         const ageSeconds = Math.round((clock.now() - job.createdOn.getTime()) / 1000);
-        if (ageSeconds >= giveUpAfterSeconds) return giveUp(outboxId, mail.kind, `still failing ${ageSeconds} s after it was queued: ${message}`);
+        if (ageSeconds >= giveUpAfterSeconds)
+          return giveUp(outboxId, mail.kind, `still failing ${ageSeconds} s after it was queued: ${message}`);
         await recordAttemptError(db, outboxId, message);
         logger.warn(`[EMAIL] ${mail.kind} mail ${outboxId} attempt ${attempt} failed (${message}); pg-boss retries it`);
         throw error;
@@ -85,7 +92,9 @@ export function createEmailSender(options: { db: Db; transport: EmailTransport; 
       try {
         await record(outboxId, messageId);
       } catch (error) {
-        logger.error(`[EMAIL] ${mail.kind} mail ${outboxId} was accepted (${messageId ?? 'no id'}) but recording it failed; retrying the record only: ${describeError(error)}`);
+        logger.error(
+          `[EMAIL] ${mail.kind} mail ${outboxId} was accepted (${messageId ?? 'no id'}) but recording it failed; retrying the record only: ${describeError(error)}`,
+        );
         throw error;
       }
       stats.sent++;

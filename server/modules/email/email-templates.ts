@@ -4,7 +4,13 @@ const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt
 const money = (cents: number, currency: string) =>
   new Intl.NumberFormat('en', { style: 'currency', currency: currency.toUpperCase() }).format(cents / 100);
 
-function mail(kind: string, dedupeKey: string, to: { email: string; name?: string | null }, subject: string, lines: string[]): OutgoingEmail {
+function mail(
+  kind: string,
+  dedupeKey: string,
+  to: { email: string; name?: string | null },
+  subject: string,
+  lines: string[],
+): OutgoingEmail {
   return {
     kind,
     dedupeKey,
@@ -38,7 +44,10 @@ export function orderConfirmationEmail(order: PaidOrder, buyer: { email: string;
   ]);
 }
 
-export function vendorNewOrderEmail(order: PaidOrder, vendor: { id: string; email: string; name: string; storeName: string }): OutgoingEmail {
+export function vendorNewOrderEmail(
+  order: PaidOrder,
+  vendor: { id: string; email: string; name: string; storeName: string },
+): OutgoingEmail {
   const mine = order.items.filter((i) => i.vendorId === vendor.id);
   return mail('vendor_new_order', `order-paid-vendor:${order.id}:${vendor.id}`, vendor, `New paid order for ${vendor.storeName}`, [
     `Hello ${vendor.name},`,

@@ -37,7 +37,9 @@ function parseSender(from: string): { email: string; name?: string } {
   return match ? { name: match[1] || undefined, email: match[2]! } : { email: from.trim() };
 }
 
-export function createBrevoTransport(config: Pick<Config, 'BREVO_API_KEY' | 'BREVO_API_URL' | 'EMAIL_FROM' | 'EMAIL_SEND_TIMEOUT_S'>): EmailTransport {
+export function createBrevoTransport(
+  config: Pick<Config, 'BREVO_API_KEY' | 'BREVO_API_URL' | 'EMAIL_FROM' | 'EMAIL_SEND_TIMEOUT_S'>,
+): EmailTransport {
   const client = new BrevoClient({
     apiKey: config.BREVO_API_KEY!,
     ...(config.BREVO_API_URL ? { baseUrl: config.BREVO_API_URL.replace(/\/$/, '') } : {}),

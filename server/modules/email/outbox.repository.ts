@@ -17,7 +17,11 @@ export interface OutgoingEmail {
 
 /** The new row's id, or undefined when a mail with this dedupe key already exists. */
 export async function insertOutboxEmail(db: DbOrTx, mail: OutgoingEmail): Promise<string | undefined> {
-  const rows = await db.insert(emailOutbox).values(mail).onConflictDoNothing({ target: emailOutbox.dedupeKey }).returning({ id: emailOutbox.id });
+  const rows = await db
+    .insert(emailOutbox)
+    .values(mail)
+    .onConflictDoNothing({ target: emailOutbox.dedupeKey })
+    .returning({ id: emailOutbox.id });
   return rows[0]?.id;
 }
 
@@ -37,7 +41,10 @@ export async function countAttempt(db: DbOrTx, id: string): Promise<number> {
 }
 
 export async function recordAttemptError(db: DbOrTx, id: string, error: string): Promise<void> {
-  await db.update(emailOutbox).set({ lastError: error.slice(0, 500) }).where(eq(emailOutbox.id, id));
+  await db
+    .update(emailOutbox)
+    .set({ lastError: error.slice(0, 500) })
+    .where(eq(emailOutbox.id, id));
 }
 
 export async function markSent(db: DbOrTx, id: string, providerMessageId: string | undefined): Promise<void> {
@@ -56,7 +63,11 @@ export async function markFailed(db: DbOrTx, id: string, reason: string): Promis
 
 /** Puts every given-up mail back to pending (its attempts and last error stay as the record); returns their ids. */
 export async function reopenFailedEmails(db: DbOrTx): Promise<string[]> {
-  const rows = await db.update(emailOutbox).set({ status: 'pending', lastAttemptAt: sql`now()` }).where(eq(emailOutbox.status, 'failed')).returning({ id: emailOutbox.id });
+  const rows = await db
+    .update(emailOutbox)
+    .set({ status: 'pending', lastAttemptAt: sql`now()` })
+    .where(eq(emailOutbox.status, 'failed'))
+    .returning({ id: emailOutbox.id });
   return rows.map((r) => r.id);
 }
 

@@ -33,8 +33,7 @@ export type DownloadPlan =
 const BYTES_RANGE = /^ *bytes=/;
 
 export function planDownload(headers: IncomingHttpHeaders, object: Validators): DownloadPlan {
-  const isConditional =
-    headers['if-match'] || headers['if-unmodified-since'] || headers['if-none-match'] || headers['if-modified-since'];
+  const isConditional = headers['if-match'] || headers['if-unmodified-since'] || headers['if-none-match'] || headers['if-modified-since'];
   if (isConditional) {
     if (isPreconditionFailure(headers, object)) return { kind: 'precondition-failed' };
     if (fresh(headers, { etag: object.etag, 'last-modified': object.lastModified })) return { kind: 'not-modified' };
@@ -48,7 +47,13 @@ export function planDownload(headers: IncomingHttpHeaders, object: Validators): 
     if (ranges === -1) return { kind: 'unsatisfiable', contentRange: `bytes */${size}` };
     if (ranges !== -2 && ranges.length === 1) {
       const { start, end } = ranges[0]!;
-      return { kind: 'send', status: 206, contentLength: end - start + 1, contentRange: `bytes ${start}-${end}/${size}`, range: { start, end } };
+      return {
+        kind: 'send',
+        status: 206,
+        contentLength: end - start + 1,
+        contentRange: `bytes ${start}-${end}/${size}`,
+        range: { start, end },
+      };
     }
   }
   return { kind: 'send', status: 200, contentLength: size };

@@ -3,16 +3,7 @@
  * Content-Type or file name. SVG and HTML are deliberately absent: served from our origin they
  * could run script.
  */
-const ALLOWED = new Set([
-  'image/jpeg',
-  'image/png',
-  'image/webp',
-  'image/gif',
-  'image/avif',
-  'application/pdf',
-  'video/mp4',
-  'video/webm',
-]);
+const ALLOWED = new Set(['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/avif', 'application/pdf', 'video/mp4', 'video/webm']);
 
 export const ALLOWED_CONTENT_TYPES: readonly string[] = [...ALLOWED];
 

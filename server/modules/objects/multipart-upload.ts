@@ -31,7 +31,11 @@ export interface ReceiveOptions {
   headBytes: number;
 }
 
-export function receiveSingleFile<T>(req: IncomingMessage, options: ReceiveOptions, handle: (file: IncomingFile) => Promise<T>): Promise<T> {
+export function receiveSingleFile<T>(
+  req: IncomingMessage,
+  options: ReceiveOptions,
+  handle: (file: IncomingFile) => Promise<T>,
+): Promise<T> {
   const { field, maxBytes, headBytes } = options;
   if (!/^multipart\/form-data\b/i.test(req.headers['content-type'] ?? '')) {
     return Promise.reject(new AppError(415, 'multipart_required', `Send the file as multipart/form-data in the field "${field}"`));

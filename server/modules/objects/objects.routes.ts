@@ -8,7 +8,9 @@ import { serveObject } from './serve-object';
 
 // Documents the path; Express hands the decoded segments over as an array, the handler reads the raw URL instead.
 const ObjectPath = z.object({
-  path: z.preprocess((v) => (Array.isArray(v) ? v.join('/') : v), z.string()).describe('Object path inside the bucket (no traversal, no encoded slash)'),
+  path: z
+    .preprocess((v) => (Array.isArray(v) ? v.join('/') : v), z.string())
+    .describe('Object path inside the bucket (no traversal, no encoded slash)'),
 });
 const bytes = { type: '*/*', schema: { type: 'string', format: 'binary' } };
 const header = (description: string): HeaderSpec => ({ description, schema: { type: 'string' } });
@@ -42,12 +44,19 @@ function downloadRoute(service: ObjectsService, visibility: Visibility): Route {
     params: ObjectPath,
     responses: {
       200: { description: 'The whole object', content: bytes, headers: objectHeaders },
-      206: { description: 'One byte range of the object', content: bytes, headers: { ...objectHeaders, 'Content-Range': header('`bytes start-end/size`') } },
+      206: {
+        description: 'One byte range of the object',
+        content: bytes,
+        headers: { ...objectHeaders, 'Content-Range': header('`bytes start-end/size`') },
+      },
       304: { description: 'Not modified (If-None-Match / If-Modified-Since)', headers: validators },
       400: errors('The path is malformed (traversal, encoded separator, control character, bad escape)', 'invalid_object_path'),
       404: errors('No such object (or not yours)', 'not_found'),
       412: errors('If-Match / If-Unmodified-Since does not hold', 'precondition_failed'),
-      416: { ...errors('No requested range overlaps the object', 'range_not_satisfiable'), headers: { 'Content-Range': header('`bytes */size`') } },
+      416: {
+        ...errors('No requested range overlaps the object', 'range_not_satisfiable'),
+        headers: { 'Content-Range': header('`bytes */size`') },
+      },
       503: { ...errors('Object storage is unavailable', 'storage_unavailable'), headers: retryAfter },
     },
     // Express fails to decode a malformed escape in the path parameter before the route runs.
@@ -83,7 +92,14 @@ export function uploadRoutes(service: ObjectsService): Route[] {
         schema: {
           type: 'object',
           required: ['file'],
-          properties: { file: { type: 'string', format: 'binary', contentMediaType: 'application/octet-stream', description: 'The file (streamed; its type is checked by its bytes)' } },
+          properties: {
+            file: {
+              type: 'string',
+              format: 'binary',
+              contentMediaType: 'application/octet-stream',
+              description: 'The file (streamed; its type is checked by its bytes)',
+            },
+          },
         },
       },
       authorize({ user, query }) {
@@ -93,7 +109,12 @@ export function uploadRoutes(service: ObjectsService): Route[] {
       },
       responses: {
         201: json('Stored; `key` is what product images refer to, `url` downloads it', UploadResult),
-        400: errors('Malformed multipart body, no `file` field, or the upload was cut', 'malformed_multipart', 'file_required', 'request_aborted'),
+        400: errors(
+          'Malformed multipart body, no `file` field, or the upload was cut',
+          'malformed_multipart',
+          'file_required',
+          'request_aborted',
+        ),
         403: errors('Public uploads are for vendors', 'vendor_required'),
         413: { ...errors('The file is larger than the limit (the connection is closed)', 'payload_too_large') },
         415: errors('Not multipart/form-data, or a file type that is not allowed', 'multipart_required', 'unsupported_file_type'),

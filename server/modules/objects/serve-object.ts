@@ -26,7 +26,14 @@ export interface ServeOptions {
  * the range pushed down. When the response closes (finished or abandoned by the client), the
  * driver's stream is destroyed, which closes the file or aborts the upstream HTTP request.
  */
-export function serveObject(req: Request, res: Response, next: NextFunction, driver: StorageDriver, object: StoredObject, options: ServeOptions) {
+export function serveObject(
+  req: Request,
+  res: Response,
+  next: NextFunction,
+  driver: StorageDriver,
+  object: StoredObject,
+  options: ServeOptions,
+) {
   const lastModified = object.updated.toUTCString();
   const plan = planDownload(req.headers, { size: object.size, etag: object.etag, lastModified });
 
@@ -34,7 +41,13 @@ export function serveObject(req: Request, res: Response, next: NextFunction, dri
     throw new AppError(412, 'precondition_failed', 'A precondition (If-Match / If-Unmodified-Since) does not hold');
   }
   if (plan.kind === 'unsatisfiable') {
-    throw new AppError(416, 'range_not_satisfiable', 'The requested range is not satisfiable', { size: object.size }, { 'Content-Range': plan.contentRange });
+    throw new AppError(
+      416,
+      'range_not_satisfiable',
+      'The requested range is not satisfiable',
+      { size: object.size },
+      { 'Content-Range': plan.contentRange },
+    );
   }
 
   res.setHeader('Accept-Ranges', 'bytes');

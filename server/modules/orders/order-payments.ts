@@ -119,14 +119,25 @@ async function paymentSucceeded(
 
   const items = await findItems(tx, order.id);
   const paid = { id: order.id, totalCents: order.totalCents, currency: order.currency, items };
-  const vendors = await findVendorSummaries(tx, items.map((i) => i.vendorId));
+  const vendors = await findVendorSummaries(
+    tx,
+    items.map((i) => i.vendorId),
+  );
   const contacts = new Map((await findUserContacts(tx, [order.buyerId, ...vendors.map((v) => v.userId)])).map((c) => [c.id, c]));
   const buyer = contacts.get(order.buyerId);
   if (buyer) await deps.enqueueEmail(unit, orderConfirmationEmail(paid, buyer));
   for (const vendor of vendors) {
     const contact = contacts.get(vendor.userId);
-    if (contact) await deps.enqueueEmail(unit, vendorNewOrderEmail(paid, { id: vendor.id, storeName: vendor.storeName, email: contact.email, name: contact.name }));
-    await deps.notify?.(unit, { userId: vendor.userId, type: 'order.paid', payload: { orderId: order.id, totalCents: order.totalCents, currency: order.currency } });
+    if (contact)
+      await deps.enqueueEmail(
+        unit,
+        vendorNewOrderEmail(paid, { id: vendor.id, storeName: vendor.storeName, email: contact.email, name: contact.name }),
+      );
+    await deps.notify?.(unit, {
+      userId: vendor.userId,
+      type: 'order.paid',
+      payload: { orderId: order.id, totalCents: order.totalCents, currency: order.currency },
+    });
   }
   return 'paid';
 }

@@ -21,7 +21,10 @@ export async function findItems(db: DbOrTx, orderId: string): Promise<OrderItemR
 
 export async function findItemsOfOrders(db: DbOrTx, orderIds: readonly string[]): Promise<OrderItemRow[]> {
   if (orderIds.length === 0) return [];
-  return db.select().from(orderItems).where(inArray(orderItems.orderId, [...orderIds]));
+  return db
+    .select()
+    .from(orderItems)
+    .where(inArray(orderItems.orderId, [...orderIds]));
 }
 
 export async function findOrder(db: DbOrTx, id: string): Promise<OrderRow | undefined> {
@@ -43,7 +46,12 @@ export async function lockOrderByPaymentReference(tx: DbOrTx, reference: string)
  * The order if `userId` bought it or (given the store they run) sells one of its items; nobody
  * else learns it exists.
  */
-export async function findOrderVisibleTo(db: DbOrTx, orderId: string, userId: string, vendorId: string | undefined): Promise<OrderRow | undefined> {
+export async function findOrderVisibleTo(
+  db: DbOrTx,
+  orderId: string,
+  userId: string,
+  vendorId: string | undefined,
+): Promise<OrderRow | undefined> {
   const [row] = await db
     .select()
     .from(orders)

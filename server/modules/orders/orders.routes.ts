@@ -73,6 +73,5 @@ export function ordersRoutes(deps: OrdersDeps): Route[] {
       },
       handler: async ({ user, params }) => reply(200, { order: await cancelOrder(deps, user.id, params.id) }),
     }),
-
   ];
 }

@@ -68,7 +68,13 @@ export function toOrderView(order: OrderRow, items: OrderItemRow[]): OrderView {
     currency: order.currency,
     expiresAt: order.expiresAt.toISOString(),
     paidAt: order.paidAt?.toISOString() ?? null,
-    items: items.map((i) => ({ productId: i.productId, vendorId: i.vendorId, title: i.title, quantity: i.quantity, unitPriceCents: i.unitPriceCents })),
+    items: items.map((i) => ({
+      productId: i.productId,
+      vendorId: i.vendorId,
+      title: i.title,
+      quantity: i.quantity,
+      unitPriceCents: i.unitPriceCents,
+    })),
     crypto,
     createdAt: order.createdAt.toISOString(),
   };
@@ -85,12 +91,16 @@ export async function placeOrder(deps: OrdersDeps, buyerId: string, body: PlaceO
   const { order, items } = await deps.database.transaction(async (unit) => {
     const reserved = await deps.stock.reserveStock(unit, body.items);
     const currencies = new Set(reserved.map((p) => p.currency));
-    if (currencies.size > 1) throw badRequest('mixed_currency', 'All items of an order must be priced in one currency', { currencies: [...currencies] });
+    if (currencies.size > 1)
+      throw badRequest('mixed_currency', 'All items of an order must be priced in one currency', { currencies: [...currencies] });
     const currency = reserved[0]!.currency;
     const totalCents = reserved.reduce((sum, p) => sum + p.priceCents * p.quantity, 0);
     if (totalCents > 2_147_483_647) throw badRequest('order_too_large', 'The order total is too large');
     const now = deps.clock.now();
-    const quote = body.paymentMethod === 'crypto' ? await deps.quoteCrypto!({ amountCents: totalCents, currency, symbol: body.cryptoCurrency! }) : undefined;
+    const quote =
+      body.paymentMethod === 'crypto'
+        ? await deps.quoteCrypto!({ amountCents: totalCents, currency, symbol: body.cryptoCurrency! })
+        : undefined;
     const order = await insertOrder(unit.tx, {
       buyerId,
       paymentMethod: body.paymentMethod,
@@ -110,7 +120,14 @@ export async function placeOrder(deps: OrdersDeps, buyerId: string, body: PlaceO
     });
     const items = await insertOrderItems(
       unit.tx,
-      reserved.map((p) => ({ orderId: order.id, productId: p.id, vendorId: p.vendorId, title: p.title, quantity: p.quantity, unitPriceCents: p.priceCents })),
+      reserved.map((p) => ({
+        orderId: order.id,
+        productId: p.id,
+        vendorId: p.vendorId,
+        title: p.title,
+        quantity: p.quantity,
+        unitPriceCents: p.priceCents,
+      })),
     );
     return { order, items };
   });

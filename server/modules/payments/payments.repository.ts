@@ -4,7 +4,11 @@ import type { DbOrTx } from '../../db';
 
 /** Records a provider event id; false when it was already recorded (a redelivery). */
 export async function recordProviderEvent(tx: DbOrTx, event: { id: string; type: string; payload: unknown }): Promise<boolean> {
-  const rows = await tx.insert(stripeEvents).values(event).onConflictDoNothing({ target: stripeEvents.id }).returning({ id: stripeEvents.id });
+  const rows = await tx
+    .insert(stripeEvents)
+    .values(event)
+    .onConflictDoNothing({ target: stripeEvents.id })
+    .returning({ id: stripeEvents.id });
   return rows.length > 0;
 }
 

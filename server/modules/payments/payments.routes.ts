@@ -34,7 +34,8 @@ export function paymentsRoutes(deps: PaymentsDeps): Route[] {
       path: '/api/stripe/webhook',
       tag: 'payments',
       summary: 'Stripe webhook (signature verified, each event once)',
-      description: 'Signed with the `Stripe-Signature` header over the exact body bytes. Never rate limited: Stripe delivers from a few shared IPs in bursts.',
+      description:
+        'Signed with the `Stripe-Signature` header over the exact body bytes. Never rate limited: Stripe delivers from a few shared IPs in bursts.',
       auth: 'anyone',
       limit: [],
       rawBody: { contentType: 'application/json', description: 'The Stripe event, exactly as Stripe sent it', schema: { type: 'object' } },

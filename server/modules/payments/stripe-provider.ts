@@ -11,7 +11,12 @@ export function createStripeProvider(stripe: Stripe, webhookSecret: string | und
     name: 'stripe',
     async createPayment(order) {
       const intent = await stripe.paymentIntents.create(
-        { amount: order.totalCents, currency: order.currency, metadata: { orderId: order.id }, automatic_payment_methods: { enabled: true } },
+        {
+          amount: order.totalCents,
+          currency: order.currency,
+          metadata: { orderId: order.id },
+          automatic_payment_methods: { enabled: true },
+        },
         { idempotencyKey: `order-payment-intent:${order.id}` },
       );
       return toPayment(intent);
@@ -53,7 +58,9 @@ function toPaymentUpdate(event: Stripe.Event): PaymentUpdate | undefined {
     case 'charge.refunded': {
       const charge = event.data.object;
       const reference = typeof charge.payment_intent === 'string' ? charge.payment_intent : charge.payment_intent?.id;
-      return reference ? { kind: 'refunded', reference, amountCents: charge.amount, amountRefundedCents: charge.amount_refunded } : undefined;
+      return reference
+        ? { kind: 'refunded', reference, amountCents: charge.amount, amountRefundedCents: charge.amount_refunded }
+        : undefined;
     }
     default:
       return undefined;

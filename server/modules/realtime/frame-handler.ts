@@ -60,7 +60,10 @@ export function createFrameHandler(deps: { db: Db; logger: Logger; stats: WsStat
     if (!parsed.success) {
       const issues = parsed.error.issues.map((i) => ({ path: i.path.map(String), code: i.code, message: i.message }));
       const first = issues[0]!;
-      return fail(connection, 'validation_failed', `Invalid frame: ${first.path.join('.')}: ${first.message}`, { clientId, details: { issues } });
+      return fail(connection, 'validation_failed', `Invalid frame: ${first.path.join('.')}: ${first.message}`, {
+        clientId,
+        details: { issues },
+      });
     }
     const frame = parsed.data;
     try {

@@ -31,7 +31,10 @@ export interface RealtimeModule extends AppModule {
 
 export function createRealtimeModule(
   context: ModuleContext,
-  deps: { sessionMiddleware: RequestHandler; /** The app's shared LISTEN/NOTIFY connection (started and stopped by the app). */ listener: PgListener },
+  deps: {
+    sessionMiddleware: RequestHandler /** The app's shared LISTEN/NOTIFY connection (started and stopped by the app). */;
+    listener: PgListener;
+  },
 ): RealtimeModule {
   const { config, logger, database, metrics } = context;
   const stats = new WsStatsRecorder(metrics);

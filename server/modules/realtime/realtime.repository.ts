@@ -63,7 +63,10 @@ export async function insertMessageAndNotify(
 }
 
 export function findMessagesByIds(db: DbOrTx, ids: string[]): Promise<MessageRow[]> {
-  return rows(db, sql`SELECT ${messageColumns('m')} FROM messages m WHERE m.id = ANY(${sql.param(ids)}::uuid[]) ORDER BY m.created_at, m.id`);
+  return rows(
+    db,
+    sql`SELECT ${messageColumns('m')} FROM messages m WHERE m.id = ANY(${sql.param(ids)}::uuid[]) ORDER BY m.created_at, m.id`,
+  );
 }
 
 export async function messageInConversation(db: DbOrTx, id: string, me: string, other: string): Promise<boolean> {
@@ -73,9 +76,7 @@ export async function messageInConversation(db: DbOrTx, id: string, me: string, 
 
 /** Newest first, strictly older than the `cursor` message (keyset on created_at, id). */
 export function messageHistory(db: DbOrTx, me: string, other: string, cursor: string | undefined, limit: number): Promise<MessageRow[]> {
-  const after = cursor
-    ? sql`AND (m.created_at, m.id) < (SELECT created_at, id FROM messages WHERE id = ${cursor}::uuid)`
-    : sql``;
+  const after = cursor ? sql`AND (m.created_at, m.id) < (SELECT created_at, id FROM messages WHERE id = ${cursor}::uuid)` : sql``;
   return rows(
     db,
     sql`SELECT ${messageColumns('m')} FROM messages m
@@ -140,9 +141,7 @@ export async function notificationOf(db: DbOrTx, id: string, userId: string): Pr
 }
 
 export function listNotifications(db: DbOrTx, userId: string, cursor: string | undefined, limit: number): Promise<NotificationRow[]> {
-  const after = cursor
-    ? sql`AND (created_at, id) < (SELECT created_at, id FROM notifications WHERE id = ${cursor}::uuid)`
-    : sql``;
+  const after = cursor ? sql`AND (created_at, id) < (SELECT created_at, id FROM notifications WHERE id = ${cursor}::uuid)` : sql``;
   return rows(
     db,
     sql`SELECT ${notificationColumns} FROM notifications

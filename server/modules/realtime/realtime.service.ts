@@ -65,7 +65,14 @@ export async function messageHistory(db: Db, me: string, query: { with: string; 
 
 export async function conversations(db: Db, me: string, limit: number): Promise<ConversationView[]> {
   const found = await repo.conversationsOf(db, me, limit);
-  const names = new Map((await findUserContacts(db, found.map((c) => c.otherId))).map((u) => [u.id, u.name]));
+  const names = new Map(
+    (
+      await findUserContacts(
+        db,
+        found.map((c) => c.otherId),
+      )
+    ).map((u) => [u.id, u.name]),
+  );
   return found.map((c) => ({
     with: { id: c.otherId, name: names.get(c.otherId) ?? '' },
     lastMessage: toMessageView(c.lastMessage),

@@ -56,7 +56,12 @@ function sessionUserOf(sessionMiddleware: RequestHandler, req: IncomingMessage):
 }
 
 function ownOrigin(req: IncomingMessage, config: Config): string {
-  const forwarded = config.TRUST_PROXY !== false ? String(req.headers['x-forwarded-proto'] ?? '').split(',')[0]?.trim() : '';
+  const forwarded =
+    config.TRUST_PROXY !== false
+      ? String(req.headers['x-forwarded-proto'] ?? '')
+          .split(',')[0]
+          ?.trim()
+      : '';
   const encrypted = (req.socket as { encrypted?: boolean }).encrypted === true;
   return `${forwarded || (encrypted ? 'https' : 'http')}://${req.headers.host ?? ''}`;
 }
@@ -138,7 +143,10 @@ export function createWsServer(options: WsServerOptions): WsServer {
       const open = [...registry.connections()];
       if (open.length === 0) return;
       logger.info(`[WS] Closing ${open.length} connections (1001)`);
-      const closed = open.map((c) => new Promise<void>((resolve) => (c.socket.readyState === WebSocket.CLOSED ? resolve() : c.socket.once('close', () => resolve()))));
+      const closed = open.map(
+        (c) =>
+          new Promise<void>((resolve) => (c.socket.readyState === WebSocket.CLOSED ? resolve() : c.socket.once('close', () => resolve()))),
+      );
       for (const c of open) c.socket.close(1001, 'Server shutting down');
       let timer: NodeJS.Timeout | undefined;
       const grace = new Promise<'timeout'>((resolve) => {

@@ -22,7 +22,11 @@ export class WsStatsRecorder {
       sent: new Counter({ name: 'ws_messages_sent_total', help: 'Frames sent to WebSocket clients', registers }),
       received: new Counter({ name: 'ws_messages_received_total', help: 'Frames received from WebSocket clients', registers }),
       errored: new Counter({ name: 'ws_messages_errored_total', help: 'Client frames answered with an error', registers }),
-      authFailures: new Counter({ name: 'ws_auth_failures_total', help: 'WebSocket upgrades refused for want of a valid session', registers }),
+      authFailures: new Counter({
+        name: 'ws_auth_failures_total',
+        help: 'WebSocket upgrades refused for want of a valid session',
+        registers,
+      }),
       heartbeatKills: new Counter({ name: 'ws_heartbeat_terminations_total', help: 'Connections terminated for a missed pong', registers }),
     };
   }

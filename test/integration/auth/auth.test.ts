@@ -28,7 +28,10 @@ describe('register', () => {
 
   it('a second account with the same e-mail (any case) is a 409 email_taken', async () => {
     await registerUser(t.request, { email: 'dup@example.com' });
-    const res = await t.request.post('/api/auth/register').send({ email: 'DUP@example.com', password: 'another password', name: 'X' }).expect(409);
+    const res = await t.request
+      .post('/api/auth/register')
+      .send({ email: 'DUP@example.com', password: 'another password', name: 'X' })
+      .expect(409);
     expect(res.body.error.code).toBe('email_taken');
   });
 
@@ -76,7 +79,11 @@ describe('session fixation', () => {
   it('a cookie held before login never authenticates after login: the id is regenerated', async () => {
     const user = await registerUser(t.request);
     const before = user.cookie;
-    const login = await t.request.post('/api/auth/login').set('Cookie', before).send({ email: user.email, password: user.password }).expect(200);
+    const login = await t.request
+      .post('/api/auth/login')
+      .set('Cookie', before)
+      .send({ email: user.email, password: user.password })
+      .expect(200);
     const after = sidCookie(login.headers['set-cookie']);
     expect(sessionIdOf(after)).not.toBe(sessionIdOf(before));
     await t.request.get('/api/auth/me').set('Cookie', before).expect(401);
@@ -86,7 +93,11 @@ describe('session fixation', () => {
   it('a planted (attacker-chosen, validly signed) session id is replaced at login', async () => {
     const user = await registerUser(t.request);
     const planted = plantedCookie('attacker-chosen-session-id', t.config.SESSION_SECRET);
-    const login = await t.request.post('/api/auth/login').set('Cookie', planted).send({ email: user.email, password: user.password }).expect(200);
+    const login = await t.request
+      .post('/api/auth/login')
+      .set('Cookie', planted)
+      .send({ email: user.email, password: user.password })
+      .expect(200);
     expect(sessionIdOf(sidCookie(login.headers['set-cookie']))).not.toBe('attacker-chosen-session-id');
     await t.request.get('/api/auth/me').set('Cookie', planted).expect(401);
   });
@@ -97,7 +108,10 @@ describe('secrets in logs', () => {
     const password = 'Sup3r-Secret-Passw0rd!';
     const user = await registerUser(t.request, { password });
     await t.request.post('/api/auth/login').send({ email: user.email, password }).expect(200);
-    await t.request.post('/api/auth/login').send({ email: user.email, password: `${password}-wrong` }).expect(401);
+    await t.request
+      .post('/api/auth/login')
+      .send({ email: user.email, password: `${password}-wrong` })
+      .expect(401);
     await t.request.get('/api/auth/me').set('Cookie', user.cookie).expect(200);
     const sid = sessionIdOf(user.cookie);
     const lines = t.logs.lines();
@@ -111,13 +125,22 @@ describe('secrets in logs', () => {
 
 describe('origin check', () => {
   it('a state-changing request from a foreign Origin is refused with 403', async () => {
-    const res = await t.request.post('/api/auth/login').set('Origin', 'https://evil.example').send({ email: 'a@b.c', password: 'x' }).expect(403);
+    const res = await t.request
+      .post('/api/auth/login')
+      .set('Origin', 'https://evil.example')
+      .send({ email: 'a@b.c', password: 'x' })
+      .expect(403);
     expect(res.body.error.code).toBe('foreign_origin');
   });
 
   it('the same request from the app’s own origin goes through', async () => {
     // The browser sends the page's own origin, which is the Host the request went to.
-    const res = await t.request.post('/api/auth/login').set('Host', 'shop.example').set('Origin', 'http://shop.example').send({ email: 'a@b.c', password: 'x' }).expect(401);
+    const res = await t.request
+      .post('/api/auth/login')
+      .set('Host', 'shop.example')
+      .set('Origin', 'http://shop.example')
+      .send({ email: 'a@b.c', password: 'x' })
+      .expect(401);
     expect(res.body.error.code).toBe('invalid_credentials');
   });
 });

@@ -51,7 +51,9 @@ describe('touch-after', () => {
     const res = await t.request.get('/api/health').expect(200);
     expect(res.body.components.sessions).toMatchObject({ status: 'ok', tableReady: true });
     expect(res.body.components.sessions.activeSessions).toBeGreaterThanOrEqual(1);
-    expect(res.body.components.sessions.pool).toEqual(expect.objectContaining({ total: expect.any(Number), idle: expect.any(Number), waiting: 0 }));
+    expect(res.body.components.sessions.pool).toEqual(
+      expect.objectContaining({ total: expect.any(Number), idle: expect.any(Number), waiting: 0 }),
+    );
   });
 });
 

@@ -29,7 +29,14 @@ it('a product attaches an uploaded public image by key and serves its URL; an un
     .set('Cookie', vendor.cookie)
     .send({ title: 'Ghost print', priceCents: 2_500, imageKeys: ['public/00000000-0000-4000-8000-000000000000.png'] })
     .expect(400);
-  expect(missing.body.error).toMatchObject({ code: 'unknown_image', details: { missing: ['public/00000000-0000-4000-8000-000000000000.png'] } });
+  expect(missing.body.error).toMatchObject({
+    code: 'unknown_image',
+    details: { missing: ['public/00000000-0000-4000-8000-000000000000.png'] },
+  });
   const privateKey = (await upload(t, vendor, image, { visibility: 'private' }).expect(201)).body.key as string;
-  await t.request.post('/api/products').set('Cookie', vendor.cookie).send({ title: 'Private print', priceCents: 1, imageKeys: [privateKey] }).expect(400);
+  await t.request
+    .post('/api/products')
+    .set('Cookie', vendor.cookie)
+    .send({ title: 'Private print', priceCents: 1, imageKeys: [privateKey] })
+    .expect(400);
 });

@@ -12,7 +12,11 @@ afterAll(() => t.close());
 describe('vendors', () => {
   it('opening a store makes the user a vendor, regenerates the session, and the vendor page counts products', async () => {
     const user = await registerUser(t.request);
-    const res = await t.request.post('/api/vendors').set('Cookie', user.cookie).send({ storeName: 'Ada’s Atelier', description: 'Hats' }).expect(201);
+    const res = await t.request
+      .post('/api/vendors')
+      .set('Cookie', user.cookie)
+      .send({ storeName: 'Ada’s Atelier', description: 'Hats' })
+      .expect(201);
     expect(res.body.vendor).toMatchObject({ storeName: 'Ada’s Atelier', userId: user.id, productCount: 0 });
     const newCookie = res.headers['set-cookie']?.toString() ?? '';
     expect(newCookie).toMatch(/^sid=/);
@@ -47,7 +51,11 @@ describe('product ownership', () => {
     const buyer = await registerUser(t.request);
     const product = await listProduct(t.request, owner);
 
-    const byOther = await t.request.patch(`/api/products/${product.id}`).set('Cookie', other.cookie).send({ title: 'Mine now' }).expect(403);
+    const byOther = await t.request
+      .patch(`/api/products/${product.id}`)
+      .set('Cookie', other.cookie)
+      .send({ title: 'Mine now' })
+      .expect(403);
     expect(byOther.body.error.code).toBe('not_owner');
     await t.request.delete(`/api/products/${product.id}`).set('Cookie', other.cookie).expect(403);
     await t.request.patch(`/api/products/${product.id}`).send({ title: 'Anon' }).expect(401);
@@ -57,7 +65,11 @@ describe('product ownership', () => {
     const unchanged = await t.request.get(`/api/products/${product.id}`).expect(200);
     expect(unchanged.body.product.title).toBe(product.title);
     await t.request.patch(`/api/products/${product.id}`).set('Cookie', owner.cookie).send({ title: 'Renamed' }).expect(200);
-    await t.request.patch('/api/products/00000000-0000-4000-8000-000000000000').set('Cookie', owner.cookie).send({ title: 'Ghost' }).expect(404);
+    await t.request
+      .patch('/api/products/00000000-0000-4000-8000-000000000000')
+      .set('Cookie', owner.cookie)
+      .send({ title: 'Ghost' })
+      .expect(404);
   });
 });
 
@@ -84,7 +96,11 @@ describe('product validation', () => {
 
   it('unknown fields and an empty PATCH are refused; nothing is written', async () => {
     const before = await t.database.pool.query('SELECT count(*)::int AS n FROM products');
-    const res = await t.request.post('/api/products').set('Cookie', vendor.cookie).send({ title: 'A', priceCents: 1, vendorId: vendor.vendorId }).expect(400);
+    const res = await t.request
+      .post('/api/products')
+      .set('Cookie', vendor.cookie)
+      .send({ title: 'A', priceCents: 1, vendorId: vendor.vendorId })
+      .expect(400);
     expect(res.body.error.details.issues[0].code).toBe('unrecognized_keys');
     const after = await t.request.get('/api/products?limit=1');
     expect(after.status).toBe(200);
@@ -131,35 +147,40 @@ describe('search and filters', () => {
     await listProduct(t.request, vendor, { priceCents: 250, category: 'rugs' });
     const asc = await t.request.get(`/api/products?vendorId=${vendor.vendorId}&category=lamps&sort=price_asc`).expect(200);
     expect(asc.body.items.map((p: { priceCents: number }) => p.priceCents)).toEqual([100, 200, 300, 400, 500]);
-    const desc = await t.request.get(`/api/products?vendorId=${vendor.vendorId}&category=lamps&sort=price_desc&minPrice=200&maxPrice=400`).expect(200);
+    const desc = await t.request
+      .get(`/api/products?vendorId=${vendor.vendorId}&category=lamps&sort=price_desc&minPrice=200&maxPrice=400`)
+      .expect(200);
     expect(desc.body.items.map((p: { priceCents: number }) => p.priceCents)).toEqual([400, 300, 200]);
   });
 });
 
 describe('cursor pagination', () => {
-  it.each(['newest', 'price_asc', 'price_desc'])('walks 25 products in 3 pages of 10 (sort=%s) without duplicates or gaps, even with inserts between pages', async (sort) => {
-    const vendor = await openStore(t.request);
-    const listed: string[] = [];
-    for (let i = 0; i < 25; i++) listed.push((await listProduct(t.request, vendor, { priceCents: 1_000 + (i % 7) * 10 })).id);
-    const seen: string[] = [];
-    let cursor: string | null = null;
-    let pages = 0;
-    do {
-      const res: { body: { items: Array<{ id: string }>; nextCursor: string | null } } = await t.request
-        .get('/api/products')
-        .query({ vendorId: vendor.vendorId, sort, limit: 10, ...(cursor ? { cursor } : {}) })
-        .expect(200);
-      seen.push(...res.body.items.map((p) => p.id));
-      cursor = res.body.nextCursor;
-      pages++;
-      // Someone lists more products while the client pages: the walk must not shift.
-      if (pages === 1) for (let i = 0; i < 3; i++) await listProduct(t.request, vendor, { priceCents: 5 });
-    } while (cursor);
-    expect(pages).toBe(3);
-    expect(new Set(seen).size).toBe(seen.length);
-    const original = seen.filter((id) => listed.includes(id));
-    expect(new Set(original)).toEqual(new Set(listed));
-  });
+  it.each(['newest', 'price_asc', 'price_desc'])(
+    'walks 25 products in 3 pages of 10 (sort=%s) without duplicates or gaps, even with inserts between pages',
+    async (sort) => {
+      const vendor = await openStore(t.request);
+      const listed: string[] = [];
+      for (let i = 0; i < 25; i++) listed.push((await listProduct(t.request, vendor, { priceCents: 1_000 + (i % 7) * 10 })).id);
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      let pages = 0;
+      do {
+        const res: { body: { items: Array<{ id: string }>; nextCursor: string | null } } = await t.request
+          .get('/api/products')
+          .query({ vendorId: vendor.vendorId, sort, limit: 10, ...(cursor ? { cursor } : {}) })
+          .expect(200);
+        seen.push(...res.body.items.map((p) => p.id));
+        cursor = res.body.nextCursor;
+        pages++;
+        // Someone lists more products while the client pages: the walk must not shift.
+        if (pages === 1) for (let i = 0; i < 3; i++) await listProduct(t.request, vendor, { priceCents: 5 });
+      } while (cursor);
+      expect(pages).toBe(3);
+      expect(new Set(seen).size).toBe(seen.length);
+      const original = seen.filter((id) => listed.includes(id));
+      expect(new Set(original)).toEqual(new Set(listed));
+    },
+  );
 });
 
 describe('soft delete', () => {

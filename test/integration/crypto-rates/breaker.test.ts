@@ -101,7 +101,10 @@ describe('primary rate-limited (429) five times', () => {
   it('when CoinGecko answers 429, then CryptoCompare serves fresh values and each failure is logged n/5', async () => {
     const s = await startRateLimitedPrimary();
     await fourRateLimitedRounds(s, (round, body) => {
-      expect(body).toEqual({ rates: { BTC: { usd: price('BTC'), tier: 'fresh', ageSeconds: 0, source: 'cryptocompare' } }, breaker: 'closed' });
+      expect(body).toEqual({
+        rates: { BTC: { usd: price('BTC'), tier: 'fresh', ageSeconds: 0, source: 'cryptocompare' } },
+        breaker: 'closed',
+      });
       expect(s.cg.requests).toHaveLength(round);
       expect(cryptoLogs(s.t)).toContain(`[CRYPTO-API] coingecko failure ${round}/5: HTTP 429`);
     });
@@ -117,13 +120,22 @@ describe('primary rate-limited (429) five times', () => {
     await fourRateLimitedRounds(s);
     const { openedAt, body } = await fifthFailureOpensBreaker(s);
     // Both providers failed: the 16-minute-old CryptoCompare value is served as fallback.
-    expect(body).toEqual({ rates: { BTC: { usd: price('BTC'), tier: 'fallback', ageSeconds: 960, source: 'cryptocompare' } }, breaker: 'open' });
+    expect(body).toEqual({
+      rates: { BTC: { usd: price('BTC'), tier: 'fallback', ageSeconds: 960, source: 'cryptocompare' } },
+      breaker: 'open',
+    });
     const logs = cryptoLogs(s.t);
     expect(logs).toContain('[CRYPTO-API] coingecko failure 5/5: HTTP 429');
     const until = new Date(openedAt + 5 * MIN).toISOString();
     expect(logs).toContain(`[CRYPTO-API] coingecko circuit open until ${until} (no calls during the 5 min cooldown)`);
     const health = await s.t.request.get('/api/health').expect(200);
-    expect(health.body.components.cryptoRates.breakers.coingecko).toMatchObject({ state: 'open', consecutiveFailures: 5, calls: 5, failures: 5, openUntil: until });
+    expect(health.body.components.cryptoRates.breakers.coingecko).toMatchObject({
+      state: 'open',
+      consecutiveFailures: 5,
+      calls: 5,
+      failures: 5,
+      openUntil: until,
+    });
   });
 
   it('while the breaker is open (5 min on the clock), then CoinGecko is never called', async () => {
@@ -163,11 +175,17 @@ describe('primary rate-limited (429) five times', () => {
     const responses = await Promise.all(Array.from({ length: 20 }, () => agent.get('/api/crypto/rates?symbols=BTC')));
     for (const res of responses) {
       expect(res.status).toBe(200);
-      expect(res.body).toEqual({ rates: { BTC: { usd: price('BTC'), tier: 'fresh', ageSeconds: 0, source: 'coingecko' } }, breaker: 'closed' });
+      expect(res.body).toEqual({
+        rates: { BTC: { usd: price('BTC'), tier: 'fresh', ageSeconds: 0, source: 'coingecko' } },
+        breaker: 'closed',
+      });
     }
     expect(cg.requests).toHaveLength(6);
     expect(cryptoLogs(t)).toEqual(
-      expect.arrayContaining(['[CRYPTO-API] coingecko circuit half-open: sending one probe', '[CRYPTO-API] coingecko circuit closed: probe succeeded']),
+      expect.arrayContaining([
+        '[CRYPTO-API] coingecko circuit half-open: sending one probe',
+        '[CRYPTO-API] coingecko circuit closed: probe succeeded',
+      ]),
     );
     const metrics = await t.request.get('/metrics').expect(200);
     expect(metrics.text).toContain('crypto_rates_breaker_state{provider="coingecko"} 0');

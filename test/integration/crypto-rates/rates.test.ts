@@ -1,7 +1,14 @@
 import { startTestApp, type TestApp } from '../../support/app';
 import { ManualClock } from '../../support/clock';
 import { cryptoLogs, cryptoRatesOf } from '../../support/crypto-rates';
-import { coinGeckoPrices, cryptoComparePrices, type FakeProvider, failures, price, startFakeProvider } from '../../support/fake-crypto-providers';
+import {
+  coinGeckoPrices,
+  cryptoComparePrices,
+  type FakeProvider,
+  failures,
+  price,
+  startFakeProvider,
+} from '../../support/fake-crypto-providers';
 import { createTestDatabase } from '../../support/database';
 import supertest from 'supertest';
 
@@ -121,7 +128,9 @@ describe('healthy upstream', () => {
   });
 
   it('the last good values are persisted in crypto_rates', async () => {
-    const { rows } = await t.database.pool.query(`SELECT symbol, vs_currency, price, source FROM crypto_rates WHERE symbol = 'BTC' ORDER BY vs_currency`);
+    const { rows } = await t.database.pool.query(
+      `SELECT symbol, vs_currency, price, source FROM crypto_rates WHERE symbol = 'BTC' ORDER BY vs_currency`,
+    );
     expect(rows).toEqual([
       { symbol: 'BTC', vs_currency: 'eur', price: price('BTC', 'eur'), source: 'coingecko' },
       { symbol: 'BTC', vs_currency: 'gbp', price: price('BTC', 'gbp'), source: 'coingecko' },

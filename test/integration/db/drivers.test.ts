@@ -47,10 +47,7 @@ describe('the Neon serverless driver against the real embedded PostgreSQL (throu
   });
 
   it('runs Drizzle queries and rolls a failed transaction back', async () => {
-    const [created] = await database.db
-      .insert(users)
-      .values({ email: 'neon@example.com', passwordHash: 'x', name: 'Neon' })
-      .returning();
+    const [created] = await database.db.insert(users).values({ email: 'neon@example.com', passwordHash: 'x', name: 'Neon' }).returning();
     expect(created!.id).toEqual(expect.any(String));
 
     await expect(

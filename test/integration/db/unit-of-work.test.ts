@@ -56,9 +56,7 @@ describe('database.transaction (unit of work)', () => {
   });
 
   it('when COMMIT itself fails (deferred constraint), runs no effect and the connection stays usable', async () => {
-    await database.db.execute(
-      sql`CREATE TABLE uow_deferred (n int, CONSTRAINT uow_unique UNIQUE (n) DEFERRABLE INITIALLY DEFERRED)`,
-    );
+    await database.db.execute(sql`CREATE TABLE uow_deferred (n int, CONSTRAINT uow_unique UNIQUE (n) DEFERRABLE INITIALLY DEFERRED)`);
     const ran: string[] = [];
     await expect(
       database.transaction(async (unit) => {

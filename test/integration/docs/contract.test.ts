@@ -46,7 +46,14 @@ afterAll(async () => {
 });
 
 function signedEvent(type: string, object: Record<string, unknown>) {
-  const payload = JSON.stringify({ id: `evt_${Math.random().toString(36).slice(2)}`, object: 'event', type, api_version: '2025-01-01', created: Math.floor(Date.now() / 1000), data: { object } });
+  const payload = JSON.stringify({
+    id: `evt_${Math.random().toString(36).slice(2)}`,
+    object: 'event',
+    type,
+    api_version: '2025-01-01',
+    created: Math.floor(Date.now() / 1000),
+    data: { object },
+  });
   return { payload, signature: stripeForSigning.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET }) };
 }
 
@@ -83,7 +90,11 @@ it('catalogue: stores and products, with 403, 404, 409 and 400', async () => {
   await t.request.get('/api/vendors/not-a-uuid').expect(400);
   const product = await listProduct(t.request, vendor);
   await t.request.post('/api/products').set('Cookie', buyer.cookie).send({ title: 'X', priceCents: 1 }).expect(403);
-  await t.request.post('/api/products').set('Cookie', vendor.cookie).send({ title: 'X', priceCents: 1, imageKeys: ['public/none.png'] }).expect(400);
+  await t.request
+    .post('/api/products')
+    .set('Cookie', vendor.cookie)
+    .send({ title: 'X', priceCents: 1, imageKeys: ['public/none.png'] })
+    .expect(400);
   await t.request.get('/api/products?limit=1').expect(200);
   await t.request.get('/api/products?cursor=forged').expect(400);
   await t.request.get(`/api/products/${product.id}`).expect(200);
@@ -127,20 +138,43 @@ it('crypto: rates and quotes', async () => {
 it('orders and payments: place, list, view, pay, cancel, webhook, and their refusals', async () => {
   const product = await listProduct(t.request, vendor, { priceCents: 2_500, stock: 3 });
   const place = (quantity: number) =>
-    t.request.post('/api/orders').set('Cookie', buyer.cookie).send({ items: [{ productId: product.id, quantity }], paymentMethod: 'card' });
+    t.request
+      .post('/api/orders')
+      .set('Cookie', buyer.cookie)
+      .send({ items: [{ productId: product.id, quantity }], paymentMethod: 'card' });
   const order = (await place(1).expect(201)).body.order as { id: string };
   await place(99).expect(409);
-  await t.request.post('/api/orders').set('Cookie', buyer.cookie).send({ items: [{ productId: MISSING, quantity: 1 }], paymentMethod: 'card' }).expect(404);
+  await t.request
+    .post('/api/orders')
+    .set('Cookie', buyer.cookie)
+    .send({ items: [{ productId: MISSING, quantity: 1 }], paymentMethod: 'card' })
+    .expect(404);
   await t.request.post('/api/orders').set('Cookie', buyer.cookie).send({ items: [] }).expect(400);
   await t.request.get('/api/orders?limit=5').set('Cookie', buyer.cookie).expect(200);
   await t.request.get(`/api/orders/${order.id}`).set('Cookie', buyer.cookie).expect(200);
   await t.request.get(`/api/orders/${MISSING}`).set('Cookie', buyer.cookie).expect(404);
-  const intent = (await t.request.post(`/api/orders/${order.id}/payment-intent`).set('Cookie', buyer.cookie).expect(200)).body as { paymentIntentId: string };
+  const intent = (await t.request.post(`/api/orders/${order.id}/payment-intent`).set('Cookie', buyer.cookie).expect(200)).body as {
+    paymentIntentId: string;
+  };
   await t.request.post(`/api/orders/${MISSING}/payment-intent`).set('Cookie', buyer.cookie).expect(404);
 
-  const failed = signedEvent('payment_intent.payment_failed', { id: intent.paymentIntentId, object: 'payment_intent', metadata: { orderId: order.id } });
-  await t.request.post('/api/stripe/webhook').set('Content-Type', 'application/json').set('Stripe-Signature', failed.signature).send(failed.payload).expect(200);
-  await t.request.post('/api/stripe/webhook').set('Content-Type', 'application/json').set('Stripe-Signature', 'forged').send(failed.payload).expect(400);
+  const failed = signedEvent('payment_intent.payment_failed', {
+    id: intent.paymentIntentId,
+    object: 'payment_intent',
+    metadata: { orderId: order.id },
+  });
+  await t.request
+    .post('/api/stripe/webhook')
+    .set('Content-Type', 'application/json')
+    .set('Stripe-Signature', failed.signature)
+    .send(failed.payload)
+    .expect(200);
+  await t.request
+    .post('/api/stripe/webhook')
+    .set('Content-Type', 'application/json')
+    .set('Stripe-Signature', 'forged')
+    .send(failed.payload)
+    .expect(400);
 
   await t.request.post(`/api/orders/${order.id}/cancel`).set('Cookie', buyer.cookie).expect(200);
   await t.request.post(`/api/orders/${order.id}/cancel`).set('Cookie', buyer.cookie).expect(409);
@@ -148,10 +182,19 @@ it('orders and payments: place, list, view, pay, cancel, webhook, and their refu
 });
 
 it("an upstream's HTTP status is not passed on: Stripe refusing our API key is our 500, not the buyer's 401", async () => {
-  const misconfigured = await startTestApp({ testDatabase: t.testDatabase, env: { STRIPE_SECRET_KEY: 'rk_test_not_a_secret_key', STRIPE_API_URL: stripe.url } });
+  const misconfigured = await startTestApp({
+    testDatabase: t.testDatabase,
+    env: { STRIPE_SECRET_KEY: 'rk_test_not_a_secret_key', STRIPE_API_URL: stripe.url },
+  });
   try {
     const product = await listProduct(misconfigured.request, vendor, { stock: 2 });
-    const order = (await misconfigured.request.post('/api/orders').set('Cookie', buyer.cookie).send({ items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'card' }).expect(201)).body.order;
+    const order = (
+      await misconfigured.request
+        .post('/api/orders')
+        .set('Cookie', buyer.cookie)
+        .send({ items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'card' })
+        .expect(201)
+    ).body.order;
     const res = await misconfigured.request.post(`/api/orders/${order.id}/payment-intent`).set('Cookie', buyer.cookie).expect(500);
     expect(res.body.error.code).toBe('internal_error');
     expect(JSON.stringify(res.body)).not.toContain('API Key');
@@ -166,7 +209,9 @@ it('realtime: history, conversations, notifications', async () => {
   await t.request.post('/api/messages/read').set('Cookie', buyer.cookie).send({ with: vendor.id }).expect(200);
   await t.request.get('/api/conversations').set('Cookie', buyer.cookie).expect(200);
   // The failed payment above left the buyer a notification.
-  const { notifications } = (await t.request.get('/api/notifications?limit=10').set('Cookie', buyer.cookie).expect(200)).body as { notifications: Array<{ id: string }> };
+  const { notifications } = (await t.request.get('/api/notifications?limit=10').set('Cookie', buyer.cookie).expect(200)).body as {
+    notifications: Array<{ id: string }>;
+  };
   expect(notifications.length).toBeGreaterThan(0);
   await t.request.post(`/api/notifications/${notifications[0]!.id}/read`).set('Cookie', buyer.cookie).expect(200);
   await t.request.post(`/api/notifications/${notifications[0]!.id}/read`).set('Cookie', vendor.cookie).expect(404);
@@ -179,11 +224,14 @@ it('every declared route answered here at least once with success, and with one 
   const seen = recordedResponses();
   const missing: string[] = [];
   for (const route of t.app.routes) {
-    const answers = seen.filter((r) => r.pattern === route.path && (r.method === route.method.toUpperCase() || (r.method === 'HEAD' && route.method === 'get')));
+    const answers = seen.filter(
+      (r) => r.pattern === route.path && (r.method === route.method.toUpperCase() || (r.method === 'HEAD' && route.method === 'get')),
+    );
     const declared = Object.keys(route.responses).map(Number);
     const ownErrors = declared.filter((s) => s >= 400 && s < 500);
     if (!answers.some((r) => r.status < 400)) missing.push(`${route.method.toUpperCase()} ${route.path}: no success`);
-    if (ownErrors.length > 0 && !answers.some((r) => ownErrors.includes(r.status))) missing.push(`${route.method.toUpperCase()} ${route.path}: none of ${ownErrors.join(', ')}`);
+    if (ownErrors.length > 0 && !answers.some((r) => ownErrors.includes(r.status)))
+      missing.push(`${route.method.toUpperCase()} ${route.path}: none of ${ownErrors.join(', ')}`);
   }
   expect(missing).toEqual([]);
   expect(t.app.routes.length).toBeGreaterThan(30);

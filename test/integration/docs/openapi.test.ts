@@ -23,7 +23,8 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-const operations = () => Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => ({ method, path, op })));
+const operations = () =>
+  Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => ({ method, path, op })));
 
 it('serves an OpenAPI 3.1 document generated from the zod contracts', () => {
   expect(doc.openapi).toBe('3.1.0');
@@ -38,7 +39,9 @@ it('serves an OpenAPI 3.1 document generated from the zod contracts', () => {
 
 it('documents exactly the declared routes, each under a unique camelCase operationId', () => {
   const declared = t.app.routes.map((r) => `${r.method.toUpperCase()} ${openApiPath(r.path)} ${r.operationId}`).sort();
-  const documented = operations().map(({ method, path, op }) => `${method.toUpperCase()} ${path} ${op.operationId}`).sort();
+  const documented = operations()
+    .map(({ method, path, op }) => `${method.toUpperCase()} ${path} ${op.operationId}`)
+    .sort();
   expect(documented).toEqual(declared);
   expect(declared.length).toBeGreaterThan(25);
   const ids = operations().map(({ op }) => op.operationId);
@@ -50,11 +53,14 @@ it('every 4xx and 5xx answer is the shared error shape with its codes listed; ev
   const wrong: string[] = [];
   for (const { method, path, op } of operations()) {
     for (const [status, response] of Object.entries(op.responses)) {
-      const schema = response.content?.['application/json']?.schema as { allOf?: Array<{ $ref?: string; properties?: { error?: { properties?: { code?: { enum?: string[] } } } } }> } | undefined;
+      const schema = response.content?.['application/json']?.schema as
+        | { allOf?: Array<{ $ref?: string; properties?: { error?: { properties?: { code?: { enum?: string[] } } } } }> }
+        | undefined;
       const [shared, codes] = schema?.allOf ?? [];
       const isError = shared?.$ref === '#/components/schemas/Error' && (codes?.properties?.error?.properties?.code?.enum ?? []).length > 0;
       // Health probes answer 503 with their report, not an error.
-      if (Number(status) >= 400 && !isError && !(status === '503' && path.startsWith('/api/health'))) wrong.push(`${method} ${path} ${status}`);
+      if (Number(status) >= 400 && !isError && !(status === '503' && path.startsWith('/api/health')))
+        wrong.push(`${method} ${path} ${status}`);
     }
     if (op.requestBody && op.requestBody.required !== true) wrong.push(`${method} ${path} body not required`);
   }
@@ -80,7 +86,8 @@ it('parameter defaults are valid values of their own schema (e.g. limit=20 is th
     for (const parameter of op.parameters ?? []) {
       if (parameter.schema.default === undefined) continue;
       withDefault++;
-      if (!ajv.validate(parameter.schema, parameter.schema.default)) invalid.push(`${method} ${path} ${parameter.name}: ${ajv.errorsText()}`);
+      if (!ajv.validate(parameter.schema, parameter.schema.default))
+        invalid.push(`${method} ${path} ${parameter.name}: ${ajv.errorsText()}`);
     }
   }
   expect(invalid).toEqual([]);
@@ -88,7 +95,10 @@ it('parameter defaults are valid values of their own schema (e.g. limit=20 is th
 });
 
 it('the upload is a multipart body whose file is binary; downloads answer bytes, 206, 304, 412 and 416', () => {
-  const upload = doc.paths['/api/uploads']!.post!.requestBody!.content['multipart/form-data']!.schema as { required: string[]; properties: { file: Record<string, unknown> } };
+  const upload = doc.paths['/api/uploads']!.post!.requestBody!.content['multipart/form-data']!.schema as {
+    required: string[];
+    properties: { file: Record<string, unknown> };
+  };
   expect(upload.required).toEqual(['file']);
   expect(upload.properties.file).toMatchObject({ type: 'string', format: 'binary', contentMediaType: 'application/octet-stream' });
   const download = doc.paths['/objects/public/{path}']!.get!;

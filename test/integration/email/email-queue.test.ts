@@ -23,7 +23,14 @@ const brevoEnv = () => ({ BREVO_API_KEY: 'xkeysib-test-key', BREVO_API_URL: `${b
 
 function testMail(tag: string): OutgoingEmail {
   const id = randomBytes(5).toString('hex');
-  return { kind: 'test', dedupeKey: `test:${tag}:${id}`, toEmail: `${tag}-${id}@example.com`, subject: `Test ${tag}`, text: 'Hello', html: '<p>Hello</p>' };
+  return {
+    kind: 'test',
+    dedupeKey: `test:${tag}:${id}`,
+    toEmail: `${tag}-${id}@example.com`,
+    subject: `Test ${tag}`,
+    text: 'Hello',
+    html: '<p>Hello</p>',
+  };
 }
 
 const emailOf = (t: TestApp) => t.app.modules.find((m) => m.name === 'email') as EmailModule;
@@ -39,7 +46,14 @@ async function rowsOf(t: TestApp, mails: OutgoingEmail[]) {
     'SELECT id, to_email, status, attempts, last_error, provider_message_id FROM email_outbox WHERE dedupe_key = ANY($1) ORDER BY to_email',
     [mails.map((m) => m.dedupeKey)],
   );
-  return rows as Array<{ id: string; to_email: string; status: string; attempts: number; last_error: string | null; provider_message_id: string | null }>;
+  return rows as Array<{
+    id: string;
+    to_email: string;
+    status: string;
+    attempts: number;
+    last_error: string | null;
+    provider_message_id: string | null;
+  }>;
 }
 
 const allRows = (t: TestApp, mails: OutgoingEmail[], accept: (row: Awaited<ReturnType<typeof rowsOf>>[number]) => boolean) =>
@@ -108,7 +122,9 @@ describe('one instance, short retry delays and a clock the test moves', () => {
     const [row] = await allRows(t, [mail], (r) => r.status === 'failed');
     expect(row!.last_error).toMatch(/refused the mail \(400\)/);
     expect(row!.attempts).toBe(1);
-    const jobs = await t.database.pool.query(`SELECT state FROM pgboss.job WHERE name = 'email-send' AND data->>'outboxId' = $1`, [row!.id]);
+    const jobs = await t.database.pool.query(`SELECT state FROM pgboss.job WHERE name = 'email-send' AND data->>'outboxId' = $1`, [
+      row!.id,
+    ]);
     expect(jobs.rows).toEqual([{ state: 'completed' }]);
     expect(brevo.sendsTo(mail.toEmail)).toHaveLength(1);
   });
@@ -139,7 +155,8 @@ describe('one instance, short retry delays and a clock the test moves', () => {
   });
 
   it('a mail enqueued in a unit of work that rolls back leaves no row and no job, and is never sent', async () => {
-    const jobCount = async () => (await t.database.pool.query(`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'email-send'`)).rows[0].n as number;
+    const jobCount = async () =>
+      (await t.database.pool.query(`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'email-send'`)).rows[0].n as number;
     const before = await jobCount();
     const rolledBack = testMail('rolled-back');
     await expect(
@@ -163,7 +180,10 @@ describe('one instance, short retry delays and a clock the test moves', () => {
     await enqueue(t, [mail]);
     await allRows(t, [mail], (r) => r.status === 'sent');
     expect(brevo.sendsTo(mail.toEmail)).toHaveLength(1);
-    const jobs = await t.database.pool.query(`SELECT count(*)::int AS n FROM pgboss.job j JOIN email_outbox o ON o.id::text = j.data->>'outboxId' WHERE j.name = 'email-send' AND o.dedupe_key = $1`, [mail.dedupeKey]);
+    const jobs = await t.database.pool.query(
+      `SELECT count(*)::int AS n FROM pgboss.job j JOIN email_outbox o ON o.id::text = j.data->>'outboxId' WHERE j.name = 'email-send' AND o.dedupe_key = $1`,
+      [mail.dedupeKey],
+    );
     expect(jobs.rows[0].n).toBe(1);
   });
 });
@@ -172,7 +192,10 @@ describe('giving up on age, and the redrive', () => {
   const clock = new ManualClock(Date.now());
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp({ deps: { clock }, env: { ...brevoEnv(), EMAIL_RETRY_DELAY_S: '1', EMAIL_RETRY_BACKOFF: 'false', EMAIL_GIVE_UP_AFTER_S: '3600' } });
+    t = await startTestApp({
+      deps: { clock },
+      env: { ...brevoEnv(), EMAIL_RETRY_DELAY_S: '1', EMAIL_RETRY_BACKOFF: 'false', EMAIL_GIVE_UP_AFTER_S: '3600' },
+    });
   });
   afterAll(() => t.close());
 
@@ -185,7 +208,9 @@ describe('giving up on age, and the redrive', () => {
     clock.set(Date.now() + 3_601_000);
     const [failed] = await allRows(t, [mail], (r) => r.status === 'failed');
     expect(failed!.last_error).toMatch(/still failing \d+ s after it was queued/);
-    const jobs = await t.database.pool.query(`SELECT state FROM pgboss.job WHERE name = 'email-send' AND data->>'outboxId' = $1`, [failed!.id]);
+    const jobs = await t.database.pool.query(`SELECT state FROM pgboss.job WHERE name = 'email-send' AND data->>'outboxId' = $1`, [
+      failed!.id,
+    ]);
     expect(jobs.rows).toEqual([{ state: 'completed' }]);
     const health = await t.request.get('/api/health').expect(200);
     expect(health.body.components.email).toMatchObject({ status: 'degraded', failed: 1 });
@@ -217,7 +242,10 @@ describe('shutdown', () => {
       expect(took).toBeLessThan(4_000);
       const check = await startTestApp({ testDatabase: database });
       try {
-        expect((await rowsOf(check, [mail]))[0]).toMatchObject({ status: 'sent', provider_message_id: expect.stringMatching(/@smtp-relay/) });
+        expect((await rowsOf(check, [mail]))[0]).toMatchObject({
+          status: 'sent',
+          provider_message_id: expect.stringMatching(/@smtp-relay/),
+        });
         const jobs = await check.database.pool.query(`SELECT state FROM pgboss.job WHERE name = 'email-send'`);
         expect(jobs.rows).toEqual([{ state: 'completed' }]);
       } finally {

@@ -40,14 +40,19 @@ it('when the database is down at start, start() resolves, health is degraded, an
   expect(await jobs.health?.()).toMatchObject({ status: 'degraded', started: false });
   cluster.start();
   await waitForLog(memory, /\[JOBS\] Started: probe/, { timeoutMs: 20_000 });
-  const { rows } = await database.pool.query(`SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'pgboss' AND table_name = 'job'`);
+  const { rows } = await database.pool.query(
+    `SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'pgboss' AND table_name = 'job'`,
+  );
   expect(rows[0].n).toBe(1);
   expect(await jobs.health?.()).toMatchObject({ status: 'ok', started: true, queues: { probe: 0 } });
 }, 30_000);
 
 it('a job whose handler throws is retried by pg-boss and completes on the next attempt', async () => {
   const id = await jobs.sendNow('probe', { failFirst: true });
-  await waitFor('the retried job to complete', async () => (await database.pool.query('SELECT state FROM pgboss.job WHERE id = $1', [id])).rows[0]?.state === 'completed');
+  await waitFor(
+    'the retried job to complete',
+    async () => (await database.pool.query('SELECT state FROM pgboss.job WHERE id = $1', [id])).rows[0]?.state === 'completed',
+  );
   expect(runs.filter((r) => (r.data as { failFirst: boolean }).failFirst).map((r) => r.retryCount)).toEqual([0, 1]);
   expect(memory.lines().some((l) => l.includes(`[JOBS] probe job ${id} failed (attempt 1): first attempt fails`))).toBe(true);
 });

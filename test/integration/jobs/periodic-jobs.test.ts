@@ -23,10 +23,19 @@ it('the periodic jobs are registered with pg-boss on their configured cron sched
 
 it('when the cleanup job runs, expired rate-limit counters are deleted and live ones kept', async () => {
   const now = Date.now();
-  await query(`INSERT INTO rate_limits (key, points, expire) VALUES ('test:expired', 3, $1), ('test:live', 1, $2), ('test:no-expiry', 1, NULL)`, [now - 1_000, now + 60_000]);
+  await query(
+    `INSERT INTO rate_limits (key, points, expire) VALUES ('test:expired', 3, $1), ('test:live', 1, $2), ('test:no-expiry', 1, NULL)`,
+    [now - 1_000, now + 60_000],
+  );
   await t.app.jobs.sendNow('rate-limits-cleanup');
-  await waitFor('the expired counter to go', async () => (await query(`SELECT 1 FROM rate_limits WHERE key = 'test:expired'`)).length === 0);
-  expect((await query(`SELECT key FROM rate_limits WHERE key LIKE 'test:%' ORDER BY key`)).map((r) => r.key)).toEqual(['test:live', 'test:no-expiry']);
+  await waitFor(
+    'the expired counter to go',
+    async () => (await query(`SELECT 1 FROM rate_limits WHERE key = 'test:expired'`)).length === 0,
+  );
+  expect((await query(`SELECT key FROM rate_limits WHERE key LIKE 'test:%' ORDER BY key`)).map((r) => r.key)).toEqual([
+    'test:live',
+    'test:no-expiry',
+  ]);
 });
 
 it('when the prune job runs, expired sessions are deleted and live ones kept', async () => {
@@ -34,7 +43,10 @@ it('when the prune job runs, expired sessions are deleted and live ones kept', a
     `INSERT INTO session_store (sid, sess, expire) VALUES ('expired-sid', '{}', now() - interval '1 hour'), ('live-sid', '{}', now() + interval '1 hour')`,
   );
   await t.app.jobs.sendNow('sessions-prune');
-  await waitFor('the expired session to go', async () => (await query(`SELECT 1 FROM session_store WHERE sid = 'expired-sid'`)).length === 0);
+  await waitFor(
+    'the expired session to go',
+    async () => (await query(`SELECT 1 FROM session_store WHERE sid = 'expired-sid'`)).length === 0,
+  );
   expect(await query(`SELECT sid FROM session_store WHERE sid = 'live-sid'`)).toEqual([{ sid: 'live-sid' }]);
 });
 
@@ -42,16 +54,29 @@ it('when the expiry job runs, an unpaid order past ORDER_EXPIRY_MINUTES expires 
   const vendor = await openStore(t.request);
   const product = await listProduct(t.request, vendor, { stock: 3 });
   const buyer = await registerUser(t.request);
-  const order = (await t.request.post('/api/orders').set('Cookie', buyer.cookie).send({ items: [{ productId: product.id, quantity: 3 }], paymentMethod: 'card' }).expect(201)).body.order;
+  const order = (
+    await t.request
+      .post('/api/orders')
+      .set('Cookie', buyer.cookie)
+      .send({ items: [{ productId: product.id, quantity: 3 }], paymentMethod: 'card' })
+      .expect(201)
+  ).body.order;
   clock.advance(31 * 60_000);
   await t.app.jobs.sendNow('orders-expire-overdue');
-  await waitFor('the order to expire', async () => (await query('SELECT status FROM orders WHERE id = $1', [order.id]))[0]?.status === 'expired');
+  await waitFor(
+    'the order to expire',
+    async () => (await query('SELECT status FROM orders WHERE id = $1', [order.id]))[0]?.status === 'expired',
+  );
   expect((await query('SELECT stock FROM products WHERE id = $1', [product.id]))[0].stock).toBe(3);
 });
 
 it('health and metrics show the queue: started, depth per queue, jobs run by outcome', async () => {
   const health = await t.request.get('/api/health').expect(200);
-  expect(health.body.components.jobs).toMatchObject({ status: 'ok', started: true, queues: { 'email-send': expect.any(Number), 'rate-limits-cleanup': 0 } });
+  expect(health.body.components.jobs).toMatchObject({
+    status: 'ok',
+    started: true,
+    queues: { 'email-send': expect.any(Number), 'rate-limits-cleanup': 0 },
+  });
   const metrics = (await t.request.get('/metrics').expect(200)).text;
   expect(metrics).toMatch(/marketplace_job_queue_depth\{queue="email-send"\} \d+/);
   expect(metrics).toMatch(/marketplace_jobs_total\{queue="rate-limits-cleanup",outcome="completed"\} [1-9]/);
@@ -59,7 +84,8 @@ it('health and metrics show the queue: started, depth per queue, jobs run by out
 });
 
 it('with cron enabled, a tick of the every-minute schedule queues and runs the expiry job without anyone sending it', async () => {
-  const jobsOf = async () => (await query(`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'orders-expire-overdue' AND state = 'completed'`))[0].n as number;
+  const jobsOf = async () =>
+    (await query(`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'orders-expire-overdue' AND state = 'completed'`))[0].n as number;
   const before = await jobsOf();
   // A second instance with the scheduler on, on the database where the schedules are registered:
   // pg-boss checks them as it starts, and the current minute's tick is due at once.

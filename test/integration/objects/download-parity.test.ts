@@ -49,7 +49,10 @@ const cases: Case[] = [
   { name: 'If-None-Match own ETag with a range → 304', headers: (v) => ({ 'If-None-Match': v.etag, Range: 'bytes=0-9' }) },
   { name: 'If-Modified-Since own Last-Modified → 304', headers: (v) => ({ 'If-Modified-Since': v.lastModified }) },
   { name: 'If-Modified-Since long ago', headers: () => ({ 'If-Modified-Since': LONG_AGO }) },
-  { name: 'If-None-Match mismatch beats If-Modified-Since', headers: (v) => ({ 'If-None-Match': '"x"', 'If-Modified-Since': v.lastModified }) },
+  {
+    name: 'If-None-Match mismatch beats If-Modified-Since',
+    headers: (v) => ({ 'If-None-Match': '"x"', 'If-Modified-Since': v.lastModified }),
+  },
   { name: 'If-Match own ETag', headers: (v) => ({ 'If-Match': v.etag }) },
   { name: 'If-Match mismatch → 412', headers: () => ({ 'If-Match': '"something-else"' }) },
   { name: 'If-Match *', headers: () => ({ 'If-Match': '*' }) },

@@ -42,7 +42,12 @@ describe('uploading', () => {
     // server, as soon as the bytes are in, and the unfinished response is then never logged.
     const keepAlive = new http.Agent({ keepAlive: true });
     try {
-      const download = await supertest(await t.listen()).get(res.body.url).agent(keepAlive).buffer(true).parse(binary).expect(200);
+      const download = await supertest(await t.listen())
+        .get(res.body.url)
+        .agent(keepAlive)
+        .buffer(true)
+        .parse(binary)
+        .expect(200);
       expect((download.body as Buffer).equals(bytes)).toBe(true);
       expect(download.headers['content-type']).toBe('image/png');
       expect(download.headers['cache-control']).toBe('public, max-age=86400, stale-while-revalidate=604800');
@@ -59,7 +64,11 @@ describe('uploading', () => {
 
   it('when a PDF is uploaded, then it is cached for 12 hours', async () => {
     const vendor = await registerVendor(t);
-    const res = await upload(t, vendor, pdfBytes(2_000), { visibility: 'public', filename: 'spec.pdf', contentType: 'application/pdf' }).expect(201);
+    const res = await upload(t, vendor, pdfBytes(2_000), {
+      visibility: 'public',
+      filename: 'spec.pdf',
+      contentType: 'application/pdf',
+    }).expect(201);
     expect(res.body.contentType).toBe('application/pdf');
     const download = await t.request.head(res.body.url).expect(200);
     expect(download.headers['cache-control']).toBe('public, max-age=43200');

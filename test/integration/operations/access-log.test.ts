@@ -18,7 +18,13 @@ it('every request gets one access-log entry with method, route pattern, status, 
   const res = await t.request.get('/api/auth/me').set('Cookie', user.cookie).expect(200);
   await t.request.get('/api/products/00000000-0000-4000-8000-000000000000').expect(404);
   const [signedIn, anonymous] = accessLines(t).slice(before);
-  expect(signedIn).toMatchObject({ method: 'GET', route: '/api/auth/me', status: 200, userId: user.id, requestId: res.headers['x-request-id'] });
+  expect(signedIn).toMatchObject({
+    method: 'GET',
+    route: '/api/auth/me',
+    status: 200,
+    userId: user.id,
+    requestId: res.headers['x-request-id'],
+  });
   expect(typeof signedIn!.durationMs).toBe('number');
   expect(anonymous).toMatchObject({ method: 'GET', route: '/api/products/:id', status: 404 });
   expect(anonymous!.userId).toBeUndefined();

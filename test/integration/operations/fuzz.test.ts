@@ -35,11 +35,29 @@ const hostileValues: unknown[] = [
   { $gt: '' },
   '00000000-0000-4000-8000-000000000000',
 ];
-const hostileRawBodies = ['{"a":', '{"a": NaN}', '{"a": Infinity}', '{"a": 1e999999}', '[', '"', 'null', '{"__proto__": {"admin": true}}', '{"constructor": {"prototype": {"polluted": 1}}}'];
-const hostileParams = ['not-a-uuid', "1'; DROP TABLE products; --", '%00', 'x'.repeat(5_000), '..%2F..%2Fetc', '00000000-0000-0000-0000-000000000000', '%E0%A4%A'];
+const hostileRawBodies = [
+  '{"a":',
+  '{"a": NaN}',
+  '{"a": Infinity}',
+  '{"a": 1e999999}',
+  '[',
+  '"',
+  'null',
+  '{"__proto__": {"admin": true}}',
+  '{"constructor": {"prototype": {"polluted": 1}}}',
+];
+const hostileParams = [
+  'not-a-uuid',
+  "1'; DROP TABLE products; --",
+  '%00',
+  'x'.repeat(5_000),
+  '..%2F..%2Fetc',
+  '00000000-0000-0000-0000-000000000000',
+  '%E0%A4%A',
+];
 
 function fieldsOf(schema: z.ZodType | undefined): string[] {
-  const shape = (schema as unknown as { shape?: Record<string, unknown>; def?: { in?: { shape?: Record<string, unknown> } } } | undefined);
+  const shape = schema as unknown as { shape?: Record<string, unknown>; def?: { in?: { shape?: Record<string, unknown> } } } | undefined;
   return Object.keys(shape?.shape ?? shape?.def?.in?.shape ?? {});
 }
 

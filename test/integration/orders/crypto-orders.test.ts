@@ -29,7 +29,9 @@ it('a crypto order stores a quote: amount in the coin, rate, tier, source and a 
   expect(crypto).toMatchObject({ symbol: 'BTC', rate: price('BTC'), tier: 'fresh', source: 'coingecko' });
   expect(Number(crypto.amount)).toBeCloseTo(9_123.45 / price('BTC'), 6);
   expect(Date.parse(crypto.expiresAt) - clock.now()).toBe(15 * 60_000);
-  const stored = await t.database.pool.query('SELECT crypto_symbol, crypto_amount, crypto_rate_tier FROM orders WHERE id = $1', [res.body.order.id]);
+  const stored = await t.database.pool.query('SELECT crypto_symbol, crypto_amount, crypto_rate_tier FROM orders WHERE id = $1', [
+    res.body.order.id,
+  ]);
   expect(stored.rows[0]).toMatchObject({ crypto_symbol: 'BTC', crypto_rate_tier: 'fresh' });
 });
 

@@ -13,13 +13,19 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-const stockOf = async (productId: string) => (await t.database.pool.query('SELECT stock FROM products WHERE id = $1', [productId])).rows[0].stock as number;
+const stockOf = async (productId: string) =>
+  (await t.database.pool.query('SELECT stock FROM products WHERE id = $1', [productId])).rows[0].stock as number;
 
 it('20 concurrent buyers for 5 in stock: exactly 5 orders, 15 × 409 insufficient_stock, stock 0; a cancel restores one', async () => {
   const product = await listProduct(t.request, vendor, { stock: 5, priceCents: 1_500 });
   const buyers = await Promise.all(Array.from({ length: 20 }, () => registerUser(t.request)));
   const results = await Promise.all(
-    buyers.map((b) => t.request.post('/api/orders').set('Cookie', b.cookie).send({ items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'card' })),
+    buyers.map((b) =>
+      t.request
+        .post('/api/orders')
+        .set('Cookie', b.cookie)
+        .send({ items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'card' }),
+    ),
   );
   const created = results.filter((r) => r.status === 201);
   const refused = results.filter((r) => r.status === 409);
@@ -30,7 +36,9 @@ it('20 concurrent buyers for 5 in stock: exactly 5 orders, 15 × 409 insufficien
     expect(r.body.error.details.productId).toBe(product.id);
   }
   expect(await stockOf(product.id)).toBe(0);
-  const { rows } = await t.database.pool.query('SELECT coalesce(sum(quantity), 0)::int AS sold FROM order_items WHERE product_id = $1', [product.id]);
+  const { rows } = await t.database.pool.query('SELECT coalesce(sum(quantity), 0)::int AS sold FROM order_items WHERE product_id = $1', [
+    product.id,
+  ]);
   expect(rows[0].sold).toBe(5);
 
   const winner = buyers[results.indexOf(created[0]!)]!;
@@ -49,7 +57,13 @@ it('a multi-item order is all-or-nothing: one short line leaves every stock unto
   const res = await t.request
     .post('/api/orders')
     .set('Cookie', buyer.cookie)
-    .send({ items: [{ productId: plenty.id, quantity: 3 }, { productId: scarce.id, quantity: 2 }], paymentMethod: 'card' })
+    .send({
+      items: [
+        { productId: plenty.id, quantity: 3 },
+        { productId: scarce.id, quantity: 2 },
+      ],
+      paymentMethod: 'card',
+    })
     .expect(409);
   expect(res.body.error.details).toMatchObject({ productId: scarce.id, requested: 2, available: 1 });
   expect(await stockOf(plenty.id)).toBe(10);
@@ -64,7 +78,14 @@ it('the total comes from the database prices, and repeated lines are merged', as
   const res = await t.request
     .post('/api/orders')
     .set('Cookie', buyer.cookie)
-    .send({ items: [{ productId: a.id, quantity: 1 }, { productId: b.id, quantity: 2 }, { productId: a.id, quantity: 1 }], paymentMethod: 'card' })
+    .send({
+      items: [
+        { productId: a.id, quantity: 1 },
+        { productId: b.id, quantity: 2 },
+        { productId: a.id, quantity: 1 },
+      ],
+      paymentMethod: 'card',
+    })
     .expect(201);
   expect(res.body.order).toMatchObject({ status: 'pending', totalCents: 2 * 250 + 2 * 1_000, currency: 'usd' });
   expect(res.body.order.items).toHaveLength(2);
@@ -74,7 +95,13 @@ it('the total comes from the database prices, and repeated lines are merged', as
 it('unpaid orders expire after ORDER_EXPIRY_MINUTES and release their stock', async () => {
   const product = await listProduct(t.request, vendor, { stock: 2 });
   const buyer = await registerUser(t.request);
-  const order = (await t.request.post('/api/orders').set('Cookie', buyer.cookie).send({ items: [{ productId: product.id, quantity: 2 }], paymentMethod: 'card' }).expect(201)).body.order;
+  const order = (
+    await t.request
+      .post('/api/orders')
+      .set('Cookie', buyer.cookie)
+      .send({ items: [{ productId: product.id, quantity: 2 }], paymentMethod: 'card' })
+      .expect(201)
+  ).body.order;
   const orders = t.app.modules.find((m) => m.name === 'orders') as OrdersModule;
   clock.advance(29 * 60_000);
   await orders.sweepExpiredOrders();
@@ -93,7 +120,13 @@ it('an order is visible to its buyer and to a vendor of its items; anyone else g
   const buyer = await registerUser(t.request);
   const stranger = await registerUser(t.request);
   const otherVendor = await openStore(t.request);
-  const order = (await t.request.post('/api/orders').set('Cookie', buyer.cookie).send({ items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'card' }).expect(201)).body.order;
+  const order = (
+    await t.request
+      .post('/api/orders')
+      .set('Cookie', buyer.cookie)
+      .send({ items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'card' })
+      .expect(201)
+  ).body.order;
   await t.request.get(`/api/orders/${order.id}`).set('Cookie', buyer.cookie).expect(200);
   await t.request.get(`/api/orders/${order.id}`).set('Cookie', vendor.cookie).expect(200);
   await t.request.get(`/api/orders/${order.id}`).set('Cookie', stranger.cookie).expect(404);
@@ -112,7 +145,10 @@ it.each([
   ['a bad product id', { items: [{ productId: 'x', quantity: 1 }], paymentMethod: 'card' }],
   ['an unknown payment method', { items: [{ productId: '00000000-0000-4000-8000-000000000000', quantity: 1 }], paymentMethod: 'cash' }],
   ['crypto without a coin', { items: [{ productId: '00000000-0000-4000-8000-000000000000', quantity: 1 }], paymentMethod: 'crypto' }],
-  ['a client-supplied price', { items: [{ productId: '00000000-0000-4000-8000-000000000000', quantity: 1, priceCents: 1 }], paymentMethod: 'card' }],
+  [
+    'a client-supplied price',
+    { items: [{ productId: '00000000-0000-4000-8000-000000000000', quantity: 1, priceCents: 1 }], paymentMethod: 'card' },
+  ],
 ])('%s is a 400', async (_name, body) => {
   const buyer = await registerUser(t.request);
   const res = await t.request.post('/api/orders').set('Cookie', buyer.cookie).send(body).expect(400);

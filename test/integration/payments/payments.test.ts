@@ -39,18 +39,33 @@ afterAll(async () => {
 
 async function placeCardOrder(buyer: SignedInUser, priceCents = 4_200, quantity = 1) {
   const product = await listProduct(t.request, vendor, { priceCents, stock: 10 });
-  const res = await t.request.post('/api/orders').set('Cookie', buyer.cookie).send({ items: [{ productId: product.id, quantity }], paymentMethod: 'card' }).expect(201);
+  const res = await t.request
+    .post('/api/orders')
+    .set('Cookie', buyer.cookie)
+    .send({ items: [{ productId: product.id, quantity }], paymentMethod: 'card' })
+    .expect(201);
   return res.body.order as { id: string; totalCents: number };
 }
 
 function signedEvent(type: string, object: Record<string, unknown>, id = `evt_${Math.random().toString(36).slice(2)}`) {
-  const payload = JSON.stringify({ id, object: 'event', type, api_version: '2025-01-01', created: Math.floor(Date.now() / 1000), data: { object } });
+  const payload = JSON.stringify({
+    id,
+    object: 'event',
+    type,
+    api_version: '2025-01-01',
+    created: Math.floor(Date.now() / 1000),
+    data: { object },
+  });
   const signature = stripeForSigning.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET });
   return { payload, signature, id };
 }
 
 const deliver = (event: { payload: string; signature: string }) =>
-  t.request.post('/api/stripe/webhook').set('Content-Type', 'application/json').set('Stripe-Signature', event.signature).send(event.payload);
+  t.request
+    .post('/api/stripe/webhook')
+    .set('Content-Type', 'application/json')
+    .set('Stripe-Signature', event.signature)
+    .send(event.payload);
 
 /** Waits for the outbox to record these mails as sent (it logs after the row is marked). */
 async function outboxSent(where: string, value: string) {
@@ -59,7 +74,8 @@ async function outboxSent(where: string, value: string) {
   return (await t.database.pool.query(`SELECT status, provider_message_id FROM email_outbox WHERE ${where}`, [value])).rows;
 }
 
-const orderStatus = async (id: string) => (await t.database.pool.query('SELECT status FROM orders WHERE id = $1', [id])).rows[0].status as string;
+const orderStatus = async (id: string) =>
+  (await t.database.pool.query('SELECT status FROM orders WHERE id = $1', [id])).rows[0].status as string;
 
 describe('payment intents', () => {
   it('are created through Stripe with the amount from the database, keyed by the order, and returned again on a second call', async () => {
@@ -83,7 +99,9 @@ describe('payment intents', () => {
   it('concurrent first calls still yield one intent (Stripe idempotency by order)', async () => {
     const buyer = await registerUser(t.request);
     const order = await placeCardOrder(buyer);
-    const results = await Promise.all(Array.from({ length: 4 }, () => t.request.post(`/api/orders/${order.id}/payment-intent`).set('Cookie', buyer.cookie)));
+    const results = await Promise.all(
+      Array.from({ length: 4 }, () => t.request.post(`/api/orders/${order.id}/payment-intent`).set('Cookie', buyer.cookie)),
+    );
     expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200]);
     expect(new Set(results.map((r) => r.body.paymentIntentId)).size).toBe(1);
   });
@@ -104,7 +122,13 @@ describe('payment intents', () => {
       const seller = await openStore(bare.request);
       const buyer = await registerUser(bare.request);
       const product = await listProduct(bare.request, seller);
-      const order = (await bare.request.post('/api/orders').set('Cookie', buyer.cookie).send({ items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'card' }).expect(201)).body.order;
+      const order = (
+        await bare.request
+          .post('/api/orders')
+          .set('Cookie', buyer.cookie)
+          .send({ items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'card' })
+          .expect(201)
+      ).body.order;
       const res = await bare.request.post(`/api/orders/${order.id}/payment-intent`).set('Cookie', buyer.cookie).expect(503);
       expect(res.body.error.code).toBe('payments_not_configured');
     } finally {
@@ -143,7 +167,13 @@ describe('webhooks', () => {
   it('a forged signature is a 400 and changes nothing', async () => {
     const buyer = await registerUser(t.request);
     const order = await placeCardOrder(buyer, 500);
-    const event = signedEvent('payment_intent.succeeded', { id: 'pi_forged', amount: 500, amount_received: 500, currency: 'usd', metadata: { orderId: order.id } });
+    const event = signedEvent('payment_intent.succeeded', {
+      id: 'pi_forged',
+      amount: 500,
+      amount_received: 500,
+      currency: 'usd',
+      metadata: { orderId: order.id },
+    });
     const tampered = { payload: event.payload.replace('"amount":500', '"amount":5'), signature: event.signature };
     const res = await deliver(tampered).expect(400);
     expect(res.body.error.code).toBe('invalid_signature');
@@ -156,7 +186,13 @@ describe('webhooks', () => {
   it('an amount that does not match the order is not paid but left for review', async () => {
     const buyer = await registerUser(t.request);
     const order = await placeCardOrder(buyer, 3_000);
-    const event = signedEvent('payment_intent.succeeded', { id: 'pi_short', amount: 30, amount_received: 30, currency: 'usd', metadata: { orderId: order.id } });
+    const event = signedEvent('payment_intent.succeeded', {
+      id: 'pi_short',
+      amount: 30,
+      amount_received: 30,
+      currency: 'usd',
+      metadata: { orderId: order.id },
+    });
     await deliver(event).expect(200);
     expect(await orderStatus(order.id)).toBe('review');
     expect(t.logs.lines().some((l) => l.includes('Amount mismatch') && l.includes(order.id))).toBe(true);
@@ -169,8 +205,18 @@ describe('webhooks', () => {
     const order = await placeCardOrder(buyer, 700);
     const intent = await t.request.post(`/api/orders/${order.id}/payment-intent`).set('Cookie', buyer.cookie).expect(200);
     const piId = intent.body.paymentIntentId;
-    await deliver(signedEvent('payment_intent.succeeded', { id: piId, amount: 700, amount_received: 700, currency: 'usd', metadata: { orderId: order.id } })).expect(200);
-    await deliver(signedEvent('charge.refunded', { id: 'ch_1', object: 'charge', amount: 700, amount_refunded: 700, payment_intent: piId })).expect(200);
+    await deliver(
+      signedEvent('payment_intent.succeeded', {
+        id: piId,
+        amount: 700,
+        amount_received: 700,
+        currency: 'usd',
+        metadata: { orderId: order.id },
+      }),
+    ).expect(200);
+    await deliver(
+      signedEvent('charge.refunded', { id: 'ch_1', object: 'charge', amount: 700, amount_refunded: 700, payment_intent: piId }),
+    ).expect(200);
     expect(await orderStatus(order.id)).toBe('refunded');
   });
 });
@@ -182,8 +228,18 @@ describe('notifications', () => {
     try {
       const buyer = await registerUser(t.request);
       const order = await placeCardOrder(buyer, 1_234);
-      await deliver(signedEvent('payment_intent.succeeded', { id: 'pi_notify', amount: 1_234, amount_received: 1_234, currency: 'usd', metadata: { orderId: order.id } })).expect(200);
-      const pushed = await socket.next((f) => f.type === 'notification' && (f.notification as { payload: { orderId: string } }).payload.orderId === order.id);
+      await deliver(
+        signedEvent('payment_intent.succeeded', {
+          id: 'pi_notify',
+          amount: 1_234,
+          amount_received: 1_234,
+          currency: 'usd',
+          metadata: { orderId: order.id },
+        }),
+      ).expect(200);
+      const pushed = await socket.next(
+        (f) => f.type === 'notification' && (f.notification as { payload: { orderId: string } }).payload.orderId === order.id,
+      );
       expect((pushed.notification as { type: string }).type).toBe('order.paid');
       const listed = await t.request.get('/api/notifications').set('Cookie', vendor.cookie).expect(200);
       expect(JSON.stringify(listed.body)).toContain(order.id);
@@ -199,7 +255,11 @@ describe('e-mail outbox', () => {
     const email = `outage-${Date.now()}@example.com`;
     await t.request.post('/api/auth/register').send({ email, password: 'a long password', name: 'Patient' }).expect(201);
     // Two refused sends of this mail (other mails may be retrying at the same time).
-    await brevo.waitForRequests(2, (r) => r.path === '/v3/smtp/email' && r.json<{ to: Array<{ email: string }> }>().to[0]?.email === email, 15_000);
+    await brevo.waitForRequests(
+      2,
+      (r) => r.path === '/v3/smtp/email' && r.json<{ to: Array<{ email: string }> }>().to[0]?.email === email,
+      15_000,
+    );
     const pending = await t.database.pool.query(`SELECT status, attempts FROM email_outbox WHERE to_email = $1`, [email]);
     expect(pending.rows[0].status).toBe('pending');
     expect(pending.rows[0].attempts).toBeGreaterThanOrEqual(2);

@@ -64,7 +64,10 @@ describe('notifications', () => {
     }
     const first = await t.request.get('/api/notifications?limit=2').set('Cookie', owner.cookie).expect(200);
     expect(first.body.notifications.map((n: { payload: { i: number } }) => n.payload.i)).toEqual([3, 2]);
-    const second = await t.request.get(`/api/notifications?limit=2&cursor=${first.body.nextCursor}`).set('Cookie', owner.cookie).expect(200);
+    const second = await t.request
+      .get(`/api/notifications?limit=2&cursor=${first.body.nextCursor}`)
+      .set('Cookie', owner.cookie)
+      .expect(200);
     expect(second.body).toEqual({ notifications: [expect.objectContaining({ id: ids[0] })], nextCursor: null });
 
     const foreign = await t.request.post(`/api/notifications/${ids[0]}/read`).set('Cookie', other.cookie).expect(404);

@@ -34,7 +34,12 @@ describe('realtime across two instances on one database', () => {
     buyerOnA.send({ type: 'message.send', to: seller.id, body: 'Do you ship to Lisbon?' });
     const ack = await buyerOnA.next('message.ack');
     for (const tab of [sellerOnB, buyerOnB, buyerOnA]) {
-      expect((await tab.next('message.new')).message).toMatchObject({ id: ack.messageId, from: buyer.id, to: seller.id, body: 'Do you ship to Lisbon?' });
+      expect((await tab.next('message.new')).message).toMatchObject({
+        id: ack.messageId,
+        from: buyer.id,
+        to: seller.id,
+        body: 'Do you ship to Lisbon?',
+      });
     }
 
     sellerOnB.send({ type: 'message.send', to: buyer.id, body: 'Yes' });
@@ -46,7 +51,9 @@ describe('realtime across two instances on one database', () => {
     const onB = await TestWsClient.connect(urlB, { cookie: vendor.cookie });
     clients.push(onB);
     const realtimeA = a.app.modules.find((m) => m.name === 'realtime') as RealtimeModule;
-    const created = await a.database.transaction((unit) => realtimeA.notify(unit, { userId: vendor.id, type: 'order.paid', payload: { orderId: 'x' } }));
+    const created = await a.database.transaction((unit) =>
+      realtimeA.notify(unit, { userId: vendor.id, type: 'order.paid', payload: { orderId: 'x' } }),
+    );
     expect((await onB.next('notification')).notification).toMatchObject({ id: created.id, type: 'order.paid' });
   });
 });

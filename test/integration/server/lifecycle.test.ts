@@ -68,7 +68,9 @@ describe('database outage', () => {
       await server.waitForOutput('[SERVER] Ready at');
       const check = new pg.Client({ connectionString: cluster.url });
       await check.connect();
-      const tables = await check.query(`SELECT count(*)::int AS n FROM information_schema.tables WHERE table_name IN ('users','products','orders','session_store')`);
+      const tables = await check.query(
+        `SELECT count(*)::int AS n FROM information_schema.tables WHERE table_name IN ('users','products','orders','session_store')`,
+      );
       await check.end();
       expect(tables.rows[0].n).toBe(4);
       expect((await fetch(`${server.url}/api/health`)).status).toBe(200);

@@ -63,10 +63,16 @@ describe('table ownership', () => {
   it("the README's who-owns-what table lists exactly these owners and tables", () => {
     const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
     const table = readme.slice(readme.indexOf('| owner (module) |'));
-    const rows = table.split('\n').slice(2).filter((line) => line.startsWith('| '));
+    const rows = table
+      .split('\n')
+      .slice(2)
+      .filter((line) => line.startsWith('| '));
     const documented = new Map(
       rows.map((line) => {
-        const [owner, tables] = line.split('|').slice(1, 3).map((cell) => cell.trim());
+        const [owner, tables] = line
+          .split('|')
+          .slice(1, 3)
+          .map((cell) => cell.trim());
         return [owner!.split(' ')[0]!, [...tables!.matchAll(/`([a-z_]+)`/g)].map((m) => m[1]!).sort()] as const;
       }),
     );

@@ -140,10 +140,17 @@ describe('background jobs and e-mail sending', () => {
   });
 
   it('a cron that is not five fields, a poll under 500 ms (pg-boss refuses it) or zero concurrency are each named', () => {
-    const result = parseConfig({ ORDER_EXPIRY_CRON: 'every minute', JOBS_POLL_INTERVAL_MS: '100', EMAIL_CONCURRENCY: '0', EMAIL_RETRY_BACKOFF: 'yes' });
+    const result = parseConfig({
+      ORDER_EXPIRY_CRON: 'every minute',
+      JOBS_POLL_INTERVAL_MS: '100',
+      EMAIL_CONCURRENCY: '0',
+      EMAIL_RETRY_BACKOFF: 'yes',
+    });
     expect(result.ok).toBe(false);
     const named = result.ok ? [] : result.problems.map((p) => p.variable);
-    expect(named).toEqual(expect.arrayContaining(['ORDER_EXPIRY_CRON', 'JOBS_POLL_INTERVAL_MS', 'EMAIL_CONCURRENCY', 'EMAIL_RETRY_BACKOFF']));
+    expect(named).toEqual(
+      expect.arrayContaining(['ORDER_EXPIRY_CRON', 'JOBS_POLL_INTERVAL_MS', 'EMAIL_CONCURRENCY', 'EMAIL_RETRY_BACKOFF']),
+    );
   });
 });
 

@@ -22,7 +22,16 @@ describe('scripts/validate-config.ts', () => {
   it('when the production environment is empty, exits 1 listing every problem by name', () => {
     const { code, out } = runValidator({});
     expect(code).toBe(1);
-    for (const name of ['DATABASE_URL', 'SESSION_SECRET', 'STRIPE_SECRET_KEY', 'STRIPE_PUBLISHABLE_KEY', 'STRIPE_WEBHOOK_SECRET', 'BREVO_API_KEY', 'PUBLIC_OBJECT_SEARCH_PATHS', 'PRIVATE_OBJECT_DIR']) {
+    for (const name of [
+      'DATABASE_URL',
+      'SESSION_SECRET',
+      'STRIPE_SECRET_KEY',
+      'STRIPE_PUBLISHABLE_KEY',
+      'STRIPE_WEBHOOK_SECRET',
+      'BREVO_API_KEY',
+      'PUBLIC_OBJECT_SEARCH_PATHS',
+      'PRIVATE_OBJECT_DIR',
+    ]) {
       expect(out).toContain(name);
     }
   });

@@ -16,11 +16,17 @@ const SECRETS = {
 it('passwords, cookies, authorization headers, API keys and Stripe secrets never reach a log line', () => {
   const { logger, memory } = captureLogger();
   logger.info('login attempt', { email: 'a@example.com', password: SECRETS.password });
-  logger.info('incoming request', { headers: { cookie: SECRETS.cookie, authorization: `Bearer ${SECRETS.bearer}`, 'x-cg-demo-api-key': SECRETS.geckoKey } });
+  logger.info('incoming request', {
+    headers: { cookie: SECRETS.cookie, authorization: `Bearer ${SECRETS.bearer}`, 'x-cg-demo-api-key': SECRETS.geckoKey },
+  });
   logger.warn(`Stripe call failed with key ${SECRETS.stripeLive} (test key ${SECRETS.stripeTest})`);
   logger.error(new Error(`Webhook secret ${SECRETS.webhook} rejected; brevo key ${SECRETS.brevo}`));
   logger.info(`connecting to postgresql://app:${SECRETS.dbPassword}@db.example.neon.tech/main`);
-  logger.info('config', { SESSION_SECRET: SECRETS.sessionSecret, BREVO_API_KEY: SECRETS.brevo, nested: { apiKey: SECRETS.geckoKey, clientSecret: 'pi_123_secret_456' } });
+  logger.info('config', {
+    SESSION_SECRET: SECRETS.sessionSecret,
+    BREVO_API_KEY: SECRETS.brevo,
+    nested: { apiKey: SECRETS.geckoKey, clientSecret: 'pi_123_secret_456' },
+  });
   logger.info(`Set-Cookie: ${SECRETS.cookie}; Path=/; HttpOnly`);
 
   const lines = memory.lines();
