@@ -105,7 +105,7 @@ const envSchema = z.object({
   // Sends in flight at once per instance (one pg-boss worker each).
   EMAIL_CONCURRENCY: int(10, 1),
   // The provider call's own timeout; the job's lease is derived from it so it always outlives a send.
-  EMAIL_SEND_TIMEOUT_S: int(15, 1),
+  EMAIL_SEND_TIMEOUT_S: int(10, 1),
   // First retry delay; pg-boss doubles it per attempt (with jitter) unless EMAIL_RETRY_BACKOFF=false.
   EMAIL_RETRY_DELAY_S: int(5, 1),
   EMAIL_RETRY_BACKOFF: z
@@ -113,7 +113,9 @@ const envSchema = z.object({
     .default('true')
     .transform((v) => v === 'true'),
   // A mail still failing this long after it was queued is given up (status failed, `npm run email:redrive` re-queues it).
-  EMAIL_GIVE_UP_AFTER_S: int(86_400, 1),
+  // At most 7 days: pg-boss archives a job 14 days after it was queued, and backoff can put the
+  // deciding attempt up to twice the age late.
+  EMAIL_GIVE_UP_AFTER_S: z.coerce.number().int().min(1).max(7 * 86_400).default(86_400),
 
   COINGECKO_API_KEY: optionalText,
   CRYPTOCOMPARE_API_KEY: optionalText,
@@ -136,13 +138,33 @@ const envSchema = z.object({
     .enum(['true', 'false'])
     .default('true')
     .transform((v) => v === 'true'),
-  // On shutdown, in-flight jobs get this long to finish; the rest are released for a retry.
-  JOBS_SHUTDOWN_TIMEOUT_MS: int(5_000, 1_000),
+  // On shutdown, in-flight jobs get this long to finish; the rest are released for a retry. Must
+  // outlast EMAIL_SEND_TIMEOUT_S: a mail the provider accepts must be recorded before the pool closes.
+  JOBS_SHUTDOWN_TIMEOUT_MS: int(12_000, 1_000),
   WS_HEARTBEAT_MS: int(30_000, 10),
   WS_MAX_PAYLOAD: int(64 * 1024, 128),
   WS_MESSAGES_PER_MIN: int(120, 1),
-  SHUTDOWN_TIMEOUT_MS: int(10_000, 100),
+  // The whole drain (HTTP, then jobs, then pools); must leave the jobs their time.
+  SHUTDOWN_TIMEOUT_MS: int(15_000, 100),
 });
+
+/** Rules between variables, checked once each has parsed. */
+function findCrossVariableProblems(config: z.output<typeof envSchema>): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  if (config.JOBS_SHUTDOWN_TIMEOUT_MS < config.EMAIL_SEND_TIMEOUT_S * 1000 + 1000) {
+    problems.push({
+      variable: 'JOBS_SHUTDOWN_TIMEOUT_MS',
+      message: `must be at least EMAIL_SEND_TIMEOUT_S + 1 s (${config.EMAIL_SEND_TIMEOUT_S * 1000 + 1000} ms), so a mail in flight at shutdown is recorded and never sent twice (got ${config.JOBS_SHUTDOWN_TIMEOUT_MS})`,
+    });
+  }
+  if (config.SHUTDOWN_TIMEOUT_MS < config.JOBS_SHUTDOWN_TIMEOUT_MS + 2000) {
+    problems.push({
+      variable: 'SHUTDOWN_TIMEOUT_MS',
+      message: `must be at least JOBS_SHUTDOWN_TIMEOUT_MS + 2 s (${config.JOBS_SHUTDOWN_TIMEOUT_MS + 2000} ms), or the forced exit cuts running jobs off (got ${config.SHUTDOWN_TIMEOUT_MS})`,
+    });
+  }
+  return problems;
+}
 
 export type Config = Readonly<z.infer<typeof envSchema>>;
 
@@ -214,7 +236,7 @@ export function findProductionProblems(env: Env): ConfigProblem[] {
 export function parseConfig(env: Env): ConfigResult {
   const parsed = envSchema.safeParse(env);
   const problems: ConfigProblem[] = parsed.success
-    ? []
+    ? findCrossVariableProblems(parsed.data)
     : parsed.error.issues.map((issue) => {
         const variable = String(issue.path[0] ?? '(environment)');
         return { variable, message: `${issue.message} (${describeValue(variable, env[variable])})` };

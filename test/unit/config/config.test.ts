@@ -129,14 +129,25 @@ describe('background jobs and e-mail sending', () => {
       SESSION_PRUNE_CRON: '17 */6 * * *',
       RATE_LIMIT_CLEANUP_CRON: '*/10 * * * *',
       JOBS_POLL_INTERVAL_MS: 2_000,
-      JOBS_SHUTDOWN_TIMEOUT_MS: 5_000,
+      JOBS_SHUTDOWN_TIMEOUT_MS: 12_000,
       JOBS_CRON_ENABLED: true,
       EMAIL_CONCURRENCY: 10,
-      EMAIL_SEND_TIMEOUT_S: 15,
+      EMAIL_SEND_TIMEOUT_S: 10,
       EMAIL_RETRY_DELAY_S: 5,
       EMAIL_RETRY_BACKOFF: true,
       EMAIL_GIVE_UP_AFTER_S: 86_400,
     });
+  });
+
+  it('a jobs shutdown shorter than a mail send, a drain shorter than the jobs shutdown, or a give-up age past 7 days are each named', () => {
+    const tooOld = parseConfig({ EMAIL_GIVE_UP_AFTER_S: '700000' });
+    expect(tooOld.ok ? [] : tooOld.problems.map((p) => p.variable)).toEqual(['EMAIL_GIVE_UP_AFTER_S']);
+    const result = parseConfig({ EMAIL_SEND_TIMEOUT_S: '20', JOBS_SHUTDOWN_TIMEOUT_MS: '12000', SHUTDOWN_TIMEOUT_MS: '13000' });
+    expect(result.ok).toBe(false);
+    const problems = result.ok ? [] : result.problems;
+    expect(problems.map((p) => p.variable).sort()).toEqual(['JOBS_SHUTDOWN_TIMEOUT_MS', 'SHUTDOWN_TIMEOUT_MS']);
+    expect(problems.find((p) => p.variable === 'JOBS_SHUTDOWN_TIMEOUT_MS')!.message).toMatch(/at least EMAIL_SEND_TIMEOUT_S \+ 1 s \(21000 ms\)/);
+    expect(parseConfig({ EMAIL_SEND_TIMEOUT_S: '20', JOBS_SHUTDOWN_TIMEOUT_MS: '21000', SHUTDOWN_TIMEOUT_MS: '23000' }).ok).toBe(true);
   });
 
   it('a cron that is not five fields, a poll under 500 ms (pg-boss refuses it) or zero concurrency are each named', () => {
