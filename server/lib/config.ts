@@ -115,7 +115,16 @@ const envSchema = z.object({
   // A mail still failing this long after it was queued is given up (status failed, `npm run email:redrive` re-queues it).
   // At most 7 days: pg-boss archives a job 14 days after it was queued, and backoff can put the
   // deciding attempt up to twice the age late.
-  EMAIL_GIVE_UP_AFTER_S: z.coerce.number().int().min(1).max(7 * 86_400).default(86_400),
+  // A pending mail nobody tried for this long and with no job left is given a fresh job by the
+  // sweep on EMAIL_STRANDED_CRON (mail queued before an upgrade, or while the queue was down).
+  EMAIL_STRANDED_AFTER_S: int(600, 1),
+  EMAIL_STRANDED_CRON: cron('*/10 * * * *'),
+  EMAIL_GIVE_UP_AFTER_S: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 86_400)
+    .default(86_400),
 
   COINGECKO_API_KEY: optionalText,
   CRYPTOCOMPARE_API_KEY: optionalText,

@@ -53,8 +53,13 @@ export interface JobQueue extends AppModule {
    * UTC) across all instances, and whichever instance fetches it first runs it.
    */
   every(name: string, cron: string, run: () => Promise<unknown>, settings?: Partial<QueueSettings>): void;
-  /** Queues a job inside the caller's transaction: it exists if and only if that commits. */
-  send<T extends object>(unit: UnitOfWork, name: string, data: T): Promise<string>;
+  /**
+   * Queues a job inside the caller's transaction: it exists if and only if that commits. `key`
+   * names what the job is about (e.g. a mail's id) so `liveKeys` can find it later.
+   */
+  send<T extends object>(unit: UnitOfWork, name: string, data: T, options?: { key?: string }): Promise<string>;
+  /** Which of `keys` have a job of queue `name` still to run (queued, awaiting a retry, or running). */
+  liveKeys(name: string, keys: readonly string[]): Promise<Set<string>>;
   /** Queues a job on its own (scripts, operators, tests forcing a periodic job now). */
   sendNow<T extends object>(name: string, data?: T): Promise<string>;
   /** Jobs waiting (queued or awaiting a retry), not counting those running. */
@@ -250,8 +255,11 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
         },
       });
     },
-    async send(unit, name, data) {
-      const id = await boss.send(name, data, { db: { executeSql: (text, values) => unit.query(text, values) } });
+    async send(unit, name, data, sendOptions) {
+      const id = await boss.send(name, data, {
+        db: { executeSql: (text, values) => unit.query(text, values) },
+        ...(sendOptions?.key !== undefined && { singletonKey: sendOptions.key }),
+      });
       unit.afterCommit(() => wake(name));
       return requireId(name, id);
     },
@@ -261,6 +269,15 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
       return id;
     },
     depth: (name) => boss.getQueueSize(name),
+    async liveKeys(name, keys) {
+      if (keys.length === 0) return new Set();
+      // The key is stored as pg-boss's singleton_key; on a standard queue it only labels the job.
+      const { rows } = await pool.query<{ key: string }>(
+        `SELECT DISTINCT singleton_key AS key FROM ${JOBS_SCHEMA}.job WHERE name = $1 AND singleton_key = ANY($2::text[]) AND state < 'completed'`,
+        [name, [...keys]],
+      );
+      return new Set(rows.map((r) => r.key));
+    },
     async schedules() {
       return Object.fromEntries((await boss.getSchedules()).map((s) => [s.name, s.cron]));
     },

@@ -24,6 +24,8 @@ export const emailOutbox = pgTable(
     attempts: integer('attempts').notNull().default(0),
     // When the latest attempt (or re-queue) started; the job queue decides when the next one runs.
     lastAttemptAt: tstz('last_attempt_at').notNull().defaultNow(),
+    // A worker sending this mail holds it until then: no other worker (or instance) sends it meanwhile.
+    claimedUntil: tstz('claimed_until'),
     lastError: text('last_error'),
     providerMessageId: text('provider_message_id'),
     sentAt: tstz('sent_at'),

@@ -4,7 +4,7 @@ import type { Clock } from '../../lib/clock';
 import { describeError, type QueuedJob } from '../../lib/job-queue';
 import type { Logger } from '../../lib/logger';
 import { type EmailTransport, permanentRejection } from './email-transport';
-import { countAttempt, findOutboxEmail, markFailed, markSent, recordAttemptError } from './outbox.repository';
+import { claimForSending, findOutboxEmail, markFailed, markSent, recordAttemptError } from './outbox.repository';
 
 export interface SendEmailJob {
   outboxId: string;
@@ -18,8 +18,10 @@ export interface EmailSender {
 
 /*
  * Exactly-once as far as this process can make it:
- * - the job's lease outlives the provider timeout, so no two instances hold one mail at a time;
- * - a retried job reads the record first: a mail already `sent` (or given up) is not sent again;
+ * - a worker claims the row before calling the provider (one conditional UPDATE) and holds it
+ *   for a lease that outlives the provider timeout: a second job for the same mail (a retry
+ *   after pg-boss gave up waiting, a job queued again by the stranded-mail sweep, another
+ *   instance) finds it held and waits, or finds it `sent`/given up and does nothing;
  * - when the provider accepted a mail but writing `sent` failed, the message id is kept here
  *   and recording is retried (cockatiel, then on every retry of the job) without calling the
  *   provider again.
@@ -34,8 +36,10 @@ export function createEmailSender(options: {
   logger: Logger;
   clock: Clock;
   giveUpAfterSeconds: number;
+  /** How long a claim holds a mail: longer than a send (provider timeout) plus its record. */
+  claimSeconds: number;
 }): EmailSender {
-  const { db, transport, logger, clock, giveUpAfterSeconds } = options;
+  const { db, transport, logger, clock, giveUpAfterSeconds, claimSeconds } = options;
   const accepted = new Map<string, { kind: string; messageId: string | undefined }>();
   const stats = { sent: 0, failedAttempts: 0, givenUp: 0, acceptedUnrecorded: 0 };
   const recording = retry(handleAll, { maxAttempts: 3, backoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 1_000 }) });
@@ -68,10 +72,15 @@ export function createEmailSender(options: {
         logger.info(`[EMAIL] Sent ${earlier.kind} mail ${outboxId} via ${transport.name} (recorded on a retry, provider not called again)`);
         return;
       }
-      const mail = await findOutboxEmail(db, outboxId);
-      // Gone, sent, or given up (a redrive sends a fresh job): nothing to do.
-      if (mail?.status !== 'pending') return;
-      const attempt = await countAttempt(db, outboxId);
+      const mail = await claimForSending(db, outboxId, claimSeconds);
+      if (!mail) {
+        const current = await findOutboxEmail(db, outboxId);
+        // Gone, sent, or given up (a redrive sends a fresh job): nothing to do.
+        if (current?.status !== 'pending') return;
+        // Another worker is sending it right now: try again once its claim has run out.
+        throw new Error(`mail ${outboxId} is held by another worker until ${current.claimedUntil?.toISOString()}`);
+      }
+      const attempt = mail.attempts;
       let messageId: string | undefined;
       try {
         ({ messageId } = await transport.send(mail));

@@ -87,6 +87,8 @@ describe('two instances on one database, a provider answering in 2 s per call', 
     for (const mail of mails) expect(brevo.sendsTo(mail.toEmail)).toHaveLength(1);
     // Both instances sent a share: the queue, not one instance, spread the work.
     const sentBy = (t: TestApp) => t.logs.lines().filter((l) => /\[EMAIL\] Sent test mail/.test(l)).length;
+    // The row turns `sent` just before its worker logs it.
+    await waitFor('a log line per sent mail', async () => sentBy(a) + sentBy(b) >= 100);
     expect(sentBy(a)).toBeGreaterThan(0);
     expect(sentBy(b)).toBeGreaterThan(0);
     expect(sentBy(a) + sentBy(b)).toBe(100);
@@ -224,6 +226,80 @@ describe('giving up on age, and the redrive', () => {
     expect(sent!.provider_message_id).toMatch(/@smtp-relay/);
     expect(brevo.delivered().filter((m) => m.to === mail.toEmail)).toHaveLength(1);
   }, 20_000);
+});
+
+describe('one mail, several jobs: the claim on the row decides', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ env: { ...brevoEnv(), EMAIL_RETRY_DELAY_S: '1', EMAIL_RETRY_BACKOFF: 'false' } });
+  });
+  afterAll(() => t.close());
+
+  const jobStates = async (outboxId: string) =>
+    (await t.database.pool.query(`SELECT state FROM pgboss.job WHERE name = 'email-send' AND data->>'outboxId' = $1`, [outboxId])).rows.map(
+      (r: { state: string }) => r.state,
+    );
+
+  it('a second job for a mail already being sent (a retry racing the first attempt) waits for the claim and never sends it again', async () => {
+    brevo.setDelay(1_000);
+    const mail = testMail('raced');
+    await enqueue(t, [mail]);
+    await brevo.waitForRequests(1, (r) => r.path === '/v3/smtp/email' && r.text.includes(mail.toEmail));
+    const [{ id }] = await rowsOf(t, [mail]);
+    await t.app.jobs.sendNow('email-send', { outboxId: id });
+    await allRows(t, [mail], (row) => row.status === 'sent');
+    await waitFor('both jobs to complete', async () => {
+      const states = await jobStates(id!);
+      return states.length === 2 && states.every((s) => s === 'completed');
+    });
+    expect(brevo.sendsTo(mail.toEmail)).toHaveLength(1);
+    expect((await rowsOf(t, [mail]))[0]!.attempts).toBe(1);
+  });
+
+  it('a pending mail with no job (queued by an earlier release) gets one from the sweep, once; a mail whose job is retrying does not', async () => {
+    const orphan = testMail('orphan');
+    await t.database.pool.query(
+      `INSERT INTO email_outbox (kind, dedupe_key, to_email, subject, html, text, last_attempt_at)
+       VALUES ($1, $2, $3, $4, $5, $6, now() - interval '1 hour')`,
+      [orphan.kind, orphan.dedupeKey, orphan.toEmail, orphan.subject, orphan.html, orphan.text],
+    );
+    brevo.reject('nobody@example.com', 500);
+    const retrying = { ...testMail('retrying'), toEmail: 'nobody@example.com' };
+    await enqueue(t, [retrying]);
+    await brevo.waitForRequests(1, (r) => r.path === '/v3/smtp/email' && r.text.includes('nobody@example.com'));
+    await t.database.pool.query(`UPDATE email_outbox SET last_attempt_at = now() - interval '1 hour' WHERE dedupe_key = $1`, [
+      retrying.dedupeKey,
+    ]);
+
+    const email = emailOf(t);
+    expect(await email.requeueStrandedEmail()).toBe(1);
+    await allRows(t, [orphan], (row) => row.status === 'sent');
+    expect(brevo.sendsTo(orphan.toEmail)).toHaveLength(1);
+    expect(await email.requeueStrandedEmail()).toBe(0);
+  });
+
+  it('a mail whose job the queue refused (queue table failing) still commits with its cause, and the sweep sends it later', async () => {
+    await t.database.pool.query(`
+      CREATE FUNCTION refuse_email_jobs() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'job table unavailable (test)'; END $$;
+      CREATE TRIGGER refuse_email_jobs BEFORE INSERT ON pgboss.job FOR EACH ROW
+      WHEN (NEW.name = 'email-send') EXECUTE FUNCTION refuse_email_jobs();`);
+    const address = `queue-down-${randomBytes(4).toString('hex')}@example.com`;
+    try {
+      await t.request.post('/api/auth/register').send({ email: address, password: 'a long password', name: 'Patient' }).expect(201);
+      await waitForLog(t.logs, /Could not queue welcome mail .*stranded-mail sweep will/);
+    } finally {
+      await t.database.pool.query('DROP TRIGGER refuse_email_jobs ON pgboss.job; DROP FUNCTION refuse_email_jobs();');
+    }
+    const { rows } = await t.database.pool.query(`SELECT id, status FROM email_outbox WHERE to_email = $1`, [address]);
+    expect(rows).toEqual([{ id: expect.any(String), status: 'pending' }]);
+    expect(await jobStates(rows[0].id)).toEqual([]);
+
+    await t.database.pool.query(`UPDATE email_outbox SET last_attempt_at = now() - interval '1 hour' WHERE id = $1`, [rows[0].id]);
+    expect(await emailOf(t).requeueStrandedEmail()).toBe(1);
+    await brevo.waitForDelivered(1, address);
+    expect(brevo.sendsTo(address)).toHaveLength(1);
+  });
 });
 
 describe('shutdown', () => {

@@ -18,6 +18,7 @@ it('the periodic jobs are registered with pg-boss on their configured cron sched
     'orders-expire-overdue': '* * * * *',
     'sessions-prune': '17 */6 * * *',
     'rate-limits-cleanup': '*/10 * * * *',
+    'email-requeue-stranded': '*/10 * * * *',
   });
 });
 

@@ -146,7 +146,9 @@ describe('background jobs and e-mail sending', () => {
     expect(result.ok).toBe(false);
     const problems = result.ok ? [] : result.problems;
     expect(problems.map((p) => p.variable).sort()).toEqual(['JOBS_SHUTDOWN_TIMEOUT_MS', 'SHUTDOWN_TIMEOUT_MS']);
-    expect(problems.find((p) => p.variable === 'JOBS_SHUTDOWN_TIMEOUT_MS')!.message).toMatch(/at least EMAIL_SEND_TIMEOUT_S \+ 1 s \(21000 ms\)/);
+    expect(problems.find((p) => p.variable === 'JOBS_SHUTDOWN_TIMEOUT_MS')!.message).toMatch(
+      /at least EMAIL_SEND_TIMEOUT_S \+ 1 s \(21000 ms\)/,
+    );
     expect(parseConfig({ EMAIL_SEND_TIMEOUT_S: '20', JOBS_SHUTDOWN_TIMEOUT_MS: '21000', SHUTDOWN_TIMEOUT_MS: '23000' }).ok).toBe(true);
   });
 
