@@ -37,7 +37,8 @@ export interface RetryOptions {
  */
 export async function executeWithRetry<T>(work: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
   const policy = retry(handleWhen(options.shouldRetry ?? isTransientDatabaseError), {
-    maxAttempts: options.maxAttempts ?? 3,
+    // cockatiel counts retries after the first call; ours counts calls.
+    maxAttempts: (options.maxAttempts ?? 3) - 1,
     backoff: new ExponentialBackoff({ initialDelay: options.initialDelayMs ?? 100, maxDelay: options.maxDelayMs ?? 2_000 }),
   });
   if (options.onRetry) {

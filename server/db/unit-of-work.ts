@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { Db } from './drizzle-types';
 import { pgErrorCode } from './errors';
-import { executeWithRetry, isTransientDatabaseError } from './retry';
+import { executeWithRetry } from './retry';
 
 /**
  * One business transaction and the effects it causes.
@@ -54,7 +54,7 @@ export function createTransactionRunner(options: {
     async transaction(work) {
       try {
         return await executeWithRetry(() => attempt(work), {
-          maxAttempts: (options.maxAttempts ?? 3) - 1,
+          maxAttempts: options.maxAttempts ?? 3,
           initialDelayMs: 20,
           maxDelayMs: 500,
           shouldRetry: (error) => error instanceof RetryableAttempt,
@@ -84,7 +84,7 @@ export function createTransactionRunner(options: {
       } catch (error) {
         failure = error;
         await client.query('ROLLBACK').catch(() => undefined);
-        throw isTransientDatabaseError(error) ? new RetryableAttempt(error) : error;
+        throw isRetryableInTransaction(error) ? new RetryableAttempt(error) : error;
       }
       try {
         await client.query('COMMIT');
@@ -96,7 +96,7 @@ export function createTransactionRunner(options: {
       }
     } finally {
       // A connection that failed underneath us is discarded, not handed to the next caller.
-      const lost = isTransientDatabaseError(failure) && !ROLLED_BACK.has(pgErrorCode(failure) ?? '');
+      const lost = isRetryableInTransaction(failure) && !ROLLED_BACK.has(pgErrorCode(failure) ?? '');
       client.release(lost ? (failure as Error) : undefined);
     }
     for (const effect of effects) {
@@ -111,3 +111,18 @@ export function createTransactionRunner(options: {
 }
 
 const ROLLED_BACK = new Set(['40001', '40P01']);
+
+/*
+ * Narrower than isTransientDatabaseError: a unit of work may call other services (an HTTP
+ * upstream's ECONNRESET or "socket hang up" is not ours to retry), so only Postgres's own
+ * verdicts count: serialization failure, deadlock, shutdown / crash recovery (57P0x), a
+ * connection-class SQLSTATE (08xxx), or node-postgres's words for a connection that died.
+ */
+function isRetryableInTransaction(error: unknown): boolean {
+  const code = pgErrorCode(error);
+  if (code && /^[0-9A-Z]{5}$/.test(code)) return ROLLED_BACK.has(code) || /^57P0[123]$/.test(code) || code.startsWith('08');
+  for (let e: unknown = error; e instanceof Error; e = (e as { cause?: unknown }).cause) {
+    if (/^Connection terminated|Client has encountered a connection error|terminating connection/.test(e.message)) return true;
+  }
+  return false;
+}

@@ -1,4 +1,4 @@
-import { eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import { users } from '../../../shared/schema/auth';
 import type { DbOrTx } from '../../db';
 
@@ -19,8 +19,16 @@ export async function insertUser(db: DbOrTx, values: { email: string; passwordHa
   return row!;
 }
 
-export async function updateUserRole(db: DbOrTx, id: string, role: UserRow['role']): Promise<void> {
-  await db.update(users).set({ role }).where(eq(users.id, id));
+/** Raises a buyer to `role`; any other role (an admin opening a store) is kept. Returns the role the user has now. */
+export async function raiseBuyerRole(db: DbOrTx, id: string, role: UserRow['role']): Promise<UserRow['role'] | undefined> {
+  const [raised] = await db
+    .update(users)
+    .set({ role })
+    .where(and(eq(users.id, id), eq(users.role, 'buyer')))
+    .returning({ role: users.role });
+  if (raised) return raised.role;
+  const [current] = await db.select({ role: users.role }).from(users).where(eq(users.id, id));
+  return current?.role;
 }
 
 export interface UserContact {

@@ -3,7 +3,7 @@ import { Gauge } from 'prom-client';
 import { type Database, startHealthMonitor, type HealthMonitor, type UnitOfWork } from '../../db';
 import type { Role } from '../../../shared/enums';
 import type { AppModule, ModuleContext } from '../../lib/module';
-import { countActiveSessions, updateUserRole } from './auth.repository';
+import { countActiveSessions, raiseBuyerRole } from './auth.repository';
 import { authRoutes } from './auth.routes';
 import type { OnUserRegistered } from './auth.service';
 import { createSessionMiddleware } from './session-middleware';
@@ -15,11 +15,13 @@ export type { OnUserRegistered } from './auth.service';
 export { currentUser, type Role, startPrivilegedSession } from './session-middleware';
 
 /**
- * Gives a user a role inside the caller's unit of work (opening a store makes a vendor). The
- * caller starts a new session for the new privilege once the request's work has committed.
+ * Gives a buyer a role inside the caller's unit of work (opening a store makes a vendor); an
+ * admin stays an admin. Returns the role the user now has, for the caller's new session.
  */
-export async function grantRole(unit: UnitOfWork, userId: string, role: Role): Promise<void> {
-  await updateUserRole(unit.tx, userId, role);
+export async function grantRole(unit: UnitOfWork, userId: string, role: Role): Promise<Role> {
+  const now = await raiseBuyerRole(unit.tx, userId, role);
+  if (!now) throw new Error(`user ${userId} does not exist`);
+  return now;
 }
 
 export interface AuthModule extends AppModule {

@@ -87,13 +87,22 @@ export async function findLiveProductStock(tx: DbOrTx, productId: string): Promi
   return row?.stock;
 }
 
-/** Puts units back on the shelf (a cancelled or expired order), one statement for all lines. */
+/**
+ * Puts units back on the shelf (a cancelled or expired order), one statement for all lines.
+ * The rows are locked in id order first, the order checkout takes them in, so a release and a
+ * checkout of the same products cannot deadlock.
+ */
 export async function returnStock(tx: DbOrTx, lines: ReadonlyArray<{ productId: string; quantity: number }>): Promise<string[]> {
   if (lines.length === 0) return [];
   const { rows } = await tx.execute<{ id: string }>(sql`
+    WITH l AS (
+      SELECT * FROM unnest(${sql.param(lines.map((l) => l.productId))}::uuid[], ${sql.param(lines.map((l) => l.quantity))}::int[]) AS l(product_id, quantity)
+    ), locked AS (
+      SELECT p.id FROM products p WHERE p.id IN (SELECT product_id FROM l) ORDER BY p.id FOR UPDATE
+    )
     UPDATE products p SET stock = p.stock + l.quantity, updated_at = now()
-    FROM unnest(${sql.param(lines.map((l) => l.productId))}::uuid[], ${sql.param(lines.map((l) => l.quantity))}::int[]) AS l(product_id, quantity)
-    WHERE p.id = l.product_id
+    FROM l, locked
+    WHERE p.id = l.product_id AND locked.id = p.id
     RETURNING p.id`);
   return rows.map((r) => r.id);
 }

@@ -65,9 +65,9 @@ export function catalogueRoutes(deps: CatalogueDeps): Route[] {
         409: errors('The user already has a store', 'already_vendor'),
       },
       async handler({ req, user, body }) {
-        const vendor = await becomeVendor(deps, user.id, body);
+        const { vendor, role } = await becomeVendor(deps, user.id, body);
         // A privilege change: the session id changes with it.
-        await startPrivilegedSession(req, { id: user.id, role: 'vendor' });
+        await startPrivilegedSession(req, { id: user.id, role });
         return reply(201, { vendor });
       },
     }),

@@ -8,7 +8,7 @@ import type {
 } from '../../../shared/contracts';
 import { type Database, isUniqueViolation, type UnitOfWork } from '../../db';
 import { AppError, badRequest, conflict, forbidden, notFound } from '../../lib/errors';
-import { grantRole } from '../auth';
+import { grantRole, type Role } from '../auth';
 import {
   findLiveProductStock,
   findProduct,
@@ -71,15 +71,21 @@ function toVendorView(row: VendorRow & { productCount: number }): VendorView {
 
 const facetOf = (row: ProductRow): ProductFacet => ({ vendorId: row.vendorId, category: row.category, priceCents: row.priceCents });
 
-/** Turns a user into a vendor: the store row and the role change (asked of auth) commit together. */
-export async function becomeVendor(deps: CatalogueDeps, userId: string, body: CreateVendorBody): Promise<VendorView> {
+/**
+ * Opens a store: the store row and the role change (asked of auth) commit together. Returns the
+ * role the user now has (a buyer becomes a vendor; an admin stays an admin).
+ */
+export async function becomeVendor(
+  deps: CatalogueDeps,
+  userId: string,
+  body: CreateVendorBody,
+): Promise<{ vendor: VendorView; role: Role }> {
   try {
-    const vendor = await deps.database.transaction(async (unit) => {
-      const row = await insertVendor(unit.tx, { userId, ...body });
-      await grantRole(unit, userId, 'vendor');
-      return row;
+    const { vendor, role } = await deps.database.transaction(async (unit) => {
+      const vendor = await insertVendor(unit.tx, { userId, ...body });
+      return { vendor, role: await grantRole(unit, userId, 'vendor') };
     });
-    return toVendorView({ ...vendor, productCount: 0 });
+    return { vendor: toVendorView({ ...vendor, productCount: 0 }), role };
   } catch (error) {
     if (isUniqueViolation(error)) throw conflict('already_vendor', 'You already have a store');
     throw error;

@@ -10,6 +10,21 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 describe('vendors', () => {
+  it('an admin who opens a store stays an admin, in the database and in the new session', async () => {
+    const user = await registerUser(t.request);
+    await t.database.pool.query(`UPDATE users SET role = 'admin' WHERE id = $1`, [user.id]);
+    const signedIn = await t.request.post('/api/auth/login').send({ email: user.email, password: user.password }).expect(200);
+    const cookie = signedIn.headers['set-cookie']!.toString().split(';')[0]!;
+    const res = await t.request.post('/api/vendors').set('Cookie', cookie).send({ storeName: 'Admin Shop', description: '' }).expect(201);
+    const after = res.headers['set-cookie']!.toString().split(';')[0]!;
+    const me = await t.request.get('/api/auth/me').set('Cookie', after).expect(200);
+    expect(me.body.user.role).toBe('admin');
+    const { rows } = await t.database.pool.query('SELECT role FROM users WHERE id = $1', [user.id]);
+    expect(rows).toEqual([{ role: 'admin' }]);
+    // The store is theirs all the same.
+    await t.request.post('/api/products').set('Cookie', after).send({ title: 'Admin product', priceCents: 100, stock: 1 }).expect(201);
+  });
+
   it('opening a store makes the user a vendor, regenerates the session, and the vendor page counts products', async () => {
     const user = await registerUser(t.request);
     const res = await t.request

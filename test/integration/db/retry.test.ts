@@ -88,7 +88,7 @@ describe('executeWithRetry', () => {
           attempts++;
           return pool.query(`DO $$ BEGIN RAISE EXCEPTION 'again' USING ERRCODE = '40001'; END $$`);
         },
-        { maxAttempts: 2, initialDelayMs: 5 },
+        { maxAttempts: 3, initialDelayMs: 5 },
       ),
     ).rejects.toMatchObject({ code: '40001' });
     expect(attempts).toBe(3);

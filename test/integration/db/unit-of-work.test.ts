@@ -97,6 +97,18 @@ describe('database.transaction (unit of work)', () => {
     expect(rows.rows[0]!.n).toBe(1);
   });
 
+  it('when an upstream HTTP call inside the work fails (ECONNRESET, not Postgres), runs it exactly once', async () => {
+    let attempts = 0;
+    await expect(
+      database.transaction(async (unit) => {
+        attempts++;
+        await unit.query('SELECT 1');
+        throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+      }),
+    ).rejects.toThrow('socket hang up');
+    expect(attempts).toBe(1);
+  });
+
   it('when the work fails for a business reason, runs it exactly once', async () => {
     let attempts = 0;
     await expect(
