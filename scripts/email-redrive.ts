@@ -1,29 +1,19 @@
 /* `npm run email:redrive`: queues every given-up mail (status failed) again and prints how many. */
-import { createDatabase } from '../server/db';
 import { loadConfig, readEnvironment } from '../server/lib/config';
 import { createJobQueue } from '../server/lib/job-queue';
 import { createLogger } from '../server/lib/logger';
 import { redriveGivenUpEmail } from '../server/modules/email';
+import { openOperatorDatabase } from './operator-database';
 
 async function main(): Promise<void> {
   const config = loadConfig(readEnvironment());
   const logger = createLogger({ config });
   const url = config.DATABASE_URL ?? `postgresql://postgres:postgres@127.0.0.1:${config.EMBEDDED_PG_PORT}/marketplace`;
-  const database = createDatabase(
-    {
-      connectionString: url,
-      driver: config.DB_DRIVER,
-      max: 1,
-      min: 0,
-      idleTimeoutMillis: 1_000,
-      connectionTimeoutMillis: config.DB_CONNECT_TIMEOUT,
-      maxUses: config.DB_MAX_USES,
-      statementTimeoutMillis: config.DB_STATEMENT_TIMEOUT,
-      applicationName: 'marketplace-email-redrive',
-      neonWsProxy: config.NEON_WS_PROXY,
-    },
-    logger,
-  );
+  const database = openOperatorDatabase(config, logger, {
+    connectionString: url,
+    applicationName: 'marketplace-email-redrive',
+    statementTimeoutMillis: config.DB_STATEMENT_TIMEOUT,
+  });
   try {
     // Never started: only its transactional send is used; the running servers' workers send the mail.
     const jobs = createJobQueue({
