@@ -5,7 +5,6 @@ import { badRequest, conflict, notFound, serviceUnavailable } from '../../lib/er
 import type { Logger } from '../../lib/logger';
 import { findVendorIdOfUser, type ReservedLine, type StockLine } from '../catalogue';
 import {
-  cancelPendingOrder,
   expireOverdueOrders,
   findItems,
   findItemsOfOrders,
@@ -16,7 +15,9 @@ import {
   listOrdersOfBuyer,
   type OrderItemRow,
   type OrderRow,
+  transitionOwnOrder,
 } from './orders.repository';
+import { statusesLeadingTo } from './order-state';
 
 export interface CryptoQuote {
   symbol: string;
@@ -136,7 +137,7 @@ export async function placeOrder(deps: OrdersDeps, buyerId: string, body: PlaceO
 
 export async function cancelOrder(deps: OrdersDeps, buyerId: string, orderId: string): Promise<OrderView> {
   const { order, items } = await deps.database.transaction(async (unit) => {
-    const cancelled = await cancelPendingOrder(unit.tx, orderId, buyerId);
+    const cancelled = await transitionOwnOrder(unit.tx, orderId, buyerId, statusesLeadingTo('cancel', 'cancelled'), 'cancelled');
     if (!cancelled) {
       const existing = await findOrder(unit.tx, orderId);
       if (!existing || existing.buyerId !== buyerId) throw notFound('Order');
@@ -154,7 +155,13 @@ export async function expireOverdue(deps: OrdersDeps, batch = 100): Promise<numb
   let total = 0;
   for (;;) {
     const expired = await deps.database.transaction(async (unit) => {
-      const expired = await expireOverdueOrders(unit.tx, new Date(deps.clock.now()), batch);
+      const expired = await expireOverdueOrders(
+        unit.tx,
+        new Date(deps.clock.now()),
+        batch,
+        statusesLeadingTo('expire', 'expired'),
+        'expired',
+      );
       await deps.stock.releaseStock(unit, await findItemsOfOrders(unit.tx, expired));
       return expired;
     });
