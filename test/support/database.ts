@@ -41,7 +41,7 @@ export async function createTestDatabase(options: { empty?: boolean } = {}): Pro
 export function openTestDatabase(
   url: string,
   logger: Logger,
-  options: { driver?: DriverName; neonWsProxy?: string; max?: number } = {},
+  options: { driver?: DriverName; neonWsProxy?: string; max?: number; queryTimeoutMillis?: number; statementTimeoutMillis?: number } = {},
 ): Database {
   return createDatabase(
     {
@@ -52,7 +52,8 @@ export function openTestDatabase(
       idleTimeoutMillis: 30_000,
       connectionTimeoutMillis: 5_000,
       maxUses: 7_500,
-      statementTimeoutMillis: 10_000,
+      statementTimeoutMillis: options.statementTimeoutMillis ?? 10_000,
+      queryTimeoutMillis: options.queryTimeoutMillis ?? 12_000,
       applicationName: 'marketplace-test',
       neonWsProxy: options.neonWsProxy,
     },
