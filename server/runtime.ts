@@ -69,6 +69,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     idleTimeoutMillis: config.DB_IDLE_TIMEOUT,
     maxUses: config.DB_MAX_USES,
     statementTimeoutMillis: config.DB_STATEMENT_TIMEOUT,
+    queryTimeoutMillis: config.DB_QUERY_TIMEOUT_MS,
     neonWsProxy: config.NEON_WS_PROXY,
   };
   const database = createDatabase(

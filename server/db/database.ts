@@ -57,7 +57,9 @@ export function createDatabase(settings: PoolSettings, logger: Logger, label = '
         timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
       });
       try {
-        await Promise.race([pool.query('SELECT 1'), timeout]);
+        // The per-query limit makes pg discard the connection of an unanswered ping (a frozen
+        // server) instead of leaving it checked out behind the race.
+        await Promise.race([pool.query({ text: 'SELECT 1', query_timeout: timeoutMs } as pg.QueryConfig), timeout]);
         return { ok: true, latencyMs: Math.round(performance.now() - started) };
       } catch (error) {
         return { ok: false, latencyMs: Math.round(performance.now() - started), error: (error as Error).message };

@@ -17,3 +17,20 @@ export function pgErrorCode(error: unknown): string | undefined {
 }
 
 export const isUniqueViolation = (error: unknown) => pgErrorCode(error) === '23505';
+
+/**
+ * The database took too long: the server cancelled the statement (statement_timeout, SQLSTATE
+ * 57014), or the client stopped waiting for an answer (pg's query_timeout: a frozen server or
+ * network). Neither is our bug, and retrying at once would only wait as long again.
+ */
+export function isDatabaseTimeout(error: unknown): boolean {
+  return pgErrorCode(error) === '57014' || isClientQueryTimeout(error);
+}
+
+/** pg gave up waiting (query_timeout): the connection may still carry the unanswered query. */
+export function isClientQueryTimeout(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e.message === 'Query read timeout') return true;
+  }
+  return false;
+}

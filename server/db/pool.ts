@@ -13,6 +13,12 @@ export interface PoolSettings {
   connectionTimeoutMillis: number;
   maxUses: number;
   statementTimeoutMillis: number;
+  /**
+   * How long the client waits for any answer to a query before giving up on the connection.
+   * statement_timeout is the server's own verdict; this one still holds when the server (or the
+   * path to it) is frozen and answers nothing at all. 0 or absent: wait forever (migrations).
+   */
+  queryTimeoutMillis?: number;
   applicationName: string;
   /** Local WebSocket-to-TCP relay for the Neon driver (tests, local development). */
   neonWsProxy?: string;
@@ -30,6 +36,8 @@ export function chooseDriver(connectionString: string, requested: PoolSettings['
   const host = new URL(connectionString).hostname;
   return host.endsWith('.neon.tech') ? 'neon' : 'pg';
 }
+
+const KEEPALIVE_INITIAL_DELAY_MS = 10_000;
 
 let neonConfigured = false;
 
@@ -63,6 +71,11 @@ export function createPool(settings: PoolSettings): { pool: pg.Pool; driver: Dri
     connectionTimeoutMillis: settings.connectionTimeoutMillis,
     maxUses: settings.maxUses,
     statement_timeout: settings.statementTimeoutMillis,
+    ...(settings.queryTimeoutMillis ? { query_timeout: settings.queryTimeoutMillis } : {}),
+    // A peer that vanished without a FIN or RST (a crashed host, a dropped NAT entry) is noticed
+    // by the kernel's probes instead of holding the connection open for hours.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: KEEPALIVE_INITIAL_DELAY_MS,
     application_name: settings.applicationName,
     allowExitOnIdle: false,
   };

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { Db } from './drizzle-types';
-import { pgErrorCode } from './errors';
+import { isClientQueryTimeout, pgErrorCode } from './errors';
 import { executeWithRetry } from './retry';
 
 /**
@@ -83,7 +83,9 @@ export function createTransactionRunner(options: {
         });
       } catch (error) {
         failure = error;
-        await client.query('ROLLBACK').catch(() => undefined);
+        // A connection whose query went unanswered is still waiting on it: a ROLLBACK would
+        // only queue behind it. Discarding the connection (below) rolls back server-side.
+        if (!isClientQueryTimeout(error)) await client.query('ROLLBACK').catch(() => undefined);
         throw isRetryableInTransaction(error) ? new RetryableAttempt(error) : error;
       }
       try {
@@ -96,7 +98,7 @@ export function createTransactionRunner(options: {
       }
     } finally {
       // A connection that failed underneath us is discarded, not handed to the next caller.
-      const lost = isRetryableInTransaction(failure) && !ROLLED_BACK.has(pgErrorCode(failure) ?? '');
+      const lost = (isRetryableInTransaction(failure) && !ROLLED_BACK.has(pgErrorCode(failure) ?? '')) || isClientQueryTimeout(failure);
       client.release(lost ? (failure as Error) : undefined);
     }
     for (const effect of effects) {

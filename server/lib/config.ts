@@ -59,6 +59,9 @@ const envSchema = z.object({
   DB_CONNECT_TIMEOUT: int(5_000),
   DB_MAX_USES: int(7_500),
   DB_STATEMENT_TIMEOUT: int(10_000),
+  // The client's own limit on waiting for any answer (a frozen server sends none); above
+  // DB_STATEMENT_TIMEOUT so a live server's verdict comes first. 0 waits forever.
+  DB_QUERY_TIMEOUT_MS: int(12_000),
   DB_HEALTH_INTERVAL: int(30_000, 100),
   EMBEDDED_PG_PORT: int(54329, 1),
   MIGRATE_ON_START: z
@@ -170,6 +173,12 @@ function findCrossVariableProblems(config: z.output<typeof envSchema>): ConfigPr
     problems.push({
       variable: 'SHUTDOWN_TIMEOUT_MS',
       message: `must be at least JOBS_SHUTDOWN_TIMEOUT_MS + 2 s (${config.JOBS_SHUTDOWN_TIMEOUT_MS + 2000} ms), or the forced exit cuts running jobs off (got ${config.SHUTDOWN_TIMEOUT_MS})`,
+    });
+  }
+  if (config.DB_QUERY_TIMEOUT_MS > 0 && config.DB_STATEMENT_TIMEOUT > 0 && config.DB_QUERY_TIMEOUT_MS <= config.DB_STATEMENT_TIMEOUT) {
+    problems.push({
+      variable: 'DB_QUERY_TIMEOUT_MS',
+      message: `must be above DB_STATEMENT_TIMEOUT (${config.DB_STATEMENT_TIMEOUT} ms), so a live server cancels a slow statement before the client drops its connection (got ${config.DB_QUERY_TIMEOUT_MS})`,
     });
   }
   return problems;

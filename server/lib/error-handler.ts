@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { ZodError } from 'zod';
+import { isDatabaseTimeout } from '../db/errors';
 import { isTransientDatabaseError } from '../db/retry';
 import { AppError, type ErrorBody } from './errors';
 import type { Logger } from './logger';
@@ -24,6 +25,11 @@ function toAppError(err: unknown): AppError | undefined {
   if (typeof type === 'string' && BODY_PARSER_ERRORS[type]) {
     const known = BODY_PARSER_ERRORS[type]!;
     return new AppError(known.status, known.code, known.message);
+  }
+  // The database did not answer in time (a statement timeout, or a frozen server the client
+  // stopped waiting for): the client may retry; this is not our bug.
+  if (isDatabaseTimeout(err)) {
+    return new AppError(503, 'database_timeout', 'The database did not answer in time', undefined, { 'Retry-After': '5' });
   }
   // The database is unreachable or restarting: the client may retry; this is not our bug.
   if (isTransientDatabaseError(err)) {

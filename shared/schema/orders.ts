@@ -19,6 +19,8 @@ export const orders = pgTable(
     currency: text('currency').notNull(),
     expiresAt: tstz('expires_at').notNull(),
     paidAt: tstz('paid_at'),
+    // What the provider has refunded so far (its running total); a paid order stays paid until all of it is.
+    refundedCents: integer('refunded_cents').notNull().default(0),
     stripePaymentIntentId: text('stripe_payment_intent_id').unique(),
     cryptoSymbol: text('crypto_symbol'),
     cryptoAmount: numeric('crypto_amount', { precision: 38, scale: 18 }),

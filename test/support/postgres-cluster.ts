@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chownSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from './ports';
@@ -27,6 +27,28 @@ export interface PostgresCluster {
   port: number;
   start(): void;
   stop(): void;
+  /**
+   * SIGSTOPs the postmaster and every backend: connections stay open and nothing answers (a
+   * hung host or a network black hole), unlike a stop, which refuses and resets.
+   */
+  freeze(): void;
+  /** SIGCONTs what `freeze` stopped. */
+  thaw(): void;
+}
+
+/** The pids whose parent is `ppid` (/proc/<pid>/stat: "pid (comm) state ppid ..."). */
+function childrenOf(ppid: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === ppid) children.push(Number(entry));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return children;
 }
 
 export async function createPostgresCluster(): Promise<PostgresCluster> {
@@ -50,6 +72,17 @@ export async function createPostgresCluster(): Promise<PostgresCluster> {
     port,
     start: () => run('pg_ctl', ['start', '-D', data, '-w', '-t', '30', '-o', options, '-l', path.join(dir, 'log')]),
     stop: () => run('pg_ctl', ['stop', '-D', data, '-m', 'fast', '-w']),
+    freeze() {
+      // The postmaster first, so it forks no backend the loop below would miss.
+      const postmaster = Number(readFileSync(path.join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+      process.kill(postmaster, 'SIGSTOP');
+      for (const pid of childrenOf(postmaster)) process.kill(pid, 'SIGSTOP');
+    },
+    thaw() {
+      const postmaster = Number(readFileSync(path.join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+      for (const pid of childrenOf(postmaster)) process.kill(pid, 'SIGCONT');
+      process.kill(postmaster, 'SIGCONT');
+    },
   };
   return cluster;
 }

@@ -32,12 +32,16 @@ function plumbingResponses(route: Route): Array<[number, ResponseSpec]> {
       { description: `Rate limited (buckets: ${route.limit.join(', ')}); see Retry-After`, errors: ['rate_limited'], headers: retryAfter },
     ]);
   }
-  if (route.auth !== 'none') {
-    out.push([
-      503,
-      { description: 'The database or session store is temporarily unavailable', errors: ['database_unavailable'], headers: retryAfter },
-    ]);
-  }
+  // Any route may reach the database (a signed-in one at least through its session), and a
+  // database may be down or frozen.
+  out.push([
+    503,
+    {
+      description: 'The database or session store is unavailable, or did not answer in time',
+      errors: ['database_unavailable', 'database_timeout'],
+      headers: retryAfter,
+    },
+  ]);
   out.push([500, { description: 'Unexpected server error (logged with the request id)', errors: ['internal_error'] }]);
   return out;
 }

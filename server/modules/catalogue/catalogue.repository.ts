@@ -79,6 +79,17 @@ export async function takeStock(tx: DbOrTx, productId: string, quantity: number)
   return row;
 }
 
+export async function findLiveProductPrices(
+  db: DbOrTx,
+  productIds: readonly string[],
+): Promise<Array<{ id: string; priceCents: number; currency: string }>> {
+  if (productIds.length === 0) return [];
+  return db
+    .select({ id: products.id, priceCents: products.priceCents, currency: products.currency })
+    .from(products)
+    .where(and(inArray(products.id, [...productIds]), isNull(products.deletedAt)));
+}
+
 export async function findLiveProductStock(tx: DbOrTx, productId: string): Promise<number | undefined> {
   const [row] = await tx
     .select({ stock: products.stock })

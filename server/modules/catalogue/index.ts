@@ -3,7 +3,7 @@ import { Counter, Gauge } from 'prom-client';
 import type { DbOrTx, UnitOfWork } from '../../db';
 import type { AppModule, ModuleContext } from '../../lib/module';
 import type { PgListener } from '../../lib/pg-listener';
-import { findVendorByUserId, findVendorsByIds } from './catalogue.repository';
+import { findLiveProductPrices, findVendorByUserId, findVendorsByIds } from './catalogue.repository';
 import { catalogueRoutes } from './catalogue.routes';
 import { type CatalogueDeps, type ReservedLine, releaseStock, reserveStock, type StockLine } from './catalogue.service';
 import { type CacheInvalidation, ResponseCache } from './response-cache';
@@ -24,6 +24,20 @@ export async function findVendorIdOfUser(db: DbOrTx, userId: string): Promise<st
 
 export async function findVendorSummaries(db: DbOrTx, vendorIds: readonly string[]): Promise<VendorSummary[]> {
   return (await findVendorsByIds(db, vendorIds)).map(({ id, userId, storeName }) => ({ id, userId, storeName }));
+}
+
+export interface ProductPrice {
+  productId: string;
+  priceCents: number;
+  currency: string;
+}
+
+/**
+ * The current price of each live product, read without locking (an order is priced before any
+ * stock is reserved); products that do not exist or were removed are missing from the answer.
+ */
+export async function findProductPrices(db: DbOrTx, productIds: readonly string[]): Promise<ProductPrice[]> {
+  return (await findLiveProductPrices(db, productIds)).map(({ id, priceCents, currency }) => ({ productId: id, priceCents, currency }));
 }
 
 export interface CatalogueModule extends AppModule {

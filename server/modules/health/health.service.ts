@@ -22,6 +22,9 @@ export interface HealthDeps {
   notReadyReason?: () => string | undefined;
 }
 
+// As long as the database ping waits (Database.ping's default).
+const COMPONENT_TIMEOUT_MS = 3_000;
+
 async function databaseHealth(database: Database): Promise<ComponentHealth> {
   const ping = await database.ping();
   return {
@@ -39,10 +42,17 @@ export async function buildHealthReport(deps: HealthDeps): Promise<HealthReport>
   const [database, ...others] = await Promise.all([
     databaseHealth(deps.database),
     ...modules.map(async (m): Promise<ComponentHealth> => {
+      // A component whose check waits on a frozen database must not hold the whole report up.
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${COMPONENT_TIMEOUT_MS} ms`)), COMPONENT_TIMEOUT_MS);
+      });
       try {
-        return await m.health!();
+        return await Promise.race([m.health!(), timeout]);
       } catch (error) {
         return { status: 'down', error: (error as Error).message };
+      } finally {
+        clearTimeout(timer);
       }
     }),
   ]);

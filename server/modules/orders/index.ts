@@ -33,7 +33,13 @@ export function createOrdersModule(context: ModuleContext, options: OrdersOption
     stock: options.stock,
     quoteCrypto: options.quoteCrypto,
   };
-  const payments: OrderPaymentsDeps = { clock, logger, enqueueEmail: options.enqueueEmail, notify: options.notify };
+  const payments: OrderPaymentsDeps = {
+    clock,
+    logger,
+    enqueueEmail: options.enqueueEmail,
+    notify: options.notify,
+    releaseStock: (unit, lines) => options.stock.releaseStock(unit, lines),
+  };
   // Run by the job queue on ORDER_EXPIRY_CRON (see app.ts); tests call it directly.
   const sweep = () => expireOverdue(deps);
 

@@ -14,6 +14,7 @@ import {
   type OrderRow,
   setOrderStatus,
 } from './orders.repository';
+import { nextStatus } from './order-state';
 import type { Notify } from './orders.service';
 
 /*
@@ -41,6 +42,8 @@ export interface OrderPaymentsDeps {
   logger: Logger;
   enqueueEmail(unit: UnitOfWork, mail: OutgoingEmail): Promise<void>;
   notify?: Notify;
+  /** Puts an order's reserved stock back (the catalogue owns it). */
+  releaseStock(unit: UnitOfWork, lines: ReadonlyArray<{ productId: string; quantity: number }>): Promise<void>;
 }
 
 /** The buyer's pending card order, or 404 (not theirs / unknown) or 409 (not payable by card now). */
@@ -60,6 +63,8 @@ export async function recordPaymentReference(db: DbOrTx, orderId: string, refere
 /**
  * Applies a payment verdict inside the caller's unit of work (the one that records the
  * provider event, so each verdict applies once) and returns what happened, for the log.
+ * Where the order goes is the transition table's call (order-state.ts), whatever order the
+ * provider's events arrive in.
  */
 export async function applyPaymentUpdate(deps: OrderPaymentsDeps, unit: UnitOfWork, update: PaymentUpdate): Promise<string> {
   switch (update.kind) {
@@ -68,20 +73,29 @@ export async function applyPaymentUpdate(deps: OrderPaymentsDeps, unit: UnitOfWo
     case 'failed': {
       const order = await lockOrderOf(unit.tx, update);
       if (!order) return 'unknown_order';
+      if (nextStatus(order.status, 'payment_failed') !== 'pending') return `ignored_failure_of_${order.status}_order`;
       await deps.notify?.(unit, { userId: order.buyerId, type: 'order.payment_failed', payload: { orderId: order.id } });
-      // The order stays pending: the buyer may retry with another card until it expires.
       return 'payment_failed_recorded';
     }
-    case 'refunded': {
-      const order = await lockOrderByPaymentReference(unit.tx, update.reference);
-      if (!order) return 'unknown_order';
-      if (update.amountRefundedCents < update.amountCents) return 'partial_refund_recorded';
-      if (order.status !== 'paid' && order.status !== 'review') return `ignored_refund_of_${order.status}_order`;
-      await setOrderStatus(unit.tx, order.id, 'refunded');
-      await deps.notify?.(unit, { userId: order.buyerId, type: 'order.refunded', payload: { orderId: order.id } });
-      return 'refunded';
-    }
+    case 'refunded':
+      return paymentRefunded(deps, unit, update);
   }
+}
+
+async function paymentRefunded(deps: OrderPaymentsDeps, unit: UnitOfWork, update: Extract<PaymentUpdate, { kind: 'refunded' }>) {
+  const order = await lockOrderByPaymentReference(unit.tx, update.reference);
+  if (!order) return 'unknown_order';
+  const event = update.amountRefundedCents >= update.amountCents ? 'refunded' : 'partially_refunded';
+  const next = nextStatus(order.status, event);
+  if (!next) return `ignored_refund_of_${order.status}_order`;
+  // The provider reports a running total; a late, smaller one never lowers what is recorded.
+  const refundedCents = Math.max(order.refundedCents, update.amountRefundedCents);
+  await setOrderStatus(unit.tx, order.id, next, { refundedCents });
+  if (next === order.status) return event === 'refunded' ? 'already_refunded' : 'partial_refund_recorded';
+  // Refunded before its success arrived: nothing will be delivered, so its reserved stock goes back.
+  if (order.status === 'pending') await deps.releaseStock(unit, await findItems(unit.tx, order.id));
+  await deps.notify?.(unit, { userId: order.buyerId, type: 'order.refunded', payload: { orderId: order.id } });
+  return 'refunded';
 }
 
 async function lockOrderOf(tx: DbOrTx, update: { orderId?: string; reference: string }): Promise<OrderRow | undefined> {
@@ -100,22 +114,25 @@ async function paymentSucceeded(
   const { tx } = unit;
   const order = await lockOrderOf(tx, update);
   if (!order) return 'unknown_order';
-  if (order.status === 'paid') return 'already_paid';
+  const mismatch = update.amountCents !== order.totalCents || update.currency.toLowerCase() !== order.currency;
+  const next = nextStatus(order.status, mismatch ? 'payment_mismatched' : 'payment_succeeded');
+  if (next === undefined || next === order.status)
+    return order.status === 'paid' ? 'already_paid' : `ignored_payment_of_${order.status}_order`;
   const paidAt = new Date(deps.clock.now());
-  if (update.amountCents !== order.totalCents || update.currency.toLowerCase() !== order.currency) {
-    await setOrderStatus(tx, order.id, 'review');
+  if (mismatch) {
+    await setOrderStatus(tx, order.id, next);
     deps.logger.warn(
       `[PAYMENTS] Amount mismatch on order ${order.id}: provider says ${update.amountCents} ${update.currency}, order is ${order.totalCents} ${order.currency}; left for review`,
     );
     return 'amount_mismatch_review';
   }
-  if (order.status !== 'pending') {
+  if (next === 'review') {
     // Paid after it expired or was cancelled: its stock was released, so a human decides.
-    await setOrderStatus(tx, order.id, 'review', { paidAt });
+    await setOrderStatus(tx, order.id, next, { paidAt });
     deps.logger.warn(`[PAYMENTS] Payment for ${order.status} order ${order.id}; left for review`);
     return `paid_after_${order.status}_review`;
   }
-  await setOrderStatus(tx, order.id, 'paid', { paidAt, stripePaymentIntentId: order.stripePaymentIntentId ?? update.reference });
+  await setOrderStatus(tx, order.id, next, { paidAt, stripePaymentIntentId: order.stripePaymentIntentId ?? update.reference });
 
   const items = await findItems(tx, order.id);
   const paid = { id: order.id, totalCents: order.totalCents, currency: order.currency, items };

@@ -1,6 +1,7 @@
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import { orderItems, orders } from '../../../shared/schema/orders';
 import type { DbOrTx } from '../../db';
+import type { OrderStatus } from './order-state';
 
 export type OrderRow = typeof orders.$inferSelect;
 export type OrderItemRow = typeof orderItems.$inferSelect;
@@ -78,21 +79,42 @@ export async function setOrderStatus(tx: DbOrTx, id: string, status: OrderRow['s
     .where(eq(orders.id, id));
 }
 
-export async function cancelPendingOrder(tx: DbOrTx, id: string, buyerId: string): Promise<OrderRow | undefined> {
+/*
+ * The statuses come from the transition table (order-state.ts), never from a request; they are
+ * written as literals so the planner can match the partial index on pending orders.
+ */
+const statusLiterals = (statuses: readonly OrderStatus[]) => sql.raw(statuses.map((s) => `'${s.replace(/'/g, "''")}'`).join(', '));
+
+/** Moves the buyer's order to `to` if its status is one of `from`; undefined when it is not. */
+export async function transitionOwnOrder(
+  tx: DbOrTx,
+  id: string,
+  buyerId: string,
+  from: readonly OrderStatus[],
+  to: OrderStatus,
+): Promise<OrderRow | undefined> {
+  if (from.length === 0) return undefined;
   const [row] = await tx
     .update(orders)
-    .set({ status: 'cancelled', updatedAt: sql`now()` })
-    .where(and(eq(orders.id, id), eq(orders.buyerId, buyerId), eq(orders.status, 'pending')))
+    .set({ status: to, updatedAt: sql`now()` })
+    .where(and(eq(orders.id, id), eq(orders.buyerId, buyerId), sql`${orders.status} IN (${statusLiterals(from)})`))
     .returning();
   return row;
 }
 
-/** Marks up to `limit` overdue unpaid orders expired; SKIP LOCKED so instances sweep side by side. */
-export async function expireOverdueOrders(tx: DbOrTx, now: Date, limit: number): Promise<string[]> {
+/** Moves up to `limit` overdue orders in one of `from` to `to`; SKIP LOCKED so instances sweep side by side. */
+export async function expireOverdueOrders(
+  tx: DbOrTx,
+  now: Date,
+  limit: number,
+  from: readonly OrderStatus[],
+  to: OrderStatus,
+): Promise<string[]> {
+  if (from.length === 0) return [];
   const { rows } = await tx.execute<{ id: string }>(sql`
-    UPDATE orders SET status = 'expired', updated_at = now()
+    UPDATE orders SET status = ${to}, updated_at = now()
     WHERE id IN (
-      SELECT id FROM orders WHERE status = 'pending' AND expires_at <= ${now.toISOString()}::timestamptz
+      SELECT id FROM orders WHERE status IN (${statusLiterals(from)}) AND expires_at <= ${now.toISOString()}::timestamptz
       ORDER BY expires_at LIMIT ${limit} FOR UPDATE SKIP LOCKED)
     RETURNING id`);
   return rows.map((r) => r.id);

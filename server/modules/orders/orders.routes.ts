@@ -22,7 +22,11 @@ export function ordersRoutes(deps: OrdersDeps): Route[] {
         201: json('The order, pending payment until it expires', OrderResponse),
         400: errors('Items priced in several currencies, or a total too large', 'mixed_currency', 'order_too_large'),
         404: errors('A product does not exist', 'product_not_found'),
-        409: errors('A product has less stock than ordered (nothing is reserved)', 'insufficient_stock'),
+        409: errors(
+          'A product has less stock than ordered, or a price changed while a crypto order was being quoted (nothing is reserved)',
+          'insufficient_stock',
+          'price_changed',
+        ),
         503: errors('Crypto payments are off, or no recent rate for the coin', 'crypto_payments_unavailable', 'crypto_rates_unavailable'),
       },
       handler: async ({ user, body }) => reply(201, { order: await placeOrder(deps, user.id, body) }),

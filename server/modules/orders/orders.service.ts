@@ -1,11 +1,10 @@
 import type { CryptoQuoteView, OrderView, PlaceOrderBody } from '../../../shared/contracts';
 import type { Database, UnitOfWork } from '../../db';
 import type { Clock } from '../../lib/clock';
-import { badRequest, conflict, notFound, serviceUnavailable } from '../../lib/errors';
+import { AppError, badRequest, conflict, notFound, serviceUnavailable } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
-import { findVendorIdOfUser, type ReservedLine, type StockLine } from '../catalogue';
+import { findProductPrices, findVendorIdOfUser, type ReservedLine, type StockLine } from '../catalogue';
 import {
-  cancelPendingOrder,
   expireOverdueOrders,
   findItems,
   findItemsOfOrders,
@@ -16,7 +15,9 @@ import {
   listOrdersOfBuyer,
   type OrderItemRow,
   type OrderRow,
+  transitionOwnOrder,
 } from './orders.repository';
+import { statusesLeadingTo } from './order-state';
 
 export interface CryptoQuote {
   symbol: string;
@@ -80,27 +81,67 @@ export function toOrderView(order: OrderRow, items: OrderItemRow[]): OrderView {
   };
 }
 
+/** The currency and total of the lines at these prices: 400 when they mix currencies or overflow. */
+function priceLines(lines: ReadonlyArray<{ priceCents: number; currency: string; quantity: number }>): {
+  currency: string;
+  totalCents: number;
+} {
+  const currencies = new Set(lines.map((p) => p.currency));
+  if (currencies.size > 1)
+    throw badRequest('mixed_currency', 'All items of an order must be priced in one currency', { currencies: [...currencies] });
+  const totalCents = lines.reduce((sum, p) => sum + p.priceCents * p.quantity, 0);
+  if (totalCents > 2_147_483_647) throw badRequest('order_too_large', 'The order total is too large');
+  return { currency: lines[0]!.currency, totalCents };
+}
+
+/**
+ * A crypto order is quoted before its transaction starts: the quote may wait on a rates
+ * provider, and no stock row may stay locked while it does. The order is priced from the
+ * catalogue's current prices (unlocked) and the quote is for that total.
+ */
+async function quoteBeforeReserving(
+  deps: OrdersDeps,
+  body: PlaceOrderBody,
+): Promise<{ priced: { currency: string; totalCents: number }; quote: CryptoQuote }> {
+  const prices = new Map(
+    (await findProductPrices(deps.database.db, [...new Set(body.items.map((i) => i.productId))])).map((p) => [p.productId, p]),
+  );
+  const lines = body.items.map((item) => {
+    const price = prices.get(item.productId);
+    if (!price) throw new AppError(404, 'product_not_found', `Product ${item.productId} does not exist`, { productId: item.productId });
+    return { ...price, quantity: item.quantity };
+  });
+  const priced = priceLines(lines);
+  const quote = await deps.quoteCrypto!({ amountCents: priced.totalCents, currency: priced.currency, symbol: body.cryptoCurrency! });
+  return { priced, quote };
+}
+
 /**
  * Places an order: the catalogue reserves every line's stock and the order and its lines are
- * written, all in one unit of work. A line short of stock rolls the whole order back.
+ * written, all in one unit of work. A line short of stock rolls the whole order back. Nothing in
+ * that unit of work waits on the network (a crypto quote is fetched before it).
  */
 export async function placeOrder(deps: OrdersDeps, buyerId: string, body: PlaceOrderBody): Promise<OrderView> {
   if (body.paymentMethod === 'crypto' && !deps.quoteCrypto) {
     throw serviceUnavailable('crypto_payments_unavailable', 'Crypto payments are not available');
   }
+  const quoted = body.paymentMethod === 'crypto' ? await quoteBeforeReserving(deps, body) : undefined;
   const { order, items } = await deps.database.transaction(async (unit) => {
     const reserved = await deps.stock.reserveStock(unit, body.items);
-    const currencies = new Set(reserved.map((p) => p.currency));
-    if (currencies.size > 1)
-      throw badRequest('mixed_currency', 'All items of an order must be priced in one currency', { currencies: [...currencies] });
-    const currency = reserved[0]!.currency;
-    const totalCents = reserved.reduce((sum, p) => sum + p.priceCents * p.quantity, 0);
-    if (totalCents > 2_147_483_647) throw badRequest('order_too_large', 'The order total is too large');
+    const { currency, totalCents } = priceLines(reserved);
+    /*
+     * A price changed between the quote and the reservation. Refused rather than re-quoted:
+     * re-quoting means waiting on the provider again, and the buyer should see the new total
+     * before paying it. The rollback puts the stock back.
+     */
+    if (quoted && (quoted.priced.totalCents !== totalCents || quoted.priced.currency !== currency))
+      throw conflict('price_changed', 'A price changed while the order was being quoted; please review the order and try again', {
+        quotedCents: quoted.priced.totalCents,
+        totalCents,
+        currency,
+      });
+    const quote = quoted?.quote;
     const now = deps.clock.now();
-    const quote =
-      body.paymentMethod === 'crypto'
-        ? await deps.quoteCrypto!({ amountCents: totalCents, currency, symbol: body.cryptoCurrency! })
-        : undefined;
     const order = await insertOrder(unit.tx, {
       buyerId,
       paymentMethod: body.paymentMethod,
@@ -136,7 +177,7 @@ export async function placeOrder(deps: OrdersDeps, buyerId: string, body: PlaceO
 
 export async function cancelOrder(deps: OrdersDeps, buyerId: string, orderId: string): Promise<OrderView> {
   const { order, items } = await deps.database.transaction(async (unit) => {
-    const cancelled = await cancelPendingOrder(unit.tx, orderId, buyerId);
+    const cancelled = await transitionOwnOrder(unit.tx, orderId, buyerId, statusesLeadingTo('cancel', 'cancelled'), 'cancelled');
     if (!cancelled) {
       const existing = await findOrder(unit.tx, orderId);
       if (!existing || existing.buyerId !== buyerId) throw notFound('Order');
@@ -154,7 +195,13 @@ export async function expireOverdue(deps: OrdersDeps, batch = 100): Promise<numb
   let total = 0;
   for (;;) {
     const expired = await deps.database.transaction(async (unit) => {
-      const expired = await expireOverdueOrders(unit.tx, new Date(deps.clock.now()), batch);
+      const expired = await expireOverdueOrders(
+        unit.tx,
+        new Date(deps.clock.now()),
+        batch,
+        statusesLeadingTo('expire', 'expired'),
+        'expired',
+      );
       await deps.stock.releaseStock(unit, await findItemsOfOrders(unit.tx, expired));
       return expired;
     });

@@ -1,0 +1,63 @@
+import type { orderStatuses } from '../../../shared/enums';
+
+export type OrderStatus = (typeof orderStatuses)[number];
+
+/** Everything that may happen to an order, whoever reports it (buyer, expiry job, payment provider). */
+export type OrderEvent =
+  | 'cancel'
+  | 'expire'
+  | 'payment_succeeded'
+  | 'payment_mismatched'
+  | 'payment_failed'
+  | 'partially_refunded'
+  | 'refunded';
+
+/*
+ * The one table of allowed transitions. An event missing from a status's row is not allowed
+ * there: the route answers 409, the job skips the order, a webhook verdict changes nothing.
+ * Providers deliver events in any order and more than once, so no row ever leads backwards:
+ * once refunded an order stays refunded whatever arrives after; a failure after a success
+ * changes nothing. A partial refund keeps the order `paid` (the rest is still sold and must be
+ * delivered); orders records the refunded running total next to it.
+ */
+const transitions: Record<OrderStatus, Partial<Record<OrderEvent, OrderStatus>>> = {
+  pending: {
+    cancel: 'cancelled',
+    expire: 'expired',
+    payment_succeeded: 'paid',
+    payment_mismatched: 'review',
+    // The buyer may retry with another card until the order expires.
+    payment_failed: 'pending',
+    // A refund may overtake its payment's success event: the money came and (partly) went back.
+    partially_refunded: 'pending',
+    refunded: 'refunded',
+  },
+  paid: { payment_succeeded: 'paid', payment_failed: 'paid', partially_refunded: 'paid', refunded: 'refunded' },
+  // Money arrived for an order whose stock was already released: a human decides.
+  expired: { payment_succeeded: 'review', payment_mismatched: 'review', partially_refunded: 'expired', refunded: 'refunded' },
+  cancelled: { payment_succeeded: 'review', payment_mismatched: 'review', partially_refunded: 'cancelled', refunded: 'refunded' },
+  review: {
+    payment_succeeded: 'review',
+    payment_mismatched: 'review',
+    payment_failed: 'review',
+    partially_refunded: 'review',
+    refunded: 'refunded',
+  },
+  refunded: {
+    payment_succeeded: 'refunded',
+    payment_mismatched: 'refunded',
+    payment_failed: 'refunded',
+    partially_refunded: 'refunded',
+    refunded: 'refunded',
+  },
+};
+
+/** The status `event` leads to from `status`, or undefined when the table does not allow it. */
+export function nextStatus(status: OrderStatus, event: OrderEvent): OrderStatus | undefined {
+  return transitions[status][event];
+}
+
+/** The statuses from which `event` leads to `to`: what a set-based update (cancel, expiry) may match. */
+export function statusesLeadingTo(event: OrderEvent, to: OrderStatus): OrderStatus[] {
+  return (Object.keys(transitions) as OrderStatus[]).filter((from) => from !== to && transitions[from][event] === to);
+}
