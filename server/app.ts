@@ -62,7 +62,9 @@ export interface App {
   start(): Promise<void>;
   /** Gives modules the HTTP server (WebSocket upgrades). */
   attach(server: Server): void;
-  /** Not ready from now on; in-flight responses are told `Connection: close`. */
+  /** Not ready from now on and responses carry `Connection: close`; everything else keeps serving (the drain delay). */
+  announceShutdown(): void;
+  /** Announces the shutdown if not yet done, and lets modules close what they hold open (WebSockets get 1001). */
   beginShutdown(): Promise<void>;
   /** After the HTTP drain: stops background work and module resources (not the main pool). */
   stop(): Promise<void>;
@@ -192,9 +194,12 @@ export function createApp(deps: AppDeps): App {
     attach(server) {
       for (const module of modules) module.attach?.(server);
     },
-    async beginShutdown() {
+    announceShutdown() {
       shuttingDown = true;
       for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
+    },
+    async beginShutdown() {
+      this.announceShutdown();
       await Promise.allSettled(modules.map((m) => m.beginShutdown?.()));
     },
     async stop() {
