@@ -105,12 +105,15 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   });
 
   let migrated = !config.MIGRATE_ON_START;
+  // Tables exist once migrations are applied (readiness also waits for background work).
+  let schemaReady = migrated;
   const app = createApp({
     config,
     logger,
     database,
     sessionDatabase,
     notReadyReason: () => (migrated ? undefined : 'migrations pending'),
+    isStarting: () => !schemaReady,
   });
   const server = http.createServer(
     {
@@ -137,7 +140,12 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   // yet, e.g. the session table retries); readiness waits for both.
   const abort = new AbortController();
   const ready = (async () => {
-    const migrating = migrated ? Promise.resolve(true) : migrateUntilDone(database, logger, abort.signal);
+    const migrating = migrated
+      ? Promise.resolve(true)
+      : migrateUntilDone(database, logger, abort.signal).then((done) => {
+          schemaReady = done;
+          return done;
+        });
     const [done] = await Promise.all([migrating, app.start()]);
     migrated = done;
     if (migrated && !abort.signal.aborted) logger.info(`[SERVER] Ready at ${url}`);

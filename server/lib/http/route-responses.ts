@@ -32,11 +32,18 @@ function plumbingResponses(route: Route): Array<[number, ResponseSpec]> {
       { description: `Rate limited (buckets: ${route.limit.join(', ')}); see Retry-After`, errors: ['rate_limited'], headers: retryAfter },
     ]);
   }
-  if (route.auth !== 'none') {
-    out.push([
-      503,
-      { description: 'The database or session store is temporarily unavailable', errors: ['database_unavailable'], headers: retryAfter },
-    ]);
+  const unavailable: string[] = [];
+  if (route.auth !== 'none') unavailable.push('database_unavailable');
+  // Health answers while the server starts (app.ts): probes must see why it is not ready.
+  if (!route.path.startsWith('/api/health')) unavailable.push('starting');
+  if (unavailable.length > 0) {
+    const description = [
+      unavailable.includes('database_unavailable') && 'The database or session store is temporarily unavailable',
+      unavailable.includes('starting') && 'The server is starting (migrations pending)',
+    ]
+      .filter(Boolean)
+      .join('; ');
+    out.push([503, { description: `${description}; see Retry-After`, errors: unavailable, headers: retryAfter }]);
   }
   out.push([500, { description: 'Unexpected server error (logged with the request id)', errors: ['internal_error'] }]);
   return out;

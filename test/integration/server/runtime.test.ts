@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { loadConfig } from '../../../server/lib/config';
 import { type RunningServer, startServer } from '../../../server/runtime';
 import { createTestDatabase, type TestDatabase } from '../../support/database';
@@ -16,8 +17,8 @@ afterAll(async () => {
   await testDb.drop();
 });
 
-function start(env: Record<string, string> = {}): Promise<RunningServer> {
-  const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: testDb.url, PORT: '0', HOST: '127.0.0.1', ...env });
+function start(env: Record<string, string> = {}, url = testDb.url): Promise<RunningServer> {
+  const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: url, PORT: '0', HOST: '127.0.0.1', ...env });
   return startServer(config, captureLogger('warn').logger);
 }
 
@@ -30,5 +31,42 @@ describe('server timeouts for load balancers', () => {
   it('from HTTP_KEEP_ALIVE_TIMEOUT_MS and HTTP_REQUEST_TIMEOUT_MS', async () => {
     running = await start({ HTTP_KEEP_ALIVE_TIMEOUT_MS: '120000', HTTP_REQUEST_TIMEOUT_MS: '200000' });
     expect(running.server).toMatchObject({ keepAliveTimeout: 120_000, headersTimeout: 121_000, requestTimeout: 200_000 });
+  });
+});
+
+describe('before migrations finish', () => {
+  it('routes answer 503 `starting` with Retry-After (never a 500), health explains, and 200 once migrations are applied', async () => {
+    const empty = await createTestDatabase({ empty: true });
+    // Another instance migrating: this one waits on the same advisory lock (server/db/migrate.ts).
+    const other = new pg.Client({ connectionString: empty.url });
+    await other.connect();
+    try {
+      await other.query('SELECT pg_advisory_lock(727001)');
+      running = await start({}, empty.url);
+
+      const products = await fetch(`${running.url}/api/products`);
+      expect(products.status).toBe(503);
+      expect(products.headers.get('retry-after')).toBe('2');
+      expect(await products.json()).toMatchObject({ error: { code: 'starting' } });
+      const signIn = await fetch(`${running.url}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'a@example.com', password: 'a long password' }),
+      });
+      expect(signIn.status).toBe(503);
+      const ready = await fetch(`${running.url}/api/health/ready`);
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toMatchObject({ reasons: expect.arrayContaining(['migrations pending']) });
+
+      await other.query('SELECT pg_advisory_unlock(727001)');
+      await running.ready;
+      expect((await fetch(`${running.url}/api/products`)).status).toBe(200);
+      expect((await fetch(`${running.url}/api/health/ready`)).status).toBe(200);
+    } finally {
+      await other.end();
+      await running?.shutdown('test over');
+      running = undefined;
+      await empty.drop();
+    }
   });
 });
