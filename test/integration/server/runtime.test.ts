@@ -17,9 +17,10 @@ afterAll(async () => {
   await testDb.drop();
 });
 
+const capture = captureLogger('info');
 function start(env: Record<string, string> = {}, url = testDb.url): Promise<RunningServer> {
   const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: url, PORT: '0', HOST: '127.0.0.1', ...env });
-  return startServer(config, captureLogger('warn').logger);
+  return startServer(config, capture.logger);
 }
 
 describe('server timeouts for load balancers', () => {
@@ -62,6 +63,11 @@ describe('before migrations finish', () => {
       await running.ready;
       expect((await fetch(`${running.url}/api/products`)).status).toBe(200);
       expect((await fetch(`${running.url}/api/health/ready`)).status).toBe(200);
+      // Waiting for migrations on a first boot is expected: logged, but never as an error.
+      expect(capture.memory.entries.map((e) => String(e.message))).toContainEqual(
+        expect.stringMatching(/\[SESSION-STORE\] Waiting for migrations/),
+      );
+      expect(capture.memory.entries.filter((e) => e.level === 'error').map((e) => e.message)).toEqual([]);
     } finally {
       await other.end();
       await running?.shutdown('test over');
