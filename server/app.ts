@@ -8,6 +8,7 @@ import type { Database } from './db';
 import { type Clock, systemClock } from './lib/clock';
 import type { Config } from './lib/config';
 import { errorHandler, notFoundHandler } from './lib/error-handler';
+import { serviceUnavailable } from './lib/errors';
 import type { Logger } from './lib/logger';
 import type { Route } from './lib/http/define-route';
 import { routerFor } from './lib/http/register-routes';
@@ -44,6 +45,8 @@ export interface AppDeps {
   objectStorage?: Storage;
   /** Extra readiness condition from the runtime (e.g. migrations still pending). */
   notReadyReason?: () => string | undefined;
+  /** True while the schema may be incomplete (migrations pending): every route but health answers 503 `starting`. */
+  isStarting?: () => boolean;
   /** Overrides for the crypto-rate service (timeouts, provider chain); defaults come from config. */
   cryptoRates?: CryptoRatesOptions;
   /** A Stripe client to use instead of one built from the config. */
@@ -62,12 +65,16 @@ export interface App {
   start(): Promise<void>;
   /** Gives modules the HTTP server (WebSocket upgrades). */
   attach(server: Server): void;
-  /** Not ready from now on; in-flight responses are told `Connection: close`. */
+  /** Not ready from now on and responses carry `Connection: close`; everything else keeps serving (the drain delay). */
+  announceShutdown(): void;
+  /** Announces the shutdown if not yet done, and lets modules close what they hold open (WebSockets get 1001). */
   beginShutdown(): Promise<void>;
   /** After the HTTP drain: stops background work and module resources (not the main pool). */
   stop(): Promise<void>;
   isShuttingDown(): boolean;
 }
+
+const HEALTH_PATH = '/api/health';
 
 export function createApp(deps: AppDeps): App {
   const { config, logger, database } = deps;
@@ -163,6 +170,15 @@ export function createApp(deps: AppDeps): App {
   });
   app.use(accessLog(logger, (req) => currentUser(req)?.id));
   app.use(httpMetrics(metrics));
+  // A request that reaches tables before migrations finish would fail with a 500; a 503 with
+  // Retry-After tells the client (or the balancer's retry) to come back. Health stays open so
+  // probes can see why.
+  app.use((req, _res, next) => {
+    const starting = deps.isStarting?.() && !req.path.startsWith(HEALTH_PATH);
+    next(
+      starting ? serviceUnavailable('starting', 'The server is starting (database migrations pending); try again shortly', 2) : undefined,
+    );
+  });
   app.use(helmet());
   app.use(refuseForeignOrigin(config.APP_ORIGIN));
   app.use(
@@ -192,9 +208,12 @@ export function createApp(deps: AppDeps): App {
     attach(server) {
       for (const module of modules) module.attach?.(server);
     },
-    async beginShutdown() {
+    announceShutdown() {
       shuttingDown = true;
       for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
+    },
+    async beginShutdown() {
+      this.announceShutdown();
       await Promise.allSettled(modules.map((m) => m.beginShutdown?.()));
     },
     async stop() {

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 import { type App, createApp } from './app';
 import {
   createDatabase,
@@ -12,6 +13,7 @@ import {
   startHealthMonitor,
 } from './db';
 import type { Config } from './lib/config';
+import { drainHttpServer } from './lib/http/drain-server';
 import type { Logger } from './lib/logger';
 
 export interface RunningServer {
@@ -104,14 +106,25 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   });
 
   let migrated = !config.MIGRATE_ON_START;
+  // Tables exist once migrations are applied (readiness also waits for background work).
+  let schemaReady = migrated;
   const app = createApp({
     config,
     logger,
     database,
     sessionDatabase,
     notReadyReason: () => (migrated ? undefined : 'migrations pending'),
+    isStarting: () => !schemaReady,
   });
-  const server = http.createServer(app.express);
+  const server = http.createServer(
+    {
+      keepAliveTimeout: config.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      // Must exceed keepAliveTimeout, or a request arriving on a connection about to idle out is cut.
+      headersTimeout: config.HTTP_KEEP_ALIVE_TIMEOUT_MS + 1_000,
+      requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
+    },
+    app.express,
+  );
   app.attach(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -128,7 +141,12 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   // yet, e.g. the session table retries); readiness waits for both.
   const abort = new AbortController();
   const ready = (async () => {
-    const migrating = migrated ? Promise.resolve(true) : migrateUntilDone(database, logger, abort.signal);
+    const migrating = migrated
+      ? Promise.resolve(true)
+      : migrateUntilDone(database, logger, abort.signal).then((done) => {
+          schemaReady = done;
+          return done;
+        });
     const [done] = await Promise.all([migrating, app.start()]);
     migrated = done;
     if (migrated && !abort.signal.aborted) logger.info(`[SERVER] Ready at ${url}`);
@@ -139,10 +157,16 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     shuttingDown ??= (async () => {
       logger.info(`[SHUTDOWN] ${reason}: draining`);
       abort.abort();
+      // Readiness answers 503 now; load balancers need a few probes to notice, so traffic is
+      // still served for the drain delay before the listener closes.
+      app.announceShutdown();
+      if (config.SHUTDOWN_DRAIN_DELAY_MS > 0) {
+        logger.info(`[SHUTDOWN] Not ready; serving for ${config.SHUTDOWN_DRAIN_DELAY_MS} ms more while load balancers stop routing here`);
+        await delay(config.SHUTDOWN_DRAIN_DELAY_MS);
+      }
+      logger.info('[SHUTDOWN] Closing the listener; finishing requests in flight');
       await app.beginShutdown();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      await closed;
+      await drainHttpServer(server);
       await ready.catch(() => undefined);
       await app.stop();
       monitor.stop();

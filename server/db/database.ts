@@ -30,8 +30,18 @@ export function createDatabase(settings: PoolSettings, logger: Logger, label = '
   // pg-pool only listens for errors on idle clients; a connection dropped between two
   // statements of a checked-out client would otherwise be an unhandled 'error' (a crash).
   // The statement in progress still fails and is handled by its caller.
+  // pg-pool's end() resolves once its clients are told to end, not once they have disconnected;
+  // stopping the server right then (embedded PostgreSQL) terminates them mid-goodbye and each
+  // logs an error. close() waits for every 'remove', which pg-pool emits after the disconnect.
+  const open = new Set<pg.PoolClient>();
+  let lastRemoved: (() => void) | undefined;
   pool.on('connect', (client) => {
+    open.add(client);
     client.on('error', (error) => logger.warn(`[${label}] Connection lost: ${error.message}`));
+  });
+  pool.on('remove', (client) => {
+    open.delete(client);
+    if (open.size === 0) lastRemoved?.();
   });
   // Repositories never use Drizzle's relational queries, so no schema is bound: a Db over one
   // transaction's client costs next to nothing to build.
@@ -68,7 +78,11 @@ export function createDatabase(settings: PoolSettings, logger: Logger, label = '
       }
     },
     close() {
-      closed ??= pool.end();
+      closed ??= (async () => {
+        const disconnected = open.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => (lastRemoved = resolve));
+        await pool.end();
+        await disconnected;
+      })();
       return closed;
     },
   };

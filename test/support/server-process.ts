@@ -11,6 +11,7 @@ export interface ServerProcess {
   /** Resolves when the output contains `text`. */
   waitForOutput(text: string | RegExp, timeoutMs?: number): Promise<void>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Signals the server, or with `processGroup` every process in its group (as Ctrl-C does). */
   kill(signal?: NodeJS.Signals): void;
 }
 
@@ -18,12 +19,14 @@ export interface ServerProcess {
  * The real server (`server/index.ts`) in a child process, as `npm run dev` runs it but in
  * one process (node with tsx's loader) so signals reach it directly.
  */
-export async function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
+export async function spawnServer(env: Record<string, string>, options: { processGroup?: boolean } = {}): Promise<ServerProcess> {
   const port = env.PORT ?? String(await freePort());
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/index.ts'], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'info', ...env, PORT: port, HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group, so `kill` can signal the whole group as a terminal's Ctrl-C does.
+    detached: options.processGroup,
   });
   let output = '';
   const listeners = new Set<() => void>();
@@ -44,7 +47,10 @@ export async function spawnServer(env: Record<string, string>): Promise<ServerPr
     url: `http://127.0.0.1:${port}`,
     output: () => output,
     exited,
-    kill: (signal = 'SIGTERM') => void child.kill(signal),
+    kill: (signal = 'SIGTERM') => {
+      if (options.processGroup && child.exitCode === null && child.pid) process.kill(-child.pid, signal);
+      else child.kill(signal);
+    },
     waitForOutput(text, timeoutMs = 30_000) {
       return new Promise((resolve, reject) => {
         const check = () => {

@@ -33,12 +33,15 @@ function plumbingResponses(route: Route): Array<[number, ResponseSpec]> {
     ]);
   }
   // Any route may reach the database (a signed-in one at least through its session), and a
-  // database may be down or frozen.
+  // database may be down or frozen; health answers while the server starts (app.ts), so probes
+  // see why it is not ready.
+  const unavailable = ['database_unavailable', 'database_timeout'];
+  if (!route.path.startsWith('/api/health')) unavailable.push('starting');
   out.push([
     503,
     {
-      description: 'The database or session store is unavailable, or did not answer in time',
-      errors: ['database_unavailable', 'database_timeout'],
+      description: `The database or session store is unavailable or did not answer in time${unavailable.includes('starting') ? ', or the server is starting (migrations pending)' : ''}; see Retry-After`,
+      errors: unavailable,
       headers: retryAfter,
     },
   ]);

@@ -3,6 +3,7 @@ import type { Logger } from '../../lib/logger';
 import type pg from 'pg';
 
 const BACKOFF_MS = [0, 1_000, 2_000];
+const MIGRATIONS_PENDING = 'table session_store does not exist yet (migrations pending)';
 
 export interface SessionTableState {
   ready(): boolean;
@@ -41,7 +42,12 @@ export function initialiseSessionTable(options: { pool: pg.Pool; logger: Logger;
       logger.info(`[SESSION-STORE] Initializing session table (attempt ${attempt}/${BACKOFF_MS.length})…`);
       try {
         const { rows } = await pool.query<{ table: string | null }>(`SELECT to_regclass('public.session_store')::text AS table`);
-        if (!rows[0]?.table) throw new Error('table session_store does not exist yet (migrations pending)');
+        if (!rows[0]?.table) {
+          // Expected on a first boot (migrations run alongside): not an error worth a red line.
+          lastError = MIGRATIONS_PENDING;
+          logger.info(`[SESSION-STORE] Waiting for migrations (attempt ${attempt}/${BACKOFF_MS.length})`);
+          continue;
+        }
         ready = true;
         lastError = undefined;
         logger.info('[SESSION-STORE] Session table ready');
@@ -56,7 +62,8 @@ export function initialiseSessionTable(options: { pool: pg.Pool; logger: Logger;
 
   const scheduleRetry = () => {
     if (stopped || ready) return;
-    logger.error(`[SESSION-STORE-ERROR] Session table unavailable; retrying in ${retryMs} ms`);
+    if (lastError === MIGRATIONS_PENDING) logger.info(`[SESSION-STORE] Session table not migrated yet; checking again in ${retryMs} ms`);
+    else logger.error(`[SESSION-STORE-ERROR] Session table unavailable; retrying in ${retryMs} ms`);
     retryTimer = setTimeout(() => {
       void round().then((ok) => ok || scheduleRetry());
     }, retryMs);

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import net from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,8 +10,8 @@ import { freePort } from '../../support/ports';
 import { pollUntil, type ServerProcess, spawnServer } from '../../support/server-process';
 
 const running = new Set<ServerProcess>();
-async function start(env: Record<string, string>): Promise<ServerProcess> {
-  const server = await spawnServer(env);
+async function start(env: Record<string, string>, options: { processGroup?: boolean } = {}): Promise<ServerProcess> {
+  const server = await spawnServer(env, options);
   running.add(server);
   void server.exited.then(() => running.delete(server));
   return server;
@@ -47,6 +48,46 @@ describe('zero-config development start', () => {
     expect(rows).toEqual([{ name: 'Kept' }]);
     second.kill('SIGTERM');
     expect((await second.exited).code).toBe(0);
+  });
+});
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
+}
+
+describe('Ctrl-C and crashes in development', () => {
+  it('a crashed run leaves no database holding the port for the next; Ctrl-C to the process group exits 0 with no error line and stops PostgreSQL', async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'mp-dev-'));
+    const pgPort = await freePort();
+    const env = { DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(pgPort) };
+
+    const crashed = await start(env);
+    await crashed.waitForOutput('[SERVER] Ready at', 30_000);
+    crashed.child.kill('SIGKILL');
+    await crashed.exited;
+    // The database runs in its own session: the crash (like Ctrl-C) does not reach it.
+    expect(await portIsFree(pgPort)).toBe(false);
+
+    const next = await start(env, { processGroup: true });
+    await next.waitForOutput('[SERVER] Ready at', 30_000);
+    expect(next.output()).toContain('an earlier dev run left running');
+    expect((await fetch(`${next.url}/api/health/ready`)).status).toBe(200);
+
+    next.kill('SIGINT');
+    expect((await next.exited).code).toBe(0);
+    expect(next.output()).toContain('[SHUTDOWN] Done');
+    // Level names may be coloured (an escape sequence between "error" and the colon).
+    expect(
+      next
+        .output()
+        .split('\n')
+        .filter((line) => /error[^:\s]{0,6}:|ERROR|Connection lost/.test(line)),
+    ).toEqual([]);
+    expect(await portIsFree(pgPort)).toBe(true);
   });
 });
 

@@ -152,6 +152,24 @@ describe('background jobs and e-mail sending', () => {
     expect(parseConfig({ EMAIL_SEND_TIMEOUT_S: '20', JOBS_SHUTDOWN_TIMEOUT_MS: '21000', SHUTDOWN_TIMEOUT_MS: '23000' }).ok).toBe(true);
   });
 
+  it('the drain delay defaults to 5 s in production and 0 elsewhere, and the forced exit must outlast delay + jobs + 2 s', () => {
+    expect(loadConfig({}).SHUTDOWN_DRAIN_DELAY_MS).toBe(0);
+    expect(loadConfig({ NODE_ENV: 'test', SHUTDOWN_DRAIN_DELAY_MS: '' }).SHUTDOWN_DRAIN_DELAY_MS).toBe(0);
+    const production = parseConfig({ NODE_ENV: 'production' });
+    expect(production.ok ? [] : production.problems.map((p) => p.variable)).not.toContain('SHUTDOWN_TIMEOUT_MS');
+    const short = parseConfig({ SHUTDOWN_DRAIN_DELAY_MS: '5000', JOBS_SHUTDOWN_TIMEOUT_MS: '12000', SHUTDOWN_TIMEOUT_MS: '18000' });
+    expect(short.ok ? [] : short.problems.map((p) => [p.variable, p.message])).toEqual([
+      ['SHUTDOWN_TIMEOUT_MS', expect.stringMatching(/SHUTDOWN_DRAIN_DELAY_MS \+ JOBS_SHUTDOWN_TIMEOUT_MS \+ 2 s \(19000 ms\)/)],
+    ]);
+    expect(loadConfig({ SHUTDOWN_DRAIN_DELAY_MS: '5000', SHUTDOWN_TIMEOUT_MS: '19000' }).SHUTDOWN_DRAIN_DELAY_MS).toBe(5_000);
+  });
+
+  it('server timeouts for load balancers: keep-alive 65 s, whole request 300 s', () => {
+    expect(loadConfig({})).toMatchObject({ HTTP_KEEP_ALIVE_TIMEOUT_MS: 65_000, HTTP_REQUEST_TIMEOUT_MS: 300_000 });
+    const short = parseConfig({ HTTP_KEEP_ALIVE_TIMEOUT_MS: '65000', HTTP_REQUEST_TIMEOUT_MS: '30000' });
+    expect(short.ok ? [] : short.problems.map((p) => p.variable)).toEqual(['HTTP_REQUEST_TIMEOUT_MS']);
+  });
+
   it('a cron that is not five fields, a poll under 500 ms (pg-boss refuses it) or zero concurrency are each named', () => {
     const result = parseConfig({
       ORDER_EXPIRY_CRON: 'every minute',
