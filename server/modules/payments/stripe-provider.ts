@@ -1,7 +1,13 @@
-import type Stripe from 'stripe';
+import Stripe from 'stripe';
 import { AppError, badRequest } from '../../lib/errors';
 import type { PaymentUpdate } from '../orders';
-import type { PaymentProvider, ProviderEvent, ProviderPayment } from './payment-provider';
+import {
+  PaymentDeclined,
+  type PaymentProvider,
+  PaymentProviderUnavailable,
+  type ProviderEvent,
+  type ProviderPayment,
+} from './payment-provider';
 
 const toPayment = (intent: Stripe.PaymentIntent): ProviderPayment => ({ reference: intent.id, clientSecret: intent.client_secret });
 
@@ -10,19 +16,21 @@ export function createStripeProvider(stripe: Stripe, webhookSecret: string | und
   return {
     name: 'stripe',
     async createPayment(order) {
-      const intent = await stripe.paymentIntents.create(
-        {
-          amount: order.totalCents,
-          currency: order.currency,
-          metadata: { orderId: order.id },
-          automatic_payment_methods: { enabled: true },
-        },
-        { idempotencyKey: `order-payment-intent:${order.id}` },
+      const intent = await callStripe(() =>
+        stripe.paymentIntents.create(
+          {
+            amount: order.totalCents,
+            currency: order.currency,
+            metadata: { orderId: order.id },
+            automatic_payment_methods: { enabled: true },
+          },
+          { idempotencyKey: `order-payment-intent:${order.id}` },
+        ),
       );
       return toPayment(intent);
     },
     async findPayment(reference) {
-      return toPayment(await stripe.paymentIntents.retrieve(reference));
+      return toPayment(await callStripe(() => stripe.paymentIntents.retrieve(reference)));
     },
     verifyWebhook(raw, header) {
       if (!webhookSecret) throw new AppError(503, 'payments_not_configured', 'Card payments are not configured on this server');
@@ -37,6 +45,40 @@ export function createStripeProvider(stripe: Stripe, webhookSecret: string | und
       return { id: event.id, type: event.type, payload: event, update: toPaymentUpdate(event) } satisfies ProviderEvent;
     },
   };
+}
+
+/** Runs a Stripe call, turning the SDK's errors that are not ours (nor the buyer's) into provider-neutral ones. */
+async function callStripe<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw toProviderError(error);
+  }
+}
+
+const { StripeError, StripeConnectionError, StripeAuthenticationError, StripePermissionError, StripeRateLimitError, StripeCardError } =
+  Stripe.errors;
+
+function toProviderError(error: unknown): unknown {
+  if (!(error instanceof StripeError)) return error;
+  // Only the class and status go to the log: Stripe's own message for a bad key quotes part of it.
+  const detail = `${error.type}${error.statusCode ? ` ${error.statusCode}` : ''}${error.requestId ? ` (request ${error.requestId})` : ''}`;
+  if (error instanceof StripeCardError) return new PaymentDeclined('stripe', error.decline_code ?? error.code);
+  // The SDK's own timeout ends as a connection error too ("Request aborted due to timeout being reached").
+  if (error instanceof StripeConnectionError) {
+    return new PaymentProviderUnavailable('stripe', /timeout/i.test(error.message) ? 'timeout' : 'unreachable', detail);
+  }
+  if (error instanceof StripeAuthenticationError || error instanceof StripePermissionError) {
+    return new PaymentProviderUnavailable('stripe', 'misconfigured', detail, 60);
+  }
+  if (error instanceof StripeRateLimitError) return new PaymentProviderUnavailable('stripe', 'rate_limited', detail, retryAfterOf(error));
+  if ((error.statusCode ?? 500) >= 500) return new PaymentProviderUnavailable('stripe', 'failing', detail);
+  return error;
+}
+
+function retryAfterOf(error: InstanceType<typeof StripeError>): number {
+  const seconds = Number(error.headers?.['retry-after']);
+  return Number.isInteger(seconds) && seconds > 0 && seconds <= 300 ? seconds : 5;
 }
 
 function toPaymentUpdate(event: Stripe.Event): PaymentUpdate | undefined {
