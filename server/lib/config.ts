@@ -136,6 +136,8 @@ const envSchema = z.object({
   COINGECKO_API_URL: z.url().default('https://api.coingecko.com/api/v3'),
   CRYPTOCOMPARE_API_URL: z.url().default('https://min-api.cryptocompare.com'),
   COINMARKETCAP_API_URL: z.url().default('https://pro-api.coinmarketcap.com'),
+  // Deadline of one provider call; past it the next provider (then the next tier) is used.
+  CRYPTO_PROVIDER_TIMEOUT_MS: int(5_000, 100),
 
   CACHE_TTL_SECONDS: int(300),
   RATE_LIMIT_AUTH_PER_MIN: int(10, 1),
