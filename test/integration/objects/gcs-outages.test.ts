@@ -66,7 +66,12 @@ async function expectStorageUnavailableInTime(call: () => supertest.Test) {
 
 describe.each([
   ['refuses connections (down)', () => gcs.setFault('down')],
-  ['answers 503', async () => void (gcs.outage = true)],
+  [
+    'answers 503',
+    async () => {
+      gcs.outage = true;
+    },
+  ],
   ['accepts requests and never answers', () => gcs.setFault('hang')],
 ])('when GCS %s', (_what, breakGcs) => {
   it.each(calls)('then %s answers 503 storage_unavailable with Retry-After within GCS_TIMEOUT_MS', async (_call, call) => {
