@@ -80,6 +80,42 @@ describe.each([
   });
 });
 
+describe('when GCS is down and a vendor attaches an uploaded image to a product', () => {
+  it.each([
+    ['refuses connections', () => gcs.setFault('down')],
+    ['never answers', () => gcs.setFault('hang')],
+  ])(
+    'and GCS %s, then listing and changing the product answer 503 storage_unavailable in time, and work after',
+    async (_what, breakGcs) => {
+      const key = publicUrl.replace(/^\/objects\//, '');
+      const product = await t.request
+        .post('/api/products')
+        .set('Cookie', vendor.cookie)
+        .send({ title: 'Print', priceCents: 900, imageKeys: [key] })
+        .expect(201);
+      await breakGcs();
+      await expectStorageUnavailableInTime(() =>
+        t.request
+          .post('/api/products')
+          .set('Cookie', vendor.cookie)
+          .send({ title: 'Print', priceCents: 900, imageKeys: [key] }),
+      );
+      await expectStorageUnavailableInTime(() =>
+        t.request
+          .patch(`/api/products/${product.body.product.id}`)
+          .set('Cookie', vendor.cookie)
+          .send({ imageKeys: [key] }),
+      );
+      await gcs.setFault(undefined);
+      await t.request
+        .post('/api/products')
+        .set('Cookie', vendor.cookie)
+        .send({ title: 'Print', priceCents: 900, imageKeys: [key] })
+        .expect(201);
+    },
+  );
+});
+
 describe('when GCS serves metadata but the bytes never come', () => {
   it('then a download answers 503 within GCS_TIMEOUT_MS (nothing of the object sent), and HEAD still answers 200', async () => {
     await gcs.setFault('hang-media');
