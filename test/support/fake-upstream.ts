@@ -25,9 +25,10 @@ export type UpstreamHandler = (
 
 /**
  * An outage to play: `down` refuses connections (nothing listens on the port), `hang` accepts the
- * request and never answers, a reply answers every request with it (a 5xx, 429, 401…).
+ * request and never answers, `trickle` answers 200 and then sends a space every 200 ms without ever
+ * ending (defeats idle-socket timeouts), a reply answers every request with it (a 5xx, 429, 401…).
  */
-export type UpstreamFault = 'down' | 'hang' | UpstreamReply;
+export type UpstreamFault = 'down' | 'hang' | 'trickle' | UpstreamReply;
 
 export interface FakeUpstream {
   url: string;
@@ -73,6 +74,12 @@ export async function startFakeUpstream(initial: UpstreamHandler): Promise<FakeU
       requests.push(recorded);
       for (const wake of waiters) wake();
       if (fault === 'hang') return; // Held open until the test closes the fake.
+      if (fault === 'trickle') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        const drip = setInterval(() => res.write(' '), 200);
+        res.on('close', () => clearInterval(drip));
+        return;
+      }
       try {
         const reply = typeof fault === 'object' ? fault : await handler(recorded, res);
         // Again once answered: a filter may depend on what the handler decided (e.g. accepted).
@@ -116,7 +123,7 @@ export async function startFakeUpstream(initial: UpstreamHandler): Promise<FakeU
       handler = next;
     },
     async setFault(next) {
-      const wasHanging = fault === 'hang';
+      const wasHanging = fault === 'hang' || fault === 'trickle';
       fault = next;
       if (next === 'down' && listening) await stop();
       if (next !== 'down' && !listening) await listen(port);

@@ -1,4 +1,5 @@
 import Stripe from 'stripe';
+import { DeadlineExceeded, withDeadline } from '../../lib/deadline';
 import { AppError, badRequest } from '../../lib/errors';
 import type { PaymentUpdate } from '../orders';
 import {
@@ -12,7 +13,25 @@ import {
 const toPayment = (intent: Stripe.PaymentIntent): ProviderPayment => ({ reference: intent.id, clientSecret: intent.client_secret });
 
 /** Stripe PaymentIntents and webhooks behind the provider interface. */
-export function createStripeProvider(stripe: Stripe, webhookSecret: string | undefined): PaymentProvider {
+export function createStripeProvider(
+  stripe: Stripe,
+  webhookSecret: string | undefined,
+  { timeoutMs }: { timeoutMs: number },
+): PaymentProvider {
+  /**
+   * Runs a Stripe call under a deadline and turns the SDK's errors that are not ours (nor the
+   * buyer's) into provider-neutral ones. The SDK's `timeout` is a socket idle timeout: a Stripe
+   * that trickles bytes would keep it alive, the deadline does not.
+   */
+  async function callStripe<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await withDeadline(timeoutMs, call);
+    } catch (error) {
+      if (error instanceof DeadlineExceeded) throw new PaymentProviderUnavailable('stripe', 'timeout', error.message);
+      throw toProviderError(error);
+    }
+  }
+
   return {
     name: 'stripe',
     async createPayment(order) {
@@ -45,15 +64,6 @@ export function createStripeProvider(stripe: Stripe, webhookSecret: string | und
       return { id: event.id, type: event.type, payload: event, update: toPaymentUpdate(event) } satisfies ProviderEvent;
     },
   };
-}
-
-/** Runs a Stripe call, turning the SDK's errors that are not ours (nor the buyer's) into provider-neutral ones. */
-async function callStripe<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    throw toProviderError(error);
-  }
 }
 
 const { StripeError, StripeConnectionError, StripeAuthenticationError, StripePermissionError, StripeRateLimitError, StripeCardError } =

@@ -121,4 +121,14 @@ describe('payment intents when Stripe is not answering as it should', () => {
     expect(elapsed).toBeGreaterThanOrEqual(STRIPE_TIMEOUT_MS - 50);
     expect(elapsed).toBeLessThan(STRIPE_TIMEOUT_MS + 2_000);
   });
+
+  it('when Stripe answers and then trickles the body forever (no idle gap for a socket timeout), then still a 503 within STRIPE_TIMEOUT_MS', async () => {
+    const order = await placeCardOrder();
+    await stripe.setFault('trickle');
+    const started = Date.now();
+    const res = await startPayment(order.id);
+    const elapsed = Date.now() - started;
+    expectProviderUnavailable(res);
+    expect(elapsed).toBeLessThan(STRIPE_TIMEOUT_MS + 2_000);
+  });
 });
