@@ -63,10 +63,9 @@ export function createGcsDriver(storage: Storage, { timeoutMs }: { timeoutMs: nu
         metadata: { contentType, metadata: { owner } },
         // Never overwrite: names are fresh, so an existing object means something is wrong.
         preconditionOpts: { ifGenerationMatch: 0 },
-        // The SDK's timeout would count the whole upload, which lasts as long as the client sends;
-        // the deadline that matters starts once the last byte is handed over (below).
-        timeout: 0,
       });
+      // An upload lasts as long as the client sends, so no deadline can cover all of it; GCS's answer
+      // must come within timeoutMs of the last byte handed over.
       let timer: NodeJS.Timeout | undefined;
       source.once('end', () => {
         timer = setTimeout(() => sink.destroy(new DeadlineExceeded(timeoutMs)), timeoutMs);
