@@ -95,12 +95,16 @@ const envSchema = z.object({
   PRIVATE_OBJECT_DIR: bucketPath.default('/marketplace-private/private'),
   GCS_API_ENDPOINT: optionalUrl,
   GCS_PROJECT_ID: optionalText,
+  // Deadline of one GCS request (and of a lookup with its retries): storage that hangs answers 503, never holds a request.
+  GCS_TIMEOUT_MS: int(10_000, 100),
   UPLOAD_MAX_BYTES: int(100 * 1024 * 1024, 1),
 
   STRIPE_SECRET_KEY: optionalText,
   STRIPE_PUBLISHABLE_KEY: optionalText,
   STRIPE_WEBHOOK_SECRET: optionalText,
   STRIPE_API_URL: optionalUrl,
+  // Deadline of one Stripe API call; a buyer waits at most this long before a 503.
+  STRIPE_TIMEOUT_MS: int(10_000, 100),
 
   BREVO_API_KEY: optionalText,
   BREVO_API_URL: optionalUrl,
@@ -135,6 +139,8 @@ const envSchema = z.object({
   COINGECKO_API_URL: z.url().default('https://api.coingecko.com/api/v3'),
   CRYPTOCOMPARE_API_URL: z.url().default('https://min-api.cryptocompare.com'),
   COINMARKETCAP_API_URL: z.url().default('https://pro-api.coinmarketcap.com'),
+  // Deadline of one provider call; past it the next provider (then the next tier) is used.
+  CRYPTO_PROVIDER_TIMEOUT_MS: int(5_000, 100),
 
   CACHE_TTL_SECONDS: int(300),
   RATE_LIMIT_AUTH_PER_MIN: int(10, 1),

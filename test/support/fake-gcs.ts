@@ -35,6 +35,12 @@ export interface FakeGcs {
   outage: boolean;
   /** While true, metadata is served but media downloads answer 503. */
   mediaOutage: boolean;
+  /**
+   * `down`: nothing listens (connections refused); `hang`: every request is read and never
+   * answered; `hang-media`: metadata is served, media downloads never answer. Undefined recovers
+   * (on the same port) and cuts off what was left hanging.
+   */
+  setFault(fault: 'down' | 'hang' | 'hang-media' | undefined): Promise<void>;
   /** Puts an object as if uploaded (seeding tests). */
   put(bucket: string, name: string, data: Buffer, options?: { contentType?: string; owner?: string }): FakeObject;
   /** Resolves with the next media download that starts. */
@@ -87,7 +93,12 @@ export async function startFakeGcs(): Promise<FakeGcs> {
     );
   };
 
+  let fault: 'down' | 'hang' | 'hang-media' | undefined;
   const server = http.createServer((req, res) => {
+    if (fault === 'hang') {
+      req.resume();
+      return;
+    }
     if (fake.outage) {
       req.resume();
       res.writeHead(503, { 'content-type': 'application/json' });
@@ -148,6 +159,7 @@ export async function startFakeGcs(): Promise<FakeGcs> {
   });
 
   function sendMedia(req: http.IncomingMessage, res: http.ServerResponse, name: string, object: FakeObject) {
+    if (fault === 'hang-media') return;
     if (fake.mediaOutage) {
       res.writeHead(503, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: { code: 503, message: 'Backend Error' } }));
@@ -192,19 +204,31 @@ export async function startFakeGcs(): Promise<FakeGcs> {
     pump();
   }
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const listen = (at: number) => new Promise<void>((resolve) => server.listen(at, '127.0.0.1', resolve));
+  const stop = () => {
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeAllConnections();
+    return closed;
+  };
+  await listen(0);
   const { port } = server.address() as AddressInfo;
   const fake: FakeGcs = {
     url: `http://127.0.0.1:${port}`,
     outage: false,
     mediaOutage: false,
+    async setFault(next) {
+      const previous = fault;
+      fault = next;
+      if (next === 'down' && server.listening) await stop();
+      if (next !== 'down' && !server.listening) await listen(port);
+      if ((previous === 'hang' || previous === 'hang-media') && next !== previous) server.closeAllConnections();
+    },
     objects,
     media,
     put,
     nextMedia: () => new Promise((resolve) => mediaWaiters.push(resolve)),
-    close() {
-      server.closeAllConnections();
-      return new Promise((resolve) => server.close(() => resolve()));
+    async close() {
+      if (server.listening) await stop();
     },
   };
   return fake;

@@ -1,6 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { type FakeUpstream, startFakeUpstream } from './fake-upstream';
 
+/** Stripe's error body (`{error:{type,message,...}}`), for `setFault({ status, body })`. */
+export function stripeErrorBody(type: string, message: string, extra: Record<string, unknown> = {}) {
+  return { error: { type, message, ...extra } };
+}
+
 export interface FakeStripe extends FakeUpstream {
   intents: Map<string, Record<string, unknown>>;
 }

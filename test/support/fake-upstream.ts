@@ -23,12 +23,21 @@ export type UpstreamHandler = (
   res: http.ServerResponse,
 ) => UpstreamReply | undefined | Promise<UpstreamReply | undefined>;
 
+/**
+ * An outage to play: `down` refuses connections (nothing listens on the port), `hang` accepts the
+ * request and never answers, `trickle` answers 200 and then sends a space every 200 ms without ever
+ * ending (defeats idle-socket timeouts), a reply answers every request with it (a 5xx, 429, 401…).
+ */
+export type UpstreamFault = 'down' | 'hang' | 'trickle' | UpstreamReply;
+
 export interface FakeUpstream {
   url: string;
   port: number;
   requests: RecordedRequest[];
   /** Replace how the server answers (e.g. start failing, then recover). */
   setHandler(handler: UpstreamHandler): void;
+  /** Plays an outage until called again without one (which also brings a `down` server back, on the same port). */
+  setFault(fault: UpstreamFault | undefined): Promise<void>;
   /** Resolves when `count` requests matching `filter` have arrived. */
   waitForRequests(count: number, filter?: (r: RecordedRequest) => boolean, timeoutMs?: number): Promise<RecordedRequest[]>;
   close(): Promise<void>;
@@ -42,6 +51,8 @@ export interface FakeUpstream {
  */
 export async function startFakeUpstream(initial: UpstreamHandler): Promise<FakeUpstream> {
   let handler = initial;
+  let fault: UpstreamFault | undefined;
+  let listening = false;
   const requests: RecordedRequest[] = [];
   const waiters = new Set<() => void>();
   const server = http.createServer((req, res) => {
@@ -62,8 +73,15 @@ export async function startFakeUpstream(initial: UpstreamHandler): Promise<FakeU
       };
       requests.push(recorded);
       for (const wake of waiters) wake();
+      if (fault === 'hang') return; // Held open until the test closes the fake.
+      if (fault === 'trickle') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        const drip = setInterval(() => res.write(' '), 200);
+        res.on('close', () => clearInterval(drip));
+        return;
+      }
       try {
-        const reply = await handler(recorded, res);
+        const reply = typeof fault === 'object' ? fault : await handler(recorded, res);
         // Again once answered: a filter may depend on what the handler decided (e.g. accepted).
         for (const wake of waiters) wake();
         if (!reply || res.headersSent || res.writableEnded) return;
@@ -80,7 +98,22 @@ export async function startFakeUpstream(initial: UpstreamHandler): Promise<FakeU
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const listen = (port: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        listening = true;
+        resolve();
+      });
+    });
+  const stop = () => {
+    listening = false;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeAllConnections();
+    return closed;
+  };
+  await listen(0);
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
@@ -88,6 +121,14 @@ export async function startFakeUpstream(initial: UpstreamHandler): Promise<FakeU
     requests,
     setHandler(next) {
       handler = next;
+    },
+    async setFault(next) {
+      const wasHanging = fault === 'hang' || fault === 'trickle';
+      fault = next;
+      if (next === 'down' && listening) await stop();
+      if (next !== 'down' && !listening) await listen(port);
+      // Requests left hanging by an earlier fault are cut off, as a recovering upstream would.
+      if (wasHanging && next !== 'hang') server.closeAllConnections();
     },
     waitForRequests(count, filter = () => true, timeoutMs = 15_000) {
       return new Promise((resolve, reject) => {
@@ -107,9 +148,8 @@ export async function startFakeUpstream(initial: UpstreamHandler): Promise<FakeU
         check();
       });
     },
-    close() {
-      server.closeAllConnections();
-      return new Promise((resolve) => server.close(() => resolve()));
+    async close() {
+      if (listening) await stop();
     },
   };
 }

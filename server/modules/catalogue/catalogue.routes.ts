@@ -31,6 +31,8 @@ const cached: Record<string, HeaderSpec> = {
   'X-Cache': { description: '`HIT` when answered from the response cache, `MISS` otherwise', schema: { type: 'string' } },
 };
 
+const retryAfter: Record<string, HeaderSpec> = { 'Retry-After': { description: 'Seconds to wait', schema: { type: 'integer' } } };
+
 export function catalogueRoutes(deps: CatalogueDeps): Route[] {
   const { cache } = deps;
 
@@ -142,6 +144,7 @@ export function catalogueRoutes(deps: CatalogueDeps): Route[] {
         201: json('The new product', ProductResponse),
         400: errors('An image key names no uploaded public object', 'unknown_image'),
         403: errors('The user has no store', 'not_a_vendor'),
+        503: { ...errors('Object storage is unavailable to check the image keys', 'storage_unavailable'), headers: retryAfter },
       },
       handler: async ({ user, body }) => reply(201, { product: await createProduct(deps, user.id, body) }),
     }),
@@ -161,6 +164,7 @@ export function catalogueRoutes(deps: CatalogueDeps): Route[] {
         400: errors('An image key names no uploaded public object', 'unknown_image'),
         403: errors('Another store lists this product', 'not_owner'),
         404: errors('No such product', 'not_found'),
+        503: { ...errors('Object storage is unavailable to check the image keys', 'storage_unavailable'), headers: retryAfter },
       },
       handler: async ({ user, params, body }) => reply(200, { product: await changeProduct(deps, user.id, params.id, body) }),
     }),

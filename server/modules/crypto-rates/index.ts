@@ -9,7 +9,7 @@ export type { Quote, QuoteRequest } from './crypto-rates.service';
 export type { RateProvider } from './providers';
 
 export interface CryptoRatesOptions {
-  /** Per-call upstream timeout (real time). Default 5 s. */
+  /** Per-call upstream timeout (real time). Default CRYPTO_PROVIDER_TIMEOUT_MS (5 s). */
   timeoutMs?: number;
   /** Longest a request waits on a refresh when it holds nothing better than fallback. Default 8 s. */
   waitMs?: number;
@@ -33,7 +33,7 @@ export function createCryptoRatesModule(context: ModuleContext, options: CryptoR
     logger,
     db: database.db,
     providers: options.providers ?? providersFromConfig(config),
-    timeoutMs: options.timeoutMs ?? 5_000,
+    timeoutMs: options.timeoutMs ?? config.CRYPTO_PROVIDER_TIMEOUT_MS,
     metrics,
   });
   const rates = createRateService({ clock, logger, refresher, metrics, waitMs: options.waitMs ?? 8_000 });

@@ -2,6 +2,7 @@ import { CRYPTO_SYMBOLS, type CryptoSymbol, VS_CURRENCIES, type VsCurrency } fro
 import type { Db } from '../../db';
 import type { Clock } from '../../lib/clock';
 import type { Logger } from '../../lib/logger';
+import { withDeadline } from '../../lib/deadline';
 import { pairKey } from './coins';
 import { loadStoredRates, type StoredRate, saveRates } from './crypto-rates.repository';
 import type { CryptoRateMetrics } from './crypto-rates.metrics';
@@ -79,27 +80,22 @@ export function createRateRefresher(deps: RefresherDeps) {
   async function askProvider(link: ProviderLink, missing: Map<string, Pair>) {
     const symbols = [...new Set([...missing.values()].map((p) => p.symbol))];
     const currencies = [...new Set([...missing.values()].map((p) => p.vs))];
-    return link.breaker.call(async (signal) => {
-      link.calls++;
-      metrics.upstreamCall(link.provider.name);
-      // Node 20: an AbortSignal.timeout() held only by AbortSignal.any() can be garbage-collected
-      // before it fires, and a hung upstream then blocks the refresh. Our own timer holds the
-      // deadline until the call settles; the reason keeps the TimeoutError name ("timed out").
-      const deadline = new AbortController();
-      const timer = setTimeout(
-        () => deadline.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')),
+    return link.breaker.call((signal) =>
+      // The deadline settles the call even if a provider ignores the signal; its error is a TimeoutError ("timed out").
+      withDeadline(
         timeoutMs,
-      );
-      try {
-        const combined = AbortSignal.any([signal, deadline.signal, stopping.signal]);
-        const prices = await link.provider.fetchPrices(symbols, currencies, combined);
-        // An answer without a single price we asked for is a failure (counts towards the breaker).
-        if (!prices.some((p) => missing.has(pairKey(p.symbol, p.vs)))) throw new UpstreamError('answer held none of the requested prices');
-        return prices;
-      } finally {
-        clearTimeout(timer);
-      }
-    });
+        async (deadline) => {
+          link.calls++;
+          metrics.upstreamCall(link.provider.name);
+          const prices = await link.provider.fetchPrices(symbols, currencies, deadline);
+          // An answer without a single price we asked for is a failure (counts towards the breaker).
+          if (!prices.some((p) => missing.has(pairKey(p.symbol, p.vs))))
+            throw new UpstreamError('answer held none of the requested prices');
+          return prices;
+        },
+        AbortSignal.any([signal, stopping.signal]),
+      ),
+    );
   }
 
   async function refresh(): Promise<void> {

@@ -1,5 +1,6 @@
 import { BrevoClient, BrevoError, BrevoTimeoutError } from '@getbrevo/brevo';
 import type { Config } from '../../lib/config';
+import { withDeadline } from '../../lib/deadline';
 import type { Logger } from '../../lib/logger';
 
 export interface EmailMessage {
@@ -53,13 +54,19 @@ export function createBrevoTransport(
   return {
     name: 'brevo',
     async send(message) {
-      const response = await client.transactionalEmails.sendTransacEmail({
-        sender,
-        to: [{ email: message.toEmail, ...(message.toName ? { name: message.toName } : {}) }],
-        subject: message.subject,
-        htmlContent: message.html,
-        textContent: message.text,
-      });
+      // The SDK's timeout stops at the response headers; the deadline also covers a body that never ends.
+      const response = await withDeadline(config.EMAIL_SEND_TIMEOUT_S * 1000, (abortSignal) =>
+        client.transactionalEmails.sendTransacEmail(
+          {
+            sender,
+            to: [{ email: message.toEmail, ...(message.toName ? { name: message.toName } : {}) }],
+            subject: message.subject,
+            htmlContent: message.html,
+            textContent: message.text,
+          },
+          { abortSignal },
+        ),
+      );
       return { messageId: response.messageId };
     },
   };

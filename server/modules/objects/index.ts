@@ -37,8 +37,12 @@ export function createStorageDriver(config: Config, options: ObjectsOptions = {}
       new Storage({
         ...(config.GCS_API_ENDPOINT ? { apiEndpoint: config.GCS_API_ENDPOINT } : {}),
         ...(config.GCS_PROJECT_ID ? { projectId: config.GCS_PROJECT_ID } : {}),
+        // No SDK `timeout`: it counts a whole upload, which lasts as long as the client sends. The driver
+        // puts GCS_TIMEOUT_MS where a request waits on GCS (a lookup, a read's first byte, the answer to an upload).
+        // A request is waiting: a couple of quick retries, never the default 10-minute budget.
+        retryOptions: { autoRetry: true, maxRetries: 2, maxRetryDelay: 1, totalTimeout: Math.ceil(config.GCS_TIMEOUT_MS / 1000) },
       });
-    return createGcsDriver(storage);
+    return createGcsDriver(storage, { timeoutMs: config.GCS_TIMEOUT_MS });
   }
   return createLocalDriver(path.join(config.DATA_DIR, 'objects'));
 }

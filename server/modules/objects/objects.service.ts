@@ -103,7 +103,11 @@ export function createObjectsService(deps: ObjectsServiceDeps) {
     async publicObjectExists(key: string): Promise<boolean> {
       const parsed = parseObjectKey(key);
       if (parsed?.visibility !== 'public') return false;
-      return (await findPublic(parsed.relative)) !== undefined;
+      // Asked while listing a product: storage being down is a 503 for the vendor to retry, not a 500.
+      const found = await findPublic(parsed.relative).catch((error: unknown) => {
+        throw unavailable('image lookup', error);
+      });
+      return found !== undefined;
     },
   };
 }

@@ -20,7 +20,7 @@ export function createPaymentsModule(context: ModuleContext, options: PaymentsOp
   const deps: PaymentsDeps = {
     database,
     logger,
-    provider: stripe ? createStripeProvider(stripe, config.STRIPE_WEBHOOK_SECRET) : undefined,
+    provider: stripe ? createStripeProvider(stripe, config.STRIPE_WEBHOOK_SECRET, { timeoutMs: config.STRIPE_TIMEOUT_MS }) : undefined,
     publishableKey: config.STRIPE_PUBLISHABLE_KEY,
     applyUpdate: options.applyUpdate,
   };

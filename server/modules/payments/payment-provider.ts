@@ -34,3 +34,34 @@ export interface ProviderEvent {
   /** What the event means for an order; undefined for events we do not act on. */
   update?: PaymentUpdate;
 }
+
+/**
+ * The provider could not answer for reasons that are not the buyer's: unreachable, too slow,
+ * failing (5xx), throttling us (429), or refusing our own credentials (`misconfigured`, which an
+ * operator must fix). Providers throw this instead of their SDK's errors, so the service stays
+ * provider-neutral.
+ */
+export class PaymentProviderUnavailable extends Error {
+  constructor(
+    readonly provider: string,
+    readonly reason: 'unreachable' | 'timeout' | 'failing' | 'rate_limited' | 'misconfigured',
+    /** For the operator's log only: never relayed to the buyer. */
+    readonly detail: string,
+    readonly retryAfterSeconds = 5,
+  ) {
+    super(`${provider} unavailable (${reason}): ${detail}`);
+    this.name = 'PaymentProviderUnavailable';
+  }
+}
+
+/** The provider declined the buyer's card (the buyer can try another one). */
+export class PaymentDeclined extends Error {
+  constructor(
+    readonly provider: string,
+    /** The provider's decline code (e.g. `insufficient_funds`), safe to show the buyer. */
+    readonly declineCode: string | undefined,
+  ) {
+    super(`${provider} declined the card${declineCode ? ` (${declineCode})` : ''}`);
+    this.name = 'PaymentDeclined';
+  }
+}

@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { PaymentIntentView } from '../../../shared/contracts';
-import { defineRoute, errors, json, type Route, reply } from '../../lib/http/define-route';
+import { defineRoute, errors, type HeaderSpec, json, type Route, reply } from '../../lib/http/define-route';
 import { rawBodyOf } from '../../lib/raw-body';
 import { uuidParam } from '../../lib/validate';
 import { type PaymentsDeps, processProviderEvent, startCardPayment, verifyWebhook } from './payments.service';
 
 const IdParams = z.object({ id: uuidParam });
+const retryAfter: Record<string, HeaderSpec> = { 'Retry-After': { description: 'Seconds to wait', schema: { type: 'integer' } } };
 
 export function paymentsRoutes(deps: PaymentsDeps): Route[] {
   return [
@@ -20,10 +21,18 @@ export function paymentsRoutes(deps: PaymentsDeps): Route[] {
       params: IdParams,
       responses: {
         200: json('The PaymentIntent to confirm in the browser', PaymentIntentView),
+        402: errors('The provider declined the card', 'card_declined'),
         404: errors('No such order of mine', 'not_found'),
         409: errors('Paid in crypto, or no longer pending', 'wrong_payment_method', 'order_not_payable'),
         502: errors('Stripe answered without a client secret', 'payment_provider_error'),
-        503: errors('Card payments are not configured on this server', 'payments_not_configured'),
+        503: {
+          ...errors(
+            'Card payments are not configured on this server, or the payment provider is unreachable, failing, throttling us or refusing our key (retry after the delay)',
+            'payments_not_configured',
+            'payment_provider_unavailable',
+          ),
+          headers: retryAfter,
+        },
       },
       handler: async ({ user, params }) => reply(200, await startCardPayment(deps, user.id, params.id)),
     }),

@@ -3,7 +3,7 @@ import type { Database, UnitOfWork } from '../../db';
 import { AppError, serviceUnavailable } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import { findPayableOrder, type PaymentUpdate, recordPaymentReference } from '../orders';
-import type { PaymentProvider, ProviderEvent } from './payment-provider';
+import { PaymentDeclined, type PaymentProvider, PaymentProviderUnavailable, type ProviderEvent } from './payment-provider';
 import { finishProviderEvent, recordProviderEvent } from './payments.repository';
 
 export interface PaymentsDeps {
@@ -23,6 +23,37 @@ const notConfigured = () => serviceUnavailable('payments_not_configured', 'Card 
  * calls get the same payment.
  */
 export async function startCardPayment(deps: PaymentsDeps, buyerId: string, orderId: string): Promise<PaymentIntentView> {
+  try {
+    return await startPayment(deps, buyerId, orderId);
+  } catch (error) {
+    throw toAppError(deps, error);
+  }
+}
+
+/**
+ * The provider's outage is not the buyer's fault nor a bug: 503 with Retry-After. A refused API
+ * key is ours to fix, so it is also logged as an error for the operator (never shown to the buyer).
+ */
+function toAppError(deps: PaymentsDeps, error: unknown): unknown {
+  if (error instanceof PaymentDeclined) {
+    return new AppError(402, 'card_declined', 'The card was declined', error.declineCode ? { declineCode: error.declineCode } : undefined);
+  }
+  if (!(error instanceof PaymentProviderUnavailable)) return error;
+  if (error.reason === 'misconfigured') {
+    deps.logger.error(
+      `[PAYMENTS] ${error.provider} refused our credentials (${error.detail}): check the provider's secret key configuration`,
+    );
+  } else {
+    deps.logger.warn(`[PAYMENTS] ${error.provider} unavailable (${error.reason}): ${error.detail}`);
+  }
+  return serviceUnavailable(
+    'payment_provider_unavailable',
+    'The payment provider is temporarily unavailable; try again shortly',
+    error.retryAfterSeconds,
+  );
+}
+
+async function startPayment(deps: PaymentsDeps, buyerId: string, orderId: string): Promise<PaymentIntentView> {
   if (!deps.provider) throw notConfigured();
   const order = await findPayableOrder(deps.database.db, buyerId, orderId);
   let payment = order.paymentReference ? await deps.provider.findPayment(order.paymentReference) : undefined;

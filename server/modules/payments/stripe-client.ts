@@ -12,7 +12,8 @@ export function createStripeClient(config: Config): Stripe | undefined {
   return new Stripe(config.STRIPE_SECRET_KEY, {
     maxNetworkRetries: 0,
     telemetry: false,
-    timeout: 20_000,
+    // Per request (connect to last byte): a hung Stripe fails the call, which answers 503, instead of holding it.
+    timeout: config.STRIPE_TIMEOUT_MS,
     ...(target
       ? {
           host: target.hostname,

@@ -274,7 +274,10 @@ describe('each way the primary can fail degrades to the next provider', () => {
     ['answers without any requested coin', () => ({ body: {} }), 'answer held none of the requested prices', UPSTREAM_TIMEOUT_MS],
   ])('when CoinGecko %s, then 200 with fresh CryptoCompare values', async (_what, handler, reason, timeoutMs) => {
     const { t } = await startThreeProviders(handler, { timeoutMs });
+    const started = Date.now();
     const res = await t.request.get('/api/crypto/rates?symbols=ETH&vs=gbp').expect(200);
+    // A hung primary costs at most its deadline (plus slack for a loaded machine), never the request.
+    expect(Date.now() - started).toBeLessThan(timeoutMs + 2_000);
     expect(res.body.rates.ETH).toEqual({ gbp: price('ETH', 'gbp') * 1.01, tier: 'fresh', ageSeconds: 0, source: 'cryptocompare' });
     expect(cryptoLogs(t).at(-1)).toMatch(new RegExp(`^\\[CRYPTO-API\\] coingecko failure \\d/5: ${reason}$`));
   });
@@ -289,5 +292,29 @@ describe('each way the primary can fail degrades to the next provider', () => {
     expect(call.query.get('symbol')).toBe('BTC,ETH,USDT,USDC,SOL,MATIC,DOT,AVAX');
     expect(call.query.get('convert')).toBe('USD,EUR,GBP');
     expect(call.headers['x-cmc_pro_api_key']).toBe('cmc-key');
+  });
+});
+
+describe('every provider accepts the call and never answers', () => {
+  it('when the deadline comes from CRYPTO_PROVIDER_TIMEOUT_MS, then each call gives up in time and the request falls to hardcoded values', async () => {
+    const clock = new ManualClock();
+    const cg = await startFakeProvider(clock, failures.hang);
+    const cc = await startFakeProvider(clock, failures.hang);
+    closers.push(() => Promise.all([cg.close(), cc.close()]).then(() => undefined));
+    const t = await startTestApp({
+      env: { COINGECKO_API_URL: `${cg.url}/api/v3`, CRYPTOCOMPARE_API_URL: cc.url, CRYPTO_PROVIDER_TIMEOUT_MS: '800' },
+      deps: { clock },
+    });
+    closers.unshift(() => t.close());
+    const started = Date.now();
+    const res = await t.request.get('/api/crypto/rates?symbols=BTC').expect(200);
+    const elapsed = Date.now() - started;
+    expect(res.body.rates.BTC).toMatchObject({ tier: 'hardcoded', source: 'hardcoded' });
+    // Two providers asked one after the other, each cut off at 800 ms.
+    expect(elapsed).toBeGreaterThanOrEqual(2 * 800 - 50);
+    expect(elapsed).toBeLessThan(2 * 800 + 2_000);
+    expect(cryptoLogs(t)).toEqual(
+      expect.arrayContaining(['[CRYPTO-API] coingecko failure 1/5: timed out', '[CRYPTO-API] cryptocompare failure 1/5: timed out']),
+    );
   });
 });

@@ -181,7 +181,7 @@ it('orders and payments: place, list, view, pay, cancel, webhook, and their refu
   await t.request.post(`/api/orders/${order.id}/payment-intent`).set('Cookie', buyer.cookie).expect(409);
 });
 
-it("an upstream's HTTP status is not passed on: Stripe refusing our API key is our 500, not the buyer's 401", async () => {
+it("an upstream's HTTP status is not passed on: Stripe refusing our API key is a documented 503 with Retry-After, not the buyer's 401", async () => {
   const misconfigured = await startTestApp({
     testDatabase: t.testDatabase,
     env: { STRIPE_SECRET_KEY: 'rk_test_not_a_secret_key', STRIPE_API_URL: stripe.url },
@@ -195,8 +195,9 @@ it("an upstream's HTTP status is not passed on: Stripe refusing our API key is o
         .send({ items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'card' })
         .expect(201)
     ).body.order;
-    const res = await misconfigured.request.post(`/api/orders/${order.id}/payment-intent`).set('Cookie', buyer.cookie).expect(500);
-    expect(res.body.error.code).toBe('internal_error');
+    const res = await misconfigured.request.post(`/api/orders/${order.id}/payment-intent`).set('Cookie', buyer.cookie).expect(503);
+    expect(res.body.error.code).toBe('payment_provider_unavailable');
+    expect(res.headers['retry-after']).toBeDefined();
     expect(JSON.stringify(res.body)).not.toContain('API Key');
   } finally {
     await misconfigured.close();
