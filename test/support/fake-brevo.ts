@@ -26,10 +26,13 @@ export async function startFakeBrevo(): Promise<FakeBrevo> {
   const rejected = new Map<string, number>();
   const accepted = new Set<RecordedRequest>();
   const recipient = (r: RecordedRequest) => r.json<{ to: Array<{ email: string }> }>().to[0]?.email;
-  const upstream = await startFakeUpstream(async (req) => {
+  const upstream = await startFakeUpstream(async (req, res) => {
     if (!req.headers['api-key']) return { status: 401, body: { code: 'unauthorized', message: 'Key not found' } };
     if (!isSend(req)) return { status: 404, body: { code: 'not_found', message: 'Not found' } };
     if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+    // A caller that gave up before the answer gets nothing, and this fake drops the mail (a
+    // provider that does accept it anyway is the at-least-once case e-mail-sender.ts documents).
+    if (res.destroyed) return { status: 499, body: { code: 'client_closed', message: 'The caller went away' } };
     if (failing) return { status: 500, body: { code: 'internal_error', message: 'Internal server error' } };
     const refusal = rejected.get(recipient(req) ?? '');
     if (refusal) return { status: refusal, body: { code: 'invalid_parameter', message: 'email is not valid' } };
