@@ -1,4 +1,3 @@
-import Stripe from 'stripe';
 import { startTestApp, type TestApp } from '../../support/app';
 import { listProduct, openStore, type Vendor } from '../../support/catalogue';
 import { ManualClock } from '../../support/clock';
@@ -7,6 +6,7 @@ import { coinGeckoPrices, type FakeProvider, startFakeProvider } from '../../sup
 import { type FakeStripe, startFakeStripe } from '../../support/fake-stripe';
 import { binary, pngBytes, upload } from '../../support/objects';
 import { registerUser, type SignedInUser } from '../../support/users';
+import { signStripeEvent } from '../../support/stripe-events';
 
 /*
  * Drives every declared route at least once, its success and its main error statuses. Each
@@ -14,7 +14,6 @@ import { registerUser, type SignedInUser } from '../../support/users';
  * the last test proves every operation of the document was exercised here, whatever other files ran.
  */
 const WEBHOOK_SECRET = 'whsec_contract';
-const stripeForSigning = new Stripe('sk_test_signing_only');
 const MISSING = '00000000-0000-4000-8000-000000000000';
 
 let t: TestApp;
@@ -45,17 +44,7 @@ afterAll(async () => {
   await gecko.close();
 });
 
-function signedEvent(type: string, object: Record<string, unknown>) {
-  const payload = JSON.stringify({
-    id: `evt_${Math.random().toString(36).slice(2)}`,
-    object: 'event',
-    type,
-    api_version: '2025-01-01',
-    created: Math.floor(Date.now() / 1000),
-    data: { object },
-  });
-  return { payload, signature: stripeForSigning.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET }) };
-}
+const signedEvent = (type: string, object: Record<string, unknown>) => signStripeEvent(WEBHOOK_SECRET, type, object);
 
 it('health, metrics and the document answer', async () => {
   await t.request.get('/api/health').expect(200);

@@ -1,17 +1,16 @@
-import Stripe from 'stripe';
 import type { OrdersModule } from '../../../server/modules/orders';
 import { startTestApp, type TestApp } from '../../support/app';
 import { listProduct, openStore, type Vendor } from '../../support/catalogue';
 import { ManualClock } from '../../support/clock';
 import { type FakeStripe, startFakeStripe } from '../../support/fake-stripe';
 import { registerUser, type SignedInUser } from '../../support/users';
+import { signStripeEvent } from '../../support/stripe-events';
 
 /*
  * Every provider event, in every order of arrival, through the real webhook route with signed
  * Stripe events: the order ends where the transition table says and never moves backwards.
  */
 const WEBHOOK_SECRET = 'whsec_test_order_state';
-const stripeForSigning = new Stripe('sk_test_signing_only');
 const clock = new ManualClock(Date.now());
 const PRICE = 1_000;
 
@@ -57,17 +56,8 @@ async function placeCardOrder(): Promise<CardOrder> {
   return { id: res.body.order.id, productId: product.id, paymentIntentId: intent.body.paymentIntentId };
 }
 
-function signedEvent(type: string, object: Record<string, unknown>) {
-  const payload = JSON.stringify({
-    id: `evt_${Math.random().toString(36).slice(2)}`,
-    object: 'event',
-    type,
-    api_version: '2025-01-01',
-    created: Math.floor(clock.now() / 1000),
-    data: { object },
-  });
-  return { payload, signature: stripeForSigning.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET }) };
-}
+const signedEvent = (type: string, object: Record<string, unknown>) =>
+  signStripeEvent(WEBHOOK_SECRET, type, object, { createdMs: clock.now() });
 
 function eventFor(order: CardOrder, arrival: Arrival) {
   const intent = { id: order.paymentIntentId, amount: PRICE, amount_received: PRICE, currency: 'usd', metadata: { orderId: order.id } };

@@ -1,4 +1,3 @@
-import Stripe from 'stripe';
 import { startTestApp, type TestApp } from '../../support/app';
 import { listProduct, openStore, type Vendor } from '../../support/catalogue';
 import { type FakeBrevo, startFakeBrevo } from '../../support/fake-brevo';
@@ -6,9 +5,9 @@ import { type FakeStripe, startFakeStripe } from '../../support/fake-stripe';
 import { waitForLog } from '../../support/logger';
 import { TestWsClient } from '../../support/ws-client';
 import { registerUser, type SignedInUser } from '../../support/users';
+import { signStripeEvent } from '../../support/stripe-events';
 
 const WEBHOOK_SECRET = 'whsec_test_secret_for_signatures';
-const stripeForSigning = new Stripe('sk_test_signing_only');
 
 let stripe: FakeStripe;
 let brevo: FakeBrevo;
@@ -47,18 +46,7 @@ async function placeCardOrder(buyer: SignedInUser, priceCents = 4_200, quantity 
   return res.body.order as { id: string; totalCents: number };
 }
 
-function signedEvent(type: string, object: Record<string, unknown>, id = `evt_${Math.random().toString(36).slice(2)}`) {
-  const payload = JSON.stringify({
-    id,
-    object: 'event',
-    type,
-    api_version: '2025-01-01',
-    created: Math.floor(Date.now() / 1000),
-    data: { object },
-  });
-  const signature = stripeForSigning.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET });
-  return { payload, signature, id };
-}
+const signedEvent = (type: string, object: Record<string, unknown>, id?: string) => signStripeEvent(WEBHOOK_SECRET, type, object, { id });
 
 const deliver = (event: { payload: string; signature: string }) =>
   t.request
