@@ -67,6 +67,22 @@ describe('the Neon serverless driver against the real embedded PostgreSQL (throu
     expect(res.body.components.database).toMatchObject({ status: 'ok', driver: 'neon' });
     await app.stop();
   });
+  it('a query that never answers over the Neon WebSocket fails at the client-side query timeout', async () => {
+    // The server would take 10 s; its own statement timeout is off, so only our deadline can end it.
+    const frozen = openTestDatabase(testDb.url, logger, {
+      driver: 'neon',
+      neonWsProxy: relay.proxy,
+      queryTimeoutMillis: 500,
+      statementTimeoutMillis: 0,
+    });
+    try {
+      const started = Date.now();
+      await expect(frozen.pool.query('SELECT pg_sleep(10)')).rejects.toThrow(/timeout/i);
+      expect(Date.now() - started).toBeLessThan(500 + 2_000);
+    } finally {
+      await frozen.close();
+    }
+  });
 });
 
 describe('migrations', () => {
