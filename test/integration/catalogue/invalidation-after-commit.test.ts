@@ -2,6 +2,7 @@ import type { UnitOfWork } from '../../../server/db';
 import type { CatalogueModule } from '../../../server/modules/catalogue';
 import { startTestApp, type TestApp } from '../../support/app';
 import { listProduct, openStore, type Vendor } from '../../support/catalogue';
+import { waitFor } from '../../support/wait-for';
 
 /*
  * Cache invalidation is an effect of a unit of work: recorded inside the transaction, heard by
@@ -30,15 +31,15 @@ async function cachedOn(t: TestApp, path: string) {
 }
 
 /** Reads on `t` until the cached answer has gone (the NOTIFY travels asynchronously). */
-async function waitForMiss(t: TestApp, path: string, timeoutMs = 5_000) {
-  const started = Date.now();
-  for (;;) {
-    const res = await t.request.get(path).expect(200);
-    if (res.headers['x-cache'] === 'MISS') return res.body;
-    if (Date.now() - started > timeoutMs) throw new Error(`${path} stayed cached on the other instance`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+const waitForMiss = (t: TestApp, path: string) =>
+  waitFor(
+    `${path} to be dropped from the other instance's cache`,
+    async () => {
+      const res = await t.request.get(path).expect(200);
+      return res.headers['x-cache'] === 'MISS' && res.body;
+    },
+    { timeoutMs: 5_000, intervalMs: 20 },
+  );
 
 it('a rolled-back unit of work invalidates nothing, here or on another instance', async () => {
   const product = await listProduct(a.request, vendor, { stock: 7 });
