@@ -1,8 +1,7 @@
-import { ExponentialBackoff, handleAll, retry } from 'cockatiel';
 import PgBoss from 'pg-boss';
 import type pg from 'pg';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { UnitOfWork } from '../db';
+import { executeWithRetry, type UnitOfWork } from '../db';
 import type { Logger } from './logger';
 import type { AppModule, ComponentHealth } from './module';
 
@@ -287,12 +286,15 @@ export function createJobQueue(options: JobQueueOptions): JobQueue {
       } catch (error) {
         logger.error(`[JOBS] Could not start (${(error as Error).message}); retrying in the background`);
         // The database may be starting (a cold Neon compute): keep trying until it answers or we stop.
-        const policy = retry(handleAll, {
-          maxAttempts: Number.MAX_SAFE_INTEGER,
-          backoff: new ExponentialBackoff({ initialDelay: 1_000, maxDelay: 30_000 }),
-        });
-        policy.onRetry(({ delay }) => logger.warn(`[JOBS] Start failed (${lastError}); next try in ${Math.round(delay)} ms`));
-        retrying = policy.execute(() => startFresh(), abort.signal).catch(() => undefined);
+        // executeWithRetry also ends a pending backoff wait the moment stop() aborts.
+        retrying = executeWithRetry(() => startFresh(), {
+          maxAttempts: Number.POSITIVE_INFINITY,
+          initialDelayMs: 1_000,
+          maxDelayMs: 30_000,
+          shouldRetry: () => true,
+          signal: abort.signal,
+          onRetry: ({ delayMs }) => logger.warn(`[JOBS] Start failed (${lastError}); next try in ${Math.round(delayMs)} ms`),
+        }).catch(() => undefined);
       }
     },
     async health(): Promise<ComponentHealth> {

@@ -60,3 +60,27 @@ it('a job whose handler throws is retried by pg-boss and completes on the next a
 it('sending to a queue nobody declared is an error, not a silently dropped job', async () => {
   await expect(jobs.sendNow('no-such-queue')).rejects.toThrow(/job queue no-such-queue does not exist/);
 });
+
+it('stopping a queue that is still retrying its start (database down) returns at once, not after the backoff', async () => {
+  const closed = openTestDatabase('postgresql://postgres@127.0.0.1:9/nothing', logger, { max: 1, connectionTimeoutMillis: 500 });
+  const stranded = createJobQueue({ pool: closed.pool, logger, pollingIntervalMs: 500, shutdownTimeoutMs: 1_000 });
+  try {
+    await stranded.start?.();
+    // Wait until it sits in a backoff pause (grown past a few seconds), then stop.
+    await waitForLog(
+      memory,
+      (e) =>
+        /\[JOBS\] Start failed .*next try in (\d+) ms/.test(String(e.message)) &&
+        Number(/in (\d+) ms/.exec(String(e.message))![1]) >= 2_000,
+      {
+        onlyNew: true,
+        timeoutMs: 20_000,
+      },
+    );
+    const stopping = Date.now();
+    await stranded.stop?.();
+    expect(Date.now() - stopping).toBeLessThan(1_500);
+  } finally {
+    await closed.close();
+  }
+}, 30_000);
