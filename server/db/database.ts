@@ -1,6 +1,7 @@
 import { drizzle as drizzleNeon } from 'drizzle-orm/neon-serverless';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import type pg from 'pg';
+import { withDeadline } from '../lib/deadline';
 import type { Logger } from '../lib/logger';
 import { createPool, type DriverName, type PoolSettings, type PoolStats, readPoolStats } from './pool';
 import { createTransactionRunner, type TransactionRunner } from './unit-of-work';
@@ -62,19 +63,13 @@ export function createDatabase(settings: PoolSettings, logger: Logger, label = '
     stats: () => readPoolStats(pool),
     async ping(timeoutMs = 3_000) {
       const started = performance.now();
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-      });
       try {
-        // The per-query limit makes pg discard the connection of an unanswered ping (a frozen
-        // server) instead of leaving it checked out behind the race.
-        await Promise.race([pool.query({ text: 'SELECT 1', query_timeout: timeoutMs } as pg.QueryConfig), timeout]);
+        // The deadline also covers waiting for a pool slot; the per-query limit makes pg discard
+        // the connection of an unanswered ping (a frozen server) instead of leaving it checked out.
+        await withDeadline(timeoutMs, () => pool.query({ text: 'SELECT 1', query_timeout: timeoutMs } as pg.QueryConfig));
         return { ok: true, latencyMs: Math.round(performance.now() - started) };
       } catch (error) {
         return { ok: false, latencyMs: Math.round(performance.now() - started), error: (error as Error).message };
-      } finally {
-        clearTimeout(timer);
       }
     },
     close() {

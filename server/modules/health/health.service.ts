@@ -1,5 +1,6 @@
 import type { Database } from '../../db';
 import type { AppModule, ComponentHealth } from '../../lib/module';
+import { withDeadline } from '../../lib/deadline';
 
 export interface HealthReport {
   status: 'ok' | 'degraded' | 'down';
@@ -43,16 +44,10 @@ export async function buildHealthReport(deps: HealthDeps): Promise<HealthReport>
     databaseHealth(deps.database),
     ...modules.map(async (m): Promise<ComponentHealth> => {
       // A component whose check waits on a frozen database must not hold the whole report up.
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${COMPONENT_TIMEOUT_MS} ms`)), COMPONENT_TIMEOUT_MS);
-      });
       try {
-        return await Promise.race([m.health!(), timeout]);
+        return await withDeadline(COMPONENT_TIMEOUT_MS, async () => m.health!());
       } catch (error) {
         return { status: 'down', error: (error as Error).message };
-      } finally {
-        clearTimeout(timer);
       }
     }),
   ]);
