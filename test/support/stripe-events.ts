@@ -1,3 +1,4 @@
+import type supertest from 'supertest';
 import Stripe from 'stripe';
 
 // Signing needs no API key of any value: only the webhook secret counts.
@@ -20,4 +21,13 @@ export function signStripeEvent(
     data: { object },
   });
   return { payload, signature: stripeForSigning.webhooks.generateTestHeaderString({ payload, secret }), id };
+}
+
+/** Posts a signed event to the webhook route exactly as Stripe does (raw bytes, signature header). */
+export function deliverStripeEvent(request: ReturnType<typeof supertest>, event: { payload: string; signature: string }): supertest.Test {
+  return request
+    .post('/api/stripe/webhook')
+    .set('Content-Type', 'application/json')
+    .set('Stripe-Signature', event.signature)
+    .send(event.payload);
 }

@@ -6,7 +6,7 @@ import { coinGeckoPrices, type FakeProvider, startFakeProvider } from '../../sup
 import { type FakeStripe, startFakeStripe } from '../../support/fake-stripe';
 import { binary, pngBytes, upload } from '../../support/objects';
 import { registerUser, type SignedInUser } from '../../support/users';
-import { signStripeEvent } from '../../support/stripe-events';
+import { deliverStripeEvent, signStripeEvent } from '../../support/stripe-events';
 
 /*
  * Drives every declared route at least once, its success and its main error statuses. Each
@@ -152,18 +152,8 @@ it('orders and payments: place, list, view, pay, cancel, webhook, and their refu
     object: 'payment_intent',
     metadata: { orderId: order.id },
   });
-  await t.request
-    .post('/api/stripe/webhook')
-    .set('Content-Type', 'application/json')
-    .set('Stripe-Signature', failed.signature)
-    .send(failed.payload)
-    .expect(200);
-  await t.request
-    .post('/api/stripe/webhook')
-    .set('Content-Type', 'application/json')
-    .set('Stripe-Signature', 'forged')
-    .send(failed.payload)
-    .expect(400);
+  await deliverStripeEvent(t.request, failed).expect(200);
+  await deliverStripeEvent(t.request, { ...failed, signature: 'forged' }).expect(400);
 
   await t.request.post(`/api/orders/${order.id}/cancel`).set('Cookie', buyer.cookie).expect(200);
   await t.request.post(`/api/orders/${order.id}/cancel`).set('Cookie', buyer.cookie).expect(409);

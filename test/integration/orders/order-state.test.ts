@@ -4,7 +4,7 @@ import { listProduct, openStore, type Vendor } from '../../support/catalogue';
 import { ManualClock } from '../../support/clock';
 import { type FakeStripe, startFakeStripe } from '../../support/fake-stripe';
 import { registerUser, type SignedInUser } from '../../support/users';
-import { signStripeEvent } from '../../support/stripe-events';
+import { deliverStripeEvent, signStripeEvent } from '../../support/stripe-events';
 
 /*
  * Every provider event, in every order of arrival, through the real webhook route with signed
@@ -86,13 +86,7 @@ function eventFor(order: CardOrder, arrival: Arrival) {
 }
 
 async function deliver(order: CardOrder, arrival: Arrival) {
-  const event = eventFor(order, arrival);
-  await t.request
-    .post('/api/stripe/webhook')
-    .set('Content-Type', 'application/json')
-    .set('Stripe-Signature', event.signature)
-    .send(event.payload)
-    .expect(200);
+  await deliverStripeEvent(t.request, eventFor(order, arrival)).expect(200);
 }
 
 async function stateOf(order: CardOrder) {

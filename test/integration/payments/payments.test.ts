@@ -5,7 +5,7 @@ import { type FakeStripe, startFakeStripe } from '../../support/fake-stripe';
 import { waitForLog } from '../../support/logger';
 import { TestWsClient } from '../../support/ws-client';
 import { registerUser, type SignedInUser } from '../../support/users';
-import { signStripeEvent } from '../../support/stripe-events';
+import { deliverStripeEvent, signStripeEvent } from '../../support/stripe-events';
 
 const WEBHOOK_SECRET = 'whsec_test_secret_for_signatures';
 
@@ -48,12 +48,7 @@ async function placeCardOrder(buyer: SignedInUser, priceCents = 4_200, quantity 
 
 const signedEvent = (type: string, object: Record<string, unknown>, id?: string) => signStripeEvent(WEBHOOK_SECRET, type, object, { id });
 
-const deliver = (event: { payload: string; signature: string }) =>
-  t.request
-    .post('/api/stripe/webhook')
-    .set('Content-Type', 'application/json')
-    .set('Stripe-Signature', event.signature)
-    .send(event.payload);
+const deliver = (event: { payload: string; signature: string }) => deliverStripeEvent(t.request, event);
 
 /** Waits for the outbox to record these mails as sent (it logs after the row is marked). */
 async function outboxSent(where: string, value: string) {
