@@ -105,16 +105,15 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     label: 'DATABASE',
   });
 
+  // Tables exist once migrations are applied (readiness also waits for the modules to start).
   let migrated = !config.MIGRATE_ON_START;
-  // Tables exist once migrations are applied (readiness also waits for background work).
-  let schemaReady = migrated;
   const app = createApp({
     config,
     logger,
     database,
     sessionDatabase,
     notReadyReason: () => (migrated ? undefined : 'migrations pending'),
-    isStarting: () => !schemaReady,
+    isStarting: () => !migrated,
   });
   const server = http.createServer(
     {
@@ -144,12 +143,11 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     const migrating = migrated
       ? Promise.resolve(true)
       : migrateUntilDone(database, logger, abort.signal).then((done) => {
-          schemaReady = done;
+          migrated = done;
           return done;
         });
     const [done] = await Promise.all([migrating, app.start()]);
-    migrated = done;
-    if (migrated && !abort.signal.aborted) logger.info(`[SERVER] Ready at ${url}`);
+    if (done && !abort.signal.aborted) logger.info(`[SERVER] Ready at ${url}`);
   })();
 
   let shuttingDown: Promise<void> | undefined;
