@@ -160,6 +160,9 @@ async function benchApp(connections: number, tabsCount: number, rate: number, se
     RATE_LIMIT_AUTH_PER_MIN: '100000',
     RATE_LIMIT_API_PER_MIN: '100000',
     WS_MESSAGES_PER_MIN: '1000000',
+    // Thousands of idle tabs of one user from one address: the caps would refuse them.
+    WS_MAX_SOCKETS_PER_USER: '1000000',
+    WS_MAX_SOCKETS_PER_IP: '1000000',
   });
   try {
     await server.waitForOutput('[SERVER] Ready at', 60_000);

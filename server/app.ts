@@ -1,6 +1,6 @@
 import type { Server, ServerResponse } from 'node:http';
 import type { Storage } from '@google-cloud/storage';
-import express, { type Express } from 'express';
+import express, { type Express, type Request } from 'express';
 import helmet from 'helmet';
 import type Stripe from 'stripe';
 import type { Registry } from 'prom-client';
@@ -115,13 +115,20 @@ export function createApp(deps: AppDeps): App {
   const email = createEmailModule(context, { jobs });
   const auth = createAuthModule(context, {
     sessionDatabase: deps.sessionDatabase,
+    listener,
     onUserRegistered: (unit, user) => email.enqueue(unit, welcomeEmail(user)),
   });
   // Order matters: the catalogue asks objects whether an image exists.
   const objects = createObjectsModule(context, { storage: deps.objectStorage });
   const catalogue = createCatalogueModule(context, { listener, imageExists: (key) => objects.publicObjectExists(key) });
   const cryptoRates = createCryptoRatesModule(context, deps.cryptoRates);
-  const realtime = createRealtimeModule(context, { sessionMiddleware: auth.sessionMiddleware, listener });
+  const realtime = createRealtimeModule(context, {
+    sessionMiddleware: auth.sessionMiddleware,
+    sessions: auth,
+    listener,
+    // Same trust-proxy rule as req.ip: an upgrade never reaches Express, so it borrows Express's request prototype.
+    clientIpOf: (req) => (Object.assign(Object.create(app.request), { headers: req.headers, socket: req.socket }) as Request).ip,
+  });
   const orders = createOrdersModule(context, {
     stock: catalogue,
     enqueueEmail: (unit, mail) => email.enqueue(unit, mail),

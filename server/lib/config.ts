@@ -161,7 +161,14 @@ const envSchema = z.object({
   JOBS_SHUTDOWN_TIMEOUT_MS: int(12_000, 1_000),
   WS_HEARTBEAT_MS: int(30_000, 10),
   WS_MAX_PAYLOAD: int(64 * 1024, 128),
+  // Per user across all their sockets on this instance (a user opening more tabs gains nothing).
   WS_MESSAGES_PER_MIN: int(120, 1),
+  // Open sockets one user may hold on this instance; one more is refused with 429 on the upgrade.
+  WS_MAX_SOCKETS_PER_USER: int(10, 1),
+  // Open sockets (and upgrades in progress) one client address may hold on this instance; 429 beyond.
+  WS_MAX_SOCKETS_PER_IP: int(50, 1),
+  // How often every socket's session is re-read (one query per instance): catches expiry and rows deleted without an announcement.
+  WS_SESSION_CHECK_MS: int(60_000, 100),
   // After SIGTERM, readiness answers 503 but the server keeps serving this long, so load balancers
   // stop routing here before the listener closes. Unset: 5000 in production, 0 elsewhere.
   SHUTDOWN_DRAIN_DELAY_MS: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(0).optional()),

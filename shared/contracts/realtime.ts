@@ -65,6 +65,13 @@ export const WsStats = z.object({
 
 export const MESSAGE_BODY_MAX = 4_000;
 
+/**
+ * Close code of a socket whose session ended (logout, a new session id on sign-in or a role
+ * change, expiry, every session of the user revoked): the 4000s are the application's own
+ * range, and 4401 mirrors HTTP 401. Sign in again and reconnect.
+ */
+export const SESSION_ENDED_CLOSE_CODE = 4401;
+
 /** Client → server. `clientId` is echoed in the `message.ack` (or `error`) for this frame. */
 export const MessageSendFrame = z.strictObject({
   type: z.literal('message.send'),

@@ -81,6 +81,33 @@ export class TestWsClient {
   }
 }
 
+export interface RefusedUpgrade {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: { error?: { code?: string } };
+}
+
+/** Attempts an upgrade that the server should refuse; resolves with the HTTP answer (status, headers, JSON body). */
+export function refusedUpgrade(baseUrl: string, headers: Record<string, string> = {}, path = '/ws'): Promise<RefusedUpgrade> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}${path}`, { headers });
+    socket.on('unexpected-response', (_req, res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text ? JSON.parse(text) : {} });
+        socket.terminate();
+      });
+    });
+    socket.on('open', () => {
+      socket.terminate();
+      reject(new Error('the upgrade was accepted'));
+    });
+    socket.on('error', (error) => reject(error));
+  });
+}
+
 /** Attempts an upgrade that the server should refuse; resolves with the HTTP status it answered. */
 export function refusedUpgradeStatus(baseUrl: string, headers: Record<string, string> = {}, path = '/ws'): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -49,3 +49,38 @@ export async function countActiveSessions(db: DbOrTx): Promise<number> {
   const result = await db.execute<{ n: number }>(sql`SELECT count(*)::int AS n FROM session_store WHERE expire > now()`);
   return result.rows[0]?.n ?? 0;
 }
+
+/** NOTIFY channel on which every instance hears that sessions ended (payload: `{sessionId}` or `{userId}`). */
+export const SESSION_ENDED_CHANNEL = 'auth_session_ended';
+
+/**
+ * Deletes one session and, in the same statement, announces it to every instance; a session
+ * that was not stored (a first sign-in) announces nothing. Returns whether a row went.
+ */
+export async function deleteSessionAnnounced(db: DbOrTx, sid: string): Promise<boolean> {
+  const result = await db.execute(sql`
+    WITH gone AS (DELETE FROM session_store WHERE sid = ${sid} RETURNING sid)
+    SELECT pg_notify(${SESSION_ENDED_CHANNEL}, json_build_object('sessionId', sid)::text) FROM gone`);
+  return result.rows.length > 0;
+}
+
+/**
+ * Deletes every session of a user and announces it, both inside the caller's transaction (so
+ * the announcement goes out exactly when the cause commits). A rare operation: the scan of
+ * `sess` is acceptable without an index.
+ */
+export async function deleteUserSessionsAnnounced(db: DbOrTx, userId: string): Promise<number> {
+  const result = await db.execute(sql`DELETE FROM session_store WHERE sess->>'userId' = ${userId}`);
+  await db.execute(sql`SELECT pg_notify(${SESSION_ENDED_CHANNEL}, ${JSON.stringify({ userId })})`);
+  return result.rowCount ?? 0;
+}
+
+/** Expiry (ms since the epoch) of those of `sids` that are still stored and unexpired. */
+export async function findLiveSessionExpiries(db: DbOrTx, sids: readonly string[]): Promise<Map<string, number>> {
+  if (sids.length === 0) return new Map();
+  // `expire` is a timestamp without zone written through to_timestamp(): read back the same way.
+  const result = await db.execute<{ sid: string; expires_at: number }>(sql`
+    SELECT sid, (extract(epoch FROM expire::timestamptz) * 1000)::float8 AS expires_at
+    FROM session_store WHERE sid = ANY(${sql.param([...sids])}::text[]) AND expire > now()`);
+  return new Map(result.rows.map((row) => [row.sid, Number(row.expires_at)]));
+}

@@ -3,16 +3,26 @@ import { Gauge } from 'prom-client';
 import { type Database, startHealthMonitor, type HealthMonitor, type UnitOfWork } from '../../db';
 import type { Role } from '../../../shared/enums';
 import type { AppModule, ModuleContext } from '../../lib/module';
-import { countActiveSessions, raiseBuyerRole } from './auth.repository';
+import type { PgListener } from '../../lib/pg-listener';
+import {
+  countActiveSessions,
+  deleteSessionAnnounced,
+  deleteUserSessionsAnnounced,
+  findLiveSessionExpiries,
+  raiseBuyerRole,
+  SESSION_ENDED_CHANNEL,
+} from './auth.repository';
 import { authRoutes } from './auth.routes';
 import type { OnUserRegistered } from './auth.service';
+import { type SessionEndHandler, SessionEndedHub } from './session-ended';
 import { createSessionMiddleware } from './session-middleware';
 import { TouchAfterStore } from './session-store';
 import { initialiseSessionTable, type SessionTableState } from './session-table';
 
 export { findUserContacts } from './auth.repository';
 export type { OnUserRegistered } from './auth.service';
-export { currentUser, type Role, startPrivilegedSession } from './session-middleware';
+export type { SessionEnd, SessionEndHandler } from './session-ended';
+export { currentSession, currentUser, type Role, type SessionInfo, startPrivilegedSession } from './session-middleware';
 
 /**
  * Gives a buyer a role inside the caller's unit of work (opening a store makes a vendor); an
@@ -24,7 +34,24 @@ export async function grantRole(unit: UnitOfWork, userId: string, role: Role): P
   return now;
 }
 
-export interface AuthModule extends AppModule {
+/**
+ * Signs a user out everywhere inside the caller's unit of work (password change, suspension):
+ * their session rows go, and once the unit commits every instance closes their WebSockets.
+ * Returns how many sessions were deleted.
+ */
+export function revokeUserSessions(unit: UnitOfWork, userId: string): Promise<number> {
+  return deleteUserSessionsAnnounced(unit.tx, userId);
+}
+
+/** What the WebSocket server needs to keep a socket no longer alive than its session. */
+export interface SessionWatch {
+  /** Called for every session end heard on this instance, whichever instance caused it. */
+  onSessionEnded(handler: SessionEndHandler): void;
+  /** Expiry (ms since the epoch) of each of these sessions still live; an id missing from the answer has ended. */
+  liveSessionExpiries(sessionIds: readonly string[]): Promise<Map<string, number>>;
+}
+
+export interface AuthModule extends AppModule, SessionWatch {
   /** express-session over the session pool; also used to authenticate WebSocket upgrades. */
   sessionMiddleware: RequestHandler;
   store: TouchAfterStore;
@@ -35,18 +62,26 @@ export interface AuthModule extends AppModule {
 export interface AuthOptions {
   /** The dedicated session pool (max 5, long connect timeout for cold starts). */
   sessionDatabase: Database;
+  /** The app's LISTEN/NOTIFY connection: session ends are heard from every instance. */
+  listener: PgListener;
   onUserRegistered?: OnUserRegistered;
 }
 
 export function createAuthModule(context: ModuleContext, options: AuthOptions): AuthModule {
   const { config, logger, database, clock } = context;
   const { sessionDatabase } = options;
+  const ended = new SessionEndedHub(logger);
+  options.listener.listen(SESSION_ENDED_CHANNEL, (payload) => ended.hear(payload));
   const store = new TouchAfterStore({
     pool: sessionDatabase.pool,
     clock,
     ttlSeconds: config.SESSION_TTL,
     touchAfterSeconds: config.SESSION_TOUCH_AFTER,
     onError: (message, error) => logger.error(`[SESSION-STORE-ERROR] ${message} ${(error as Error)?.message ?? ''}`),
+    async destroySession(sid) {
+      // Announced here at once as well: this instance's sockets are closed before the logout answers.
+      if (await deleteSessionAnnounced(sessionDatabase.db, sid)) ended.announce({ sessionId: sid });
+    },
   });
   const sessionMiddleware = createSessionMiddleware(config, store);
   new Gauge({
@@ -67,6 +102,8 @@ export function createAuthModule(context: ModuleContext, options: AuthOptions): 
     store,
     routes: authRoutes({ database, onUserRegistered: options.onUserRegistered }),
     pruneExpiredSessions: () => store.prune(),
+    onSessionEnded: (handler) => ended.subscribe(handler),
+    liveSessionExpiries: (sessionIds) => findLiveSessionExpiries(sessionDatabase.db, sessionIds),
     async start() {
       monitor = startHealthMonitor(sessionDatabase, { intervalMs: config.DB_HEALTH_INTERVAL, logger, label: 'SESSION-POOL' });
       table = initialiseSessionTable({ pool: sessionDatabase.pool, logger, retryMs: config.SESSION_INIT_RETRY_MS });

@@ -36,6 +36,21 @@ export function currentUser(req: Request): SessionUser | undefined {
   return s?.userId && s.role ? { id: s.userId, role: s.role } : undefined;
 }
 
+export interface SessionInfo {
+  user: SessionUser;
+  sessionId: string;
+  /** When the stored session expires (ms since the epoch, wall clock like the store's own `expire`). */
+  expiresAt: number;
+}
+
+/** The signed-in user with the session they are signed in by (a WebSocket remembers which one it was opened with). */
+export function currentSession(req: Request): SessionInfo | undefined {
+  const user = currentUser(req);
+  if (!user) return undefined;
+  const expires = req.session.cookie.expires;
+  return { user, sessionId: req.sessionID, expiresAt: expires ? new Date(expires).getTime() : Number.POSITIVE_INFINITY };
+}
+
 /**
  * A new session id for a new privilege level (sign-in, sign-up, becoming a vendor): the old id
  * is destroyed, so a cookie planted before the change never carries the new rights.

@@ -21,6 +21,8 @@ export interface TouchAfterStoreOptions {
   ttlSeconds: number;
   touchAfterSeconds: number;
   onError: (message: string, error: unknown) => void;
+  /** Deletes a session and announces its end (logout, and the old id on every regeneration). */
+  destroySession: (sid: string) => Promise<void>;
 }
 
 /**
@@ -33,6 +35,7 @@ export class TouchAfterStore extends PgStore {
   readonly writes = { set: 0, touchWritten: 0, touchSkipped: 0 };
   private readonly clock: Clock;
   private readonly touchAfterMs: number;
+  private readonly destroySession: (sid: string) => Promise<void>;
 
   constructor(options: TouchAfterStoreOptions) {
     super({
@@ -47,6 +50,15 @@ export class TouchAfterStore extends PgStore {
     });
     this.clock = options.clock;
     this.touchAfterMs = options.touchAfterSeconds * 1000;
+    this.destroySession = options.destroySession;
+  }
+
+  /** express-session calls this on `destroy` and on `regenerate`: the end must reach open WebSockets too. */
+  override destroy(sid: string, callback?: (err?: unknown) => void): void {
+    this.destroySession(sid).then(
+      () => callback?.(),
+      (error: unknown) => callback?.(error),
+    );
   }
 
   /** Deletes expired sessions. */

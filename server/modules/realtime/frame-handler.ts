@@ -6,11 +6,11 @@ import { AppError } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import type { Connection } from './connection-registry';
 import { sendMessage } from './realtime.service';
+import type { SessionGuard } from './session-guard';
 import type { WsStatsRecorder } from './ws-stats';
 
 export interface FrameHandler {
   handle(connection: Connection, data: RawData, isBinary: boolean): Promise<void>;
-  forget(connection: Connection): void;
 }
 
 type ErrorCode = ErrorFrame['code'];
@@ -20,9 +20,17 @@ const MAX_QUEUED_FRAMES = 64;
  * Turns client frames into actions. Whatever a client sends, it gets an answer on the same
  * connection (an ack or an `error` frame) and the connection stays open.
  */
-export function createFrameHandler(deps: { db: Db; logger: Logger; stats: WsStatsRecorder; messagesPerMinute: number }): FrameHandler {
-  const { db, logger, stats } = deps;
-  // Per connection, in memory: a connection lives on exactly one instance.
+export function createFrameHandler(deps: {
+  db: Db;
+  logger: Logger;
+  stats: WsStatsRecorder;
+  sessionGuard: SessionGuard;
+  messagesPerMinute: number;
+}): FrameHandler {
+  const { db, logger, stats, sessionGuard } = deps;
+  // Per user over all their sockets on this instance (more tabs buy no more frames). In memory,
+  // so per instance: a user spreading sockets over N instances gets N budgets. Never reset on a
+  // socket's close, or closing and reopening would refill it.
   const limiter = new RateLimiterMemory({ points: deps.messagesPerMinute, duration: 60 });
 
   const send = (connection: Connection, frame: ServerFrame) => {
@@ -36,8 +44,17 @@ export function createFrameHandler(deps: { db: Db; logger: Logger; stats: WsStat
   };
 
   async function processFrame(connection: Connection, data: RawData, isBinary: boolean): Promise<void> {
+    let allowed: boolean;
     try {
-      await limiter.consume(String(connection.id));
+      allowed = await sessionGuard.allows(connection);
+    } catch (error) {
+      logger.error(`[WS] Session check before a frame failed: ${(error as Error).message}`);
+      return fail(connection, 'internal', 'Could not process the frame; try again');
+    }
+    // The session ended (the socket is closing with 4401): nothing it sent is acted on.
+    if (!allowed) return;
+    try {
+      await limiter.consume(connection.userId);
     } catch (error) {
       if (!(error instanceof RateLimiterRes)) throw error;
       const seconds = Math.max(1, Math.ceil(error.msBeforeNext / 1000));
@@ -102,9 +119,6 @@ export function createFrameHandler(deps: { db: Db; logger: Logger; stats: WsStat
           current.depth--;
         });
       return current.tail;
-    },
-    forget(connection) {
-      void limiter.delete(String(connection.id));
     },
   };
 }

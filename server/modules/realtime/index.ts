@@ -1,8 +1,10 @@
+import type { IncomingMessage } from 'node:http';
 import type { RequestHandler } from 'express';
 import type { NotificationView, WsStats } from '../../../shared/contracts';
 import type { UnitOfWork } from '../../db';
 import type { AppModule, ModuleContext } from '../../lib/module';
 import type { PgListener } from '../../lib/pg-listener';
+import type { SessionWatch } from '../auth';
 import { createFanout } from './fanout';
 import { createFrameHandler } from './frame-handler';
 import { findMessagesByIds, findNotificationsByIds } from './realtime.repository';
@@ -32,25 +34,40 @@ export interface RealtimeModule extends AppModule {
 export function createRealtimeModule(
   context: ModuleContext,
   deps: {
-    sessionMiddleware: RequestHandler /** The app's shared LISTEN/NOTIFY connection (started and stopped by the app). */;
+    sessionMiddleware: RequestHandler;
+    /** Session ends and expiries: a socket lives no longer than the session it was opened with. */
+    sessions: SessionWatch;
+    /** The app's shared LISTEN/NOTIFY connection (started and stopped by the app). */
     listener: PgListener;
+    /** The client's address by the app's trust-proxy rule. */
+    clientIpOf(req: IncomingMessage): string | undefined;
   },
 ): RealtimeModule {
   const { config, logger, database, metrics } = context;
   const stats = new WsStatsRecorder(metrics);
-  const frames = createFrameHandler({ db: database.db, logger, stats, messagesPerMinute: config.WS_MESSAGES_PER_MIN });
   const ws = createWsServer({
     config,
     logger,
     stats,
     sessionMiddleware: deps.sessionMiddleware,
+    sessions: deps.sessions,
+    clientIpOf: deps.clientIpOf,
     onFrame: (connection, data, isBinary) => frames.handle(connection, data, isBinary),
-    onClose: (connection) => frames.forget(connection),
+  });
+  const frames = createFrameHandler({
+    db: database.db,
+    logger,
+    stats,
+    sessionGuard: ws.sessionGuard,
+    messagesPerMinute: config.WS_MESSAGES_PER_MIN,
   });
   const broadcast = (users: readonly string[], frame: object) => stats.frameSent(ws.registry.sendToUsers(users, JSON.stringify(frame)));
   const { listener } = deps;
   // Events committed while the listener was reconnecting were never seen here.
-  listener.onReconnect(() => broadcast([...new Set([...ws.registry.connections()].map((c) => c.userId))], { type: 'resync' }));
+  listener.onReconnect(() => {
+    broadcast([...new Set([...ws.registry.connections()].map((c) => c.userId))], { type: 'resync' });
+    void ws.sessionGuard.checkNow();
+  });
   const wanted = (users: readonly string[]) => ws.registry.hasAny(users);
   listener.listen(
     MESSAGE_CHANNEL,
