@@ -47,7 +47,7 @@ describe('realtime connection limits', () => {
     expect((await responsive.next('message.new')).message).toMatchObject({ body: 'ping-proof' });
   });
 
-  it('when a connection sends more than WS_MESSAGES_PER_MIN frames, the excess is answered rate_limited and the connection stays open', async () => {
+  it('when a user sends more than WS_MESSAGES_PER_MIN frames, the excess is answered rate_limited and the connection stays open', async () => {
     const tab = await connect(alice);
     for (let i = 1; i <= 4; i++) tab.send({ type: 'message.send', to: bob.id, body: `burst ${i}`, clientId: String(i) });
     const acks = [await tab.next('message.ack'), await tab.next('message.ack'), await tab.next('message.ack')];
@@ -57,10 +57,13 @@ describe('realtime connection limits', () => {
     expect(delivered.map((f) => (f.message as { body: string }).body)).toEqual(['burst 1', 'burst 2', 'burst 3']);
     expect(await tab.next('error')).toMatchObject({ code: 'rate_limited', details: { retryAfterSeconds: expect.any(Number) } });
     expect(tab.socket.readyState).toBe(tab.socket.OPEN);
-    // The limit is per connection: another tab of the same user may still send.
+    // The limit is per user: another tab of the same user gets no fresh budget; another user still sends.
     const other = await connect(alice);
     other.send({ type: 'message.send', to: bob.id, body: 'from another tab' });
-    expect(await other.next('message.ack')).toMatchObject({ type: 'message.ack' });
+    expect(await other.next('error')).toMatchObject({ code: 'rate_limited' });
+    const bobTab = await connect(bob);
+    bobTab.send({ type: 'message.send', to: alice.id, body: 'from bob' });
+    expect(await bobTab.next('message.ack')).toMatchObject({ type: 'message.ack' });
   });
 
   it('when a frame exceeds WS_MAX_PAYLOAD, the connection is closed with 1009 (message too big)', async () => {
