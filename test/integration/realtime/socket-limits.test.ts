@@ -39,7 +39,7 @@ describe('per-user limits (defaults: 10 sockets per user)', () => {
     const tabs: TestWsClient[] = [];
     for (let i = 0; i < 10; i++) tabs.push(await connect(url, sender));
 
-    tabs.forEach((tab, i) => tab.send({ type: 'message.send', to: receiver.id, body: `tab ${i}`, clientId: String(i) }));
+    for (const [i, tab] of tabs.entries()) tab.send({ type: 'message.send', to: receiver.id, body: `tab ${i}`, clientId: String(i) });
     const answers = await Promise.all(tabs.map((tab) => tab.next((f) => f.type === 'message.ack' || f.type === 'error')));
 
     expect(answers.filter((f) => f.type === 'message.ack')).toHaveLength(5);
