@@ -29,7 +29,12 @@ export function createOrdersModule(context: ModuleContext, options: OrdersOption
     database,
     clock,
     logger,
-    expiryMinutes: config.ORDER_EXPIRY_MINUTES,
+    limits: {
+      cryptoHoldMinutes: config.ORDER_EXPIRY_MINUTES,
+      cardHoldMinutes: config.ORDER_CARD_HOLD_MINUTES,
+      maxQuantityPerProduct: config.ORDER_MAX_QUANTITY_PER_PRODUCT,
+      maxOpenUnpaid: config.ORDER_MAX_OPEN_UNPAID,
+    },
     stock: options.stock,
     quoteCrypto: options.quoteCrypto,
   };

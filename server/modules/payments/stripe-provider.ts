@@ -103,7 +103,9 @@ function toPaymentUpdate(event: Stripe.Event): PaymentUpdate | undefined {
         currency: intent.currency,
       };
     }
-    case 'payment_intent.payment_failed': {
+    // Either way the order will not be paid with this intent: orders ends it and releases its stock.
+    case 'payment_intent.payment_failed':
+    case 'payment_intent.canceled': {
       const intent = event.data.object;
       return { kind: 'failed', orderId: intent.metadata?.orderId, reference: intent.id };
     }

@@ -29,6 +29,8 @@ it('a crypto order stores a quote: amount in the coin, rate, tier, source and a 
   expect(crypto).toMatchObject({ symbol: 'BTC', rate: price('BTC'), tier: 'fresh', source: 'coingecko' });
   expect(Number(crypto.amount)).toBeCloseTo(9_123.45 / price('BTC'), 6);
   expect(Date.parse(crypto.expiresAt) - clock.now()).toBe(15 * 60_000);
+  // The order itself holds its stock for ORDER_EXPIRY_MINUTES (30), longer than a card order's 15: coins take a while to arrive.
+  expect(Date.parse(res.body.order.expiresAt) - clock.now()).toBe(30 * 60_000);
   const stored = await t.database.pool.query('SELECT crypto_symbol, crypto_amount, crypto_rate_tier FROM orders WHERE id = $1', [
     res.body.order.id,
   ]);

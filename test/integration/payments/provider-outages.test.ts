@@ -23,6 +23,9 @@ beforeAll(async () => {
     },
   });
   vendor = await openStore(t.request);
+});
+// A fresh buyer per test: every test leaves an unpaid order, and a buyer may hold only ORDER_MAX_OPEN_UNPAID.
+beforeEach(async () => {
   buyer = await registerUser(t.request);
 });
 afterEach(() => stripe.setFault(undefined));
