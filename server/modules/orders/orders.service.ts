@@ -138,7 +138,7 @@ export async function placeOrder(deps: OrdersDeps, buyerId: string, body: PlaceO
   }
   checkQuantities(deps.limits, body);
   // Unlocked first, so a buyer at the cap costs no rates-provider call; the check that counts is under the lock below.
-  await checkOpenUnpaid(deps.limits, deps.database.db, buyerId, new Date(deps.clock.now()));
+  if (body.paymentMethod === 'crypto') await checkOpenUnpaid(deps.limits, deps.database.db, buyerId, new Date(deps.clock.now()));
   const quoted = body.paymentMethod === 'crypto' ? await quoteBeforeReserving(deps, body) : undefined;
   const { order, items } = await deps.database.transaction(async (unit) => {
     // Taken before any stock row, by every placement alike, so the locks cannot deadlock.

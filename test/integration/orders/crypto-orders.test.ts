@@ -37,6 +37,20 @@ it('a crypto order stores a quote: amount in the coin, rate, tier, source and a 
   expect(stored.rows[0]).toMatchObject({ crypto_symbol: 'BTC', crypto_rate_tier: 'fresh' });
 });
 
+it('crypto orders count towards ORDER_MAX_OPEN_UNPAID too: a 4th unpaid one is a 409 too_many_open_orders', async () => {
+  const vendor = await openStore(t.request);
+  const product = await listProduct(t.request, vendor, { priceCents: 1_000, stock: 10 });
+  const buyer = await registerUser(t.request);
+  const order = () =>
+    t.request
+      .post('/api/orders')
+      .set('Cookie', buyer.cookie)
+      .send({ items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'crypto', cryptoCurrency: 'ETH' });
+  for (let i = 0; i < 3; i++) await order().expect(201);
+  expect((await order().expect(409)).body.error.code).toBe('too_many_open_orders');
+  expect((await t.database.pool.query('SELECT stock FROM products WHERE id = $1', [product.id])).rows[0].stock).toBe(7);
+});
+
 it('with only hardcoded rates left, no crypto order is taken and no stock is held', async () => {
   const vendor = await openStore(t.request);
   const product = await listProduct(t.request, vendor, { priceCents: 1_000, stock: 1 });
