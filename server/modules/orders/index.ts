@@ -5,7 +5,7 @@ import { applyPaymentUpdate, type OrderPaymentsDeps, type PaymentUpdate } from '
 import { ordersRoutes } from './orders.routes';
 import { expireOverdue, type Notify, type OrdersDeps, type QuoteCrypto, type StockKeeper } from './orders.service';
 
-export { findPayableOrder, type PaymentUpdate, recordPaymentReference } from './order-payments';
+export { ENDED_BY_FAILED_PAYMENT, findPayableOrder, type PaymentUpdate, recordPaymentReference } from './order-payments';
 export type { Notify, QuoteCrypto } from './orders.service';
 
 export interface OrdersOptions {

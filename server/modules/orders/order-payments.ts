@@ -26,7 +26,7 @@ import type { Notify } from './orders.service';
 /** A provider's verdict on an order's payment, already verified and deduplicated by payments. */
 export type PaymentUpdate =
   | { kind: 'succeeded'; orderId?: string; reference: string; amountCents: number; currency: string }
-  | { kind: 'failed'; orderId?: string; reference: string }
+  | { kind: 'failed'; orderId?: string; reference: string; reason: 'declined' | 'cancelled' }
   | { kind: 'refunded'; reference: string; amountCents: number; amountRefundedCents: number };
 
 export interface PayableOrder {
@@ -77,6 +77,9 @@ export async function applyPaymentUpdate(deps: OrderPaymentsDeps, unit: UnitOfWo
   }
 }
 
+/** What `applyPaymentUpdate` answers when a failure ended a pending order (payments then stops the provider's payment). */
+export const ENDED_BY_FAILED_PAYMENT = 'payment_failed_stock_released';
+
 /** A failed or cancelled payment ends a pending order and puts its stock back in the same unit of work. */
 async function paymentFailed(deps: OrderPaymentsDeps, unit: UnitOfWork, update: Extract<PaymentUpdate, { kind: 'failed' }>) {
   const order = await lockOrderOf(unit.tx, update);
@@ -86,7 +89,7 @@ async function paymentFailed(deps: OrderPaymentsDeps, unit: UnitOfWork, update: 
   await setOrderStatus(unit.tx, order.id, next);
   await deps.releaseStock(unit, await findItems(unit.tx, order.id));
   await deps.notify?.(unit, { userId: order.buyerId, type: 'order.payment_failed', payload: { orderId: order.id } });
-  return 'payment_failed_stock_released';
+  return ENDED_BY_FAILED_PAYMENT;
 }
 
 async function paymentRefunded(deps: OrderPaymentsDeps, unit: UnitOfWork, update: Extract<PaymentUpdate, { kind: 'refunded' }>) {

@@ -227,6 +227,8 @@ describe('webhooks', () => {
       expect(await stock()).toBe(10);
       const retry = await t.request.post(`/api/orders/${order.id}/payment-intent`).set('Cookie', buyer.cookie).expect(409);
       expect(retry.body.error.code).toBe('order_not_payable');
+      // A declined intent could still be retried with another card: it is cancelled at Stripe, so nobody pays for released stock.
+      expect(stripe.intents.get(piId)?.status).toBe(type === 'payment_intent.payment_failed' ? 'canceled' : 'requires_payment_method');
       const { notifications } = (await t.request.get('/api/notifications').set('Cookie', buyer.cookie).expect(200)).body;
       expect(notifications).toEqual(
         expect.arrayContaining([expect.objectContaining({ type: 'order.payment_failed', payload: { orderId: order.id } })]),
