@@ -70,6 +70,8 @@ export async function runCheckoutBench(): Promise<BenchResult[]> {
       DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'mp-bench-data-')),
       RATE_LIMIT_API_PER_MIN: '100000000',
       RATE_LIMIT_AUTH_PER_MIN: '100000000',
+      // Each bench buyer keeps ~30 orders unpaid: the bench measures stock contention, not the per-buyer cap.
+      ORDER_MAX_OPEN_UNPAID: '100000',
       COINGECKO_API_URL: 'http://127.0.0.1:9',
       CRYPTOCOMPARE_API_URL: 'http://127.0.0.1:9',
     });

@@ -6,7 +6,8 @@
 export const userRoles = ['buyer', 'vendor', 'admin'] as const;
 export type Role = (typeof userRoles)[number];
 
-export const orderStatuses = ['pending', 'paid', 'cancelled', 'expired', 'refunded', 'review'] as const;
+// `failed`: the provider reported the payment failed or cancelled; its stock went back at once.
+export const orderStatuses = ['pending', 'paid', 'cancelled', 'expired', 'failed', 'refunded', 'review'] as const;
 
 export const paymentMethods = ['card', 'crypto'] as const;
 

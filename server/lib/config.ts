@@ -146,7 +146,14 @@ const envSchema = z.object({
   RATE_LIMIT_AUTH_PER_MIN: int(10, 1),
   RATE_LIMIT_API_PER_MIN: int(60, 1),
   RATE_LIMIT_UPLOADS_PER_MIN: int(5, 1),
+  // Unpaid crypto orders hold their stock this long (on-chain payments take a while to arrive).
   ORDER_EXPIRY_MINUTES: int(30, 1),
+  // Unpaid card orders hold their stock this long: a card payment completes in minutes, a longer hold only lets stock be hoarded.
+  ORDER_CARD_HOLD_MINUTES: int(15, 1),
+  // Units of one product one order may take (repeated lines summed); at most the 1000 a line may ask for.
+  ORDER_MAX_QUANTITY_PER_PRODUCT: z.coerce.number().int().min(1).max(1_000).default(10),
+  // Unpaid orders one buyer may hold at once, so nobody reserves a store's stock with orders they never pay.
+  ORDER_MAX_OPEN_UNPAID: int(3, 1),
   ORDER_EXPIRY_CRON: cron('* * * * *'),
   RATE_LIMIT_CLEANUP_CRON: cron('*/10 * * * *'),
   // How often an idle job worker asks for work (pg-boss refuses less than 500 ms); a local enqueue wakes it at once.

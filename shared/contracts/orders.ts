@@ -52,7 +52,12 @@ export const OrderView = z.object({
   buyerId: z.uuid(),
   status: z.enum(orderStatuses),
   paymentMethod: z.enum(paymentMethods),
-  totalCents: z.number().int(),
+  view: z
+    .enum(['buyer', 'vendor'])
+    .describe(
+      "Whose view this is. `buyer`: every line, the order's total and its crypto quote. `vendor` (a store selling some of its lines): only that store's lines, `totalCents` is their subtotal, `crypto` is null.",
+    ),
+  totalCents: z.number().int().describe('The total of the lines shown: the whole order for its buyer, the own subtotal for a vendor'),
   currency: z.string(),
   expiresAt: z.string(),
   paidAt: z.string().nullable(),

@@ -12,8 +12,8 @@ export interface FakeStripe extends FakeUpstream {
 
 /**
  * Speaks the slice of Stripe's API the server uses: form-encoded `POST /v1/payment_intents`
- * honouring `Idempotency-Key` (a replay returns the first response), and
- * `GET /v1/payment_intents/:id`. Errors use Stripe's `{error:{type,message}}` shape.
+ * honouring `Idempotency-Key` (a replay returns the first response), `GET /v1/payment_intents/:id`
+ * and `POST /v1/payment_intents/:id/cancel`. Errors use Stripe's `{error:{type,message}}` shape.
  */
 export async function startFakeStripe(): Promise<FakeStripe> {
   const intents = new Map<string, Record<string, unknown>>();
@@ -47,6 +47,18 @@ export async function startFakeStripe(): Promise<FakeStripe> {
       return intent
         ? { body: intent }
         : { status: 404, body: { error: { type: 'invalid_request_error', message: 'No such payment_intent' } } };
+    }
+    const cancel = /^\/v1\/payment_intents\/([^/]+)\/cancel$/.exec(req.path);
+    if (req.method === 'POST' && cancel) {
+      const intent = intents.get(cancel[1]!);
+      if (!intent) return { status: 404, body: { error: { type: 'invalid_request_error', message: 'No such payment_intent' } } };
+      if (intent.status === 'succeeded' || intent.status === 'canceled')
+        return {
+          status: 400,
+          body: { error: { type: 'invalid_request_error', message: `Cannot cancel a ${intent.status} PaymentIntent` } },
+        };
+      intent.status = 'canceled';
+      return { body: intent };
     }
     return {
       status: 404,

@@ -5,7 +5,7 @@ import { applyPaymentUpdate, type OrderPaymentsDeps, type PaymentUpdate } from '
 import { ordersRoutes } from './orders.routes';
 import { expireOverdue, type Notify, type OrdersDeps, type QuoteCrypto, type StockKeeper } from './orders.service';
 
-export { findPayableOrder, type PaymentUpdate, recordPaymentReference } from './order-payments';
+export { ENDED_BY_FAILED_PAYMENT, findPayableOrder, type PaymentUpdate, recordPaymentReference } from './order-payments';
 export type { Notify, QuoteCrypto } from './orders.service';
 
 export interface OrdersOptions {
@@ -29,7 +29,12 @@ export function createOrdersModule(context: ModuleContext, options: OrdersOption
     database,
     clock,
     logger,
-    expiryMinutes: config.ORDER_EXPIRY_MINUTES,
+    limits: {
+      cryptoHoldMinutes: config.ORDER_EXPIRY_MINUTES,
+      cardHoldMinutes: config.ORDER_CARD_HOLD_MINUTES,
+      maxQuantityPerProduct: config.ORDER_MAX_QUANTITY_PER_PRODUCT,
+      maxOpenUnpaid: config.ORDER_MAX_OPEN_UNPAID,
+    },
     stock: options.stock,
     quoteCrypto: options.quoteCrypto,
   };

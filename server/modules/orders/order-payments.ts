@@ -26,7 +26,7 @@ import type { Notify } from './orders.service';
 /** A provider's verdict on an order's payment, already verified and deduplicated by payments. */
 export type PaymentUpdate =
   | { kind: 'succeeded'; orderId?: string; reference: string; amountCents: number; currency: string }
-  | { kind: 'failed'; orderId?: string; reference: string }
+  | { kind: 'failed'; orderId?: string; reference: string; reason: 'declined' | 'cancelled' }
   | { kind: 'refunded'; reference: string; amountCents: number; amountRefundedCents: number };
 
 export interface PayableOrder {
@@ -70,16 +70,26 @@ export async function applyPaymentUpdate(deps: OrderPaymentsDeps, unit: UnitOfWo
   switch (update.kind) {
     case 'succeeded':
       return paymentSucceeded(deps, unit, update);
-    case 'failed': {
-      const order = await lockOrderOf(unit.tx, update);
-      if (!order) return 'unknown_order';
-      if (nextStatus(order.status, 'payment_failed') !== 'pending') return `ignored_failure_of_${order.status}_order`;
-      await deps.notify?.(unit, { userId: order.buyerId, type: 'order.payment_failed', payload: { orderId: order.id } });
-      return 'payment_failed_recorded';
-    }
+    case 'failed':
+      return paymentFailed(deps, unit, update);
     case 'refunded':
       return paymentRefunded(deps, unit, update);
   }
+}
+
+/** What `applyPaymentUpdate` answers when a failure ended a pending order (payments then stops the provider's payment). */
+export const ENDED_BY_FAILED_PAYMENT = 'payment_failed_stock_released';
+
+/** A failed or cancelled payment ends a pending order and puts its stock back in the same unit of work. */
+async function paymentFailed(deps: OrderPaymentsDeps, unit: UnitOfWork, update: Extract<PaymentUpdate, { kind: 'failed' }>) {
+  const order = await lockOrderOf(unit.tx, update);
+  if (!order) return 'unknown_order';
+  const next = nextStatus(order.status, 'payment_failed');
+  if (!next || next === order.status) return `ignored_failure_of_${order.status}_order`;
+  await setOrderStatus(unit.tx, order.id, next);
+  await deps.releaseStock(unit, await findItems(unit.tx, order.id));
+  await deps.notify?.(unit, { userId: order.buyerId, type: 'order.payment_failed', payload: { orderId: order.id } });
+  return ENDED_BY_FAILED_PAYMENT;
 }
 
 async function paymentRefunded(deps: OrderPaymentsDeps, unit: UnitOfWork, update: Extract<PaymentUpdate, { kind: 'refunded' }>) {
@@ -150,10 +160,12 @@ async function paymentSucceeded(
         unit,
         vendorNewOrderEmail(paid, { id: vendor.id, storeName: vendor.storeName, email: contact.email, name: contact.name }),
       );
+    // Each store learns what its own lines come to, not the order's total (other stores' sales).
+    const subtotalCents = items.filter((i) => i.vendorId === vendor.id).reduce((sum, i) => sum + i.unitPriceCents * i.quantity, 0);
     await deps.notify?.(unit, {
       userId: vendor.userId,
       type: 'order.paid',
-      payload: { orderId: order.id, totalCents: order.totalCents, currency: order.currency },
+      payload: { orderId: order.id, totalCents: subtotalCents, currency: order.currency },
     });
   }
   return 'paid';

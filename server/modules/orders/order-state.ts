@@ -17,8 +17,9 @@ export type OrderEvent =
  * there: the route answers 409, the job skips the order, a webhook verdict changes nothing.
  * Providers deliver events in any order and more than once, so no row ever leads backwards:
  * once refunded an order stays refunded whatever arrives after; a failure after a success
- * changes nothing. A partial refund keeps the order `paid` (the rest is still sold and must be
- * delivered); orders records the refunded running total next to it.
+ * changes nothing; a success after a failure (its stock was released) goes to review. A
+ * partial refund keeps the order `paid` (the rest is still sold and must be delivered); orders
+ * records the refunded running total next to it.
  */
 const transitions: Record<OrderStatus, Partial<Record<OrderEvent, OrderStatus>>> = {
   pending: {
@@ -26,8 +27,9 @@ const transitions: Record<OrderStatus, Partial<Record<OrderEvent, OrderStatus>>>
     expire: 'expired',
     payment_succeeded: 'paid',
     payment_mismatched: 'review',
-    // The buyer may retry with another card until the order expires.
-    payment_failed: 'pending',
+    // A failed (or cancelled) payment ends the order and releases its stock at once: an unpaid
+    // reservation is not left holding stock for the rest of its hold time. The buyer orders again.
+    payment_failed: 'failed',
     // A refund may overtake its payment's success event: the money came and (partly) went back.
     partially_refunded: 'pending',
     refunded: 'refunded',
@@ -36,6 +38,13 @@ const transitions: Record<OrderStatus, Partial<Record<OrderEvent, OrderStatus>>>
   // Money arrived for an order whose stock was already released: a human decides.
   expired: { payment_succeeded: 'review', payment_mismatched: 'review', partially_refunded: 'expired', refunded: 'refunded' },
   cancelled: { payment_succeeded: 'review', payment_mismatched: 'review', partially_refunded: 'cancelled', refunded: 'refunded' },
+  failed: {
+    payment_succeeded: 'review',
+    payment_mismatched: 'review',
+    payment_failed: 'failed',
+    partially_refunded: 'failed',
+    refunded: 'refunded',
+  },
   review: {
     payment_succeeded: 'review',
     payment_mismatched: 'review',

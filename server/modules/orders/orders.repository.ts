@@ -68,6 +68,24 @@ export async function findOrderVisibleTo(
   return row;
 }
 
+/**
+ * Serialises order placement per buyer until the transaction ends, so two concurrent orders
+ * cannot both see room under the open-order cap. Keyed by a hash of the buyer id; nothing else
+ * takes this lock.
+ */
+export async function lockBuyerOrders(tx: DbOrTx, buyerId: string): Promise<void> {
+  await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${`orders:buyer:${buyerId}`}, 0))`);
+}
+
+/** The buyer's unpaid orders still within their hold time (the expiry sweep may not have run yet). */
+export async function countOpenUnpaidOrders(db: DbOrTx, buyerId: string, now: Date): Promise<number> {
+  const [row] = await db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(orders)
+    .where(and(eq(orders.buyerId, buyerId), eq(orders.status, 'pending'), sql`${orders.expiresAt} > ${now.toISOString()}::timestamptz`));
+  return row?.n ?? 0;
+}
+
 export async function listOrdersOfBuyer(db: DbOrTx, buyerId: string, limit: number): Promise<OrderRow[]> {
   return db.select().from(orders).where(eq(orders.buyerId, buyerId)).orderBy(desc(orders.createdAt), desc(orders.id)).limit(limit);
 }

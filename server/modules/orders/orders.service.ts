@@ -4,6 +4,7 @@ import type { Clock } from '../../lib/clock';
 import { AppError, badRequest, conflict, notFound, serviceUnavailable } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import { findProductPrices, findVendorIdOfUser, type ReservedLine, type StockLine } from '../catalogue';
+import { checkOpenUnpaid, checkQuantities, type OrderLimits } from './order-limits';
 import {
   expireOverdueOrders,
   findItems,
@@ -13,6 +14,7 @@ import {
   insertOrder,
   insertOrderItems,
   listOrdersOfBuyer,
+  lockBuyerOrders,
   type OrderItemRow,
   type OrderRow,
   transitionOwnOrder,
@@ -43,14 +45,22 @@ export interface OrdersDeps {
   database: Database;
   clock: Clock;
   logger: Logger;
-  expiryMinutes: number;
+  limits: OrderLimits;
   stock: StockKeeper;
   quoteCrypto?: QuoteCrypto;
 }
 
-export function toOrderView(order: OrderRow, items: OrderItemRow[]): OrderView {
+/** Who is looking at an order: its buyer sees all of it, a vendor only their own lines. */
+export type OrderViewer = { as: 'buyer' } | { as: 'vendor'; vendorId: string };
+
+export function toOrderView(order: OrderRow, allItems: OrderItemRow[], viewer: OrderViewer = { as: 'buyer' }): OrderView {
+  /*
+   * A vendor of a shared order sees their own lines and what those come to, nothing about the
+   * other stores' lines nor the grand total (the crypto quote would give that away too).
+   */
+  const items = viewer.as === 'vendor' ? allItems.filter((i) => i.vendorId === viewer.vendorId) : allItems;
   const crypto: CryptoQuoteView | null =
-    order.cryptoSymbol && order.cryptoAmount && order.cryptoRate
+    viewer.as === 'buyer' && order.cryptoSymbol && order.cryptoAmount && order.cryptoRate
       ? {
           symbol: order.cryptoSymbol,
           amount: order.cryptoAmount,
@@ -65,7 +75,8 @@ export function toOrderView(order: OrderRow, items: OrderItemRow[]): OrderView {
     buyerId: order.buyerId,
     status: order.status,
     paymentMethod: order.paymentMethod,
-    totalCents: order.totalCents,
+    view: viewer.as,
+    totalCents: viewer.as === 'buyer' ? order.totalCents : items.reduce((sum, i) => sum + i.unitPriceCents * i.quantity, 0),
     currency: order.currency,
     expiresAt: order.expiresAt.toISOString(),
     paidAt: order.paidAt?.toISOString() ?? null,
@@ -125,8 +136,14 @@ export async function placeOrder(deps: OrdersDeps, buyerId: string, body: PlaceO
   if (body.paymentMethod === 'crypto' && !deps.quoteCrypto) {
     throw serviceUnavailable('crypto_payments_unavailable', 'Crypto payments are not available');
   }
+  checkQuantities(deps.limits, body);
+  // Unlocked first, so a buyer at the cap costs no rates-provider call; the check that counts is under the lock below.
+  if (body.paymentMethod === 'crypto') await checkOpenUnpaid(deps.limits, deps.database.db, buyerId, new Date(deps.clock.now()));
   const quoted = body.paymentMethod === 'crypto' ? await quoteBeforeReserving(deps, body) : undefined;
   const { order, items } = await deps.database.transaction(async (unit) => {
+    // Taken before any stock row, by every placement alike, so the locks cannot deadlock.
+    await lockBuyerOrders(unit.tx, buyerId);
+    await checkOpenUnpaid(deps.limits, unit.tx, buyerId, new Date(deps.clock.now()));
     const reserved = await deps.stock.reserveStock(unit, body.items);
     const { currency, totalCents } = priceLines(reserved);
     /*
@@ -147,7 +164,7 @@ export async function placeOrder(deps: OrdersDeps, buyerId: string, body: PlaceO
       paymentMethod: body.paymentMethod,
       totalCents,
       currency,
-      expiresAt: new Date(now + deps.expiryMinutes * 60_000),
+      expiresAt: new Date(now + (body.paymentMethod === 'card' ? deps.limits.cardHoldMinutes : deps.limits.cryptoHoldMinutes) * 60_000),
       ...(quote
         ? {
             cryptoSymbol: quote.symbol,
@@ -213,9 +230,12 @@ export async function expireOverdue(deps: OrdersDeps, batch = 100): Promise<numb
 
 export async function viewOrder(deps: OrdersDeps, userId: string, orderId: string): Promise<OrderView> {
   const { db } = deps.database;
-  const order = await findOrderVisibleTo(db, orderId, userId, await findVendorIdOfUser(db, userId));
+  const vendorId = await findVendorIdOfUser(db, userId);
+  const order = await findOrderVisibleTo(db, orderId, userId, vendorId);
   if (!order) throw notFound('Order');
-  return toOrderView(order, await findItems(db, orderId));
+  // Visible and not the buyer's: the caller sells one of its lines.
+  const viewer: OrderViewer = order.buyerId === userId || !vendorId ? { as: 'buyer' } : { as: 'vendor', vendorId };
+  return toOrderView(order, await findItems(db, orderId), viewer);
 }
 
 export async function listMyOrders(deps: OrdersDeps, buyerId: string, limit: number): Promise<OrderView[]> {

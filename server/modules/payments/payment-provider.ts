@@ -13,6 +13,8 @@ export interface PaymentProvider {
    */
   createPayment(order: { id: string; totalCents: number; currency: string }): Promise<ProviderPayment>;
   findPayment(reference: string): Promise<ProviderPayment>;
+  /** Stops a payment from being completed later (its order ended unpaid and its stock is gone). */
+  cancelPayment(reference: string): Promise<void>;
   /**
    * Checks a webhook delivery against the exact bytes received; throws a 400
    * `invalid_signature` AppError when it does not verify.

@@ -2,7 +2,7 @@ import type { PaymentIntentView } from '../../../shared/contracts';
 import type { Database, UnitOfWork } from '../../db';
 import { AppError, serviceUnavailable } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
-import { findPayableOrder, type PaymentUpdate, recordPaymentReference } from '../orders';
+import { ENDED_BY_FAILED_PAYMENT, findPayableOrder, type PaymentUpdate, recordPaymentReference } from '../orders';
 import { PaymentDeclined, type PaymentProvider, PaymentProviderUnavailable, type ProviderEvent } from './payment-provider';
 import { finishProviderEvent, recordProviderEvent } from './payments.repository';
 
@@ -84,5 +84,23 @@ export async function processProviderEvent(deps: PaymentsDeps, event: ProviderEv
     return { duplicate: false, outcome };
   });
   if (!result.duplicate) deps.logger.info(`[PAYMENTS] ${deps.provider?.name} ${event.type} ${event.id}: ${result.outcome}`);
+  if (result.outcome === ENDED_BY_FAILED_PAYMENT && event.update?.kind === 'failed' && event.update.reason === 'declined')
+    await cancelEndedPayment(deps, event.update.reference);
   return result;
+}
+
+/**
+ * A declined payment may still be retried with another card, but its order has ended and its
+ * stock is back on sale: the payment is cancelled so the buyer cannot be charged for it. Best
+ * effort after the commit: if the provider does not answer, a later success still lands the
+ * order in review (order-state.ts), and a redelivery of the event is a duplicate.
+ */
+async function cancelEndedPayment(deps: PaymentsDeps, reference: string): Promise<void> {
+  try {
+    await deps.provider?.cancelPayment(reference);
+    deps.logger.info(`[PAYMENTS] Cancelled ${deps.provider?.name} payment ${reference}: its order ended on a failed payment`);
+  } catch (error) {
+    const reason = error instanceof PaymentProviderUnavailable ? error.reason : error instanceof Error ? error.name : 'unknown';
+    deps.logger.warn(`[PAYMENTS] Could not cancel ${deps.provider?.name} payment ${reference} (${reason}); a late success goes to review`);
+  }
 }

@@ -51,6 +51,9 @@ export function createStripeProvider(
     async findPayment(reference) {
       return toPayment(await callStripe(() => stripe.paymentIntents.retrieve(reference)));
     },
+    async cancelPayment(reference) {
+      await callStripe(() => stripe.paymentIntents.cancel(reference));
+    },
     verifyWebhook(raw, header) {
       if (!webhookSecret) throw new AppError(503, 'payments_not_configured', 'Card payments are not configured on this server');
       const signature = header('stripe-signature');
@@ -103,9 +106,12 @@ function toPaymentUpdate(event: Stripe.Event): PaymentUpdate | undefined {
         currency: intent.currency,
       };
     }
-    case 'payment_intent.payment_failed': {
+    // Either way the order will not be paid with this intent: orders ends it and releases its stock.
+    case 'payment_intent.payment_failed':
+    case 'payment_intent.canceled': {
       const intent = event.data.object;
-      return { kind: 'failed', orderId: intent.metadata?.orderId, reference: intent.id };
+      const reason = event.type === 'payment_intent.canceled' ? 'cancelled' : 'declined';
+      return { kind: 'failed', orderId: intent.metadata?.orderId, reference: intent.id, reason };
     }
     case 'charge.refunded': {
       const charge = event.data.object;

@@ -132,7 +132,8 @@ it('orders and payments: place, list, view, pay, cancel, webhook, and their refu
       .set('Cookie', buyer.cookie)
       .send({ items: [{ productId: product.id, quantity }], paymentMethod: 'card' });
   const order = (await place(1).expect(201)).body.order as { id: string };
-  await place(99).expect(409);
+  await place(99).expect(422);
+  await place(5).expect(409);
   await t.request
     .post('/api/orders')
     .set('Cookie', buyer.cookie)
@@ -155,9 +156,11 @@ it('orders and payments: place, list, view, pay, cancel, webhook, and their refu
   await deliverStripeEvent(t.request, failed).expect(200);
   await deliverStripeEvent(t.request, { ...failed, signature: 'forged' }).expect(400);
 
-  await t.request.post(`/api/orders/${order.id}/cancel`).set('Cookie', buyer.cookie).expect(200);
+  // The failure ended the order: it can be neither cancelled nor paid any more.
   await t.request.post(`/api/orders/${order.id}/cancel`).set('Cookie', buyer.cookie).expect(409);
   await t.request.post(`/api/orders/${order.id}/payment-intent`).set('Cookie', buyer.cookie).expect(409);
+  const another = (await place(1).expect(201)).body.order as { id: string };
+  await t.request.post(`/api/orders/${another.id}/cancel`).set('Cookie', buyer.cookie).expect(200);
 });
 
 it("an upstream's HTTP status is not passed on: Stripe refusing our API key is a documented 503 with Retry-After, not the buyer's 401", async () => {

@@ -29,10 +29,26 @@ it('a crypto order stores a quote: amount in the coin, rate, tier, source and a 
   expect(crypto).toMatchObject({ symbol: 'BTC', rate: price('BTC'), tier: 'fresh', source: 'coingecko' });
   expect(Number(crypto.amount)).toBeCloseTo(9_123.45 / price('BTC'), 6);
   expect(Date.parse(crypto.expiresAt) - clock.now()).toBe(15 * 60_000);
+  // The order itself holds its stock for ORDER_EXPIRY_MINUTES (30), longer than a card order's 15: coins take a while to arrive.
+  expect(Date.parse(res.body.order.expiresAt) - clock.now()).toBe(30 * 60_000);
   const stored = await t.database.pool.query('SELECT crypto_symbol, crypto_amount, crypto_rate_tier FROM orders WHERE id = $1', [
     res.body.order.id,
   ]);
   expect(stored.rows[0]).toMatchObject({ crypto_symbol: 'BTC', crypto_rate_tier: 'fresh' });
+});
+
+it('crypto orders count towards ORDER_MAX_OPEN_UNPAID too: a 4th unpaid one is a 409 too_many_open_orders', async () => {
+  const vendor = await openStore(t.request);
+  const product = await listProduct(t.request, vendor, { priceCents: 1_000, stock: 10 });
+  const buyer = await registerUser(t.request);
+  const order = () =>
+    t.request
+      .post('/api/orders')
+      .set('Cookie', buyer.cookie)
+      .send({ items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'crypto', cryptoCurrency: 'ETH' });
+  for (let i = 0; i < 3; i++) await order().expect(201);
+  expect((await order().expect(409)).body.error.code).toBe('too_many_open_orders');
+  expect((await t.database.pool.query('SELECT stock FROM products WHERE id = $1', [product.id])).rows[0].stock).toBe(7);
 });
 
 it('with only hardcoded rates left, no crypto order is taken and no stock is held', async () => {

@@ -101,7 +101,12 @@ function permutations<T>(items: readonly T[]): T[][] {
 }
 
 // How far along an order is: a later event may only keep or raise it.
-const progress: Record<string, number> = { pending: 0, paid: 1, refunded: 2 };
+const progress: Record<string, number> = { pending: 0, paid: 1, failed: 1, review: 2, refunded: 3 };
+
+// The reserved unit goes back on sale unless the success arrived before both the failure and the full refund.
+const sold = (arrivals: readonly Arrival[]) =>
+  arrivals.indexOf('succeeded') < arrivals.indexOf('failed') &&
+  (!arrivals.includes('full_refund') || arrivals.indexOf('succeeded') < arrivals.indexOf('full_refund'));
 
 describe('every order of arrival of success, failure, partial and full refund', () => {
   const all: Arrival[] = ['succeeded', 'failed', 'partial_refund', 'full_refund'];
@@ -116,16 +121,19 @@ describe('every order of arrival of success, failure, partial and full refund', 
     }
     const final = await stateOf(order);
     expect(final).toMatchObject({ status: 'refunded', refundedCents: PRICE });
-    // Refunded before it was ever paid: its reserved unit went back on sale. Paid first: it was sold.
-    expect(final.stock).toBe(arrivals.indexOf('full_refund') < arrivals.indexOf('succeeded') ? 3 : 2);
+    // Failed or refunded before it was ever paid: its reserved unit went back on sale at once. Paid first: it was sold.
+    expect(final.stock).toBe(sold(arrivals) ? 2 : 3);
   });
 
   it.each(permutations<Arrival>(['succeeded', 'failed', 'partial_refund']).map((p) => [p.join(' → '), p] as const))(
-    '%s ends paid with the partial refund recorded',
+    '%s ends paid (in review when the failure came first) with the partial refund recorded',
     async (_name, arrivals) => {
       const order = await placeCardOrder();
       for (const arrival of arrivals) await deliver(order, arrival);
-      expect(await stateOf(order)).toEqual({ status: 'paid', refundedCents: 300, stock: 2 });
+      // A failure first ended the order and released its stock, so the money arriving after it is a human's call.
+      expect(await stateOf(order)).toEqual(
+        sold(arrivals) ? { status: 'paid', refundedCents: 300, stock: 2 } : { status: 'review', refundedCents: 300, stock: 3 },
+      );
     },
   );
 

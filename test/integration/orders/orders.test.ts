@@ -92,7 +92,7 @@ it('the total comes from the database prices, and repeated lines are merged', as
   expect(await stockOf(a.id)).toBe(8);
 });
 
-it('unpaid orders expire after ORDER_EXPIRY_MINUTES and release their stock', async () => {
+it('an unpaid card order holds its stock for ORDER_CARD_HOLD_MINUTES (15), then the sweep expires it and the stock comes back', async () => {
   const product = await listProduct(t.request, vendor, { stock: 2 });
   const buyer = await registerUser(t.request);
   const order = (
@@ -102,8 +102,9 @@ it('unpaid orders expire after ORDER_EXPIRY_MINUTES and release their stock', as
       .send({ items: [{ productId: product.id, quantity: 2 }], paymentMethod: 'card' })
       .expect(201)
   ).body.order;
+  expect(Date.parse(order.expiresAt) - clock.now()).toBe(15 * 60_000);
   const orders = t.app.modules.find((m) => m.name === 'orders') as OrdersModule;
-  clock.advance(29 * 60_000);
+  clock.advance(14 * 60_000);
   await orders.sweepExpiredOrders();
   expect(await stockOf(product.id)).toBe(0);
   clock.advance(2 * 60_000);

@@ -202,6 +202,48 @@ describe('webhooks', () => {
     ).expect(200);
     expect(await orderStatus(order.id)).toBe('refunded');
   });
+
+  it.each(['payment_intent.payment_failed', 'payment_intent.canceled'])(
+    'when Stripe sends %s, then the order ends failed and its stock is back at once, released only once; a late success goes to review',
+    async (type) => {
+      const buyer = await registerUser(t.request);
+      const product = await listProduct(t.request, vendor, { priceCents: 900, stock: 10 });
+      const stock = async () => (await t.request.get(`/api/products/${product.id}`).expect(200)).body.product.stock as number;
+      const order = (
+        await t.request
+          .post('/api/orders')
+          .set('Cookie', buyer.cookie)
+          .send({ items: [{ productId: product.id, quantity: 3 }], paymentMethod: 'card' })
+          .expect(201)
+      ).body.order as { id: string };
+      expect(await stock()).toBe(7);
+      const piId = (await t.request.post(`/api/orders/${order.id}/payment-intent`).set('Cookie', buyer.cookie).expect(200)).body
+        .paymentIntentId;
+      const intent = { id: piId, object: 'payment_intent', amount: 2_700, currency: 'usd', metadata: { orderId: order.id } };
+
+      const failure = signedEvent(type, intent);
+      await deliver(failure).expect(200);
+      expect((await t.request.get(`/api/orders/${order.id}`).set('Cookie', buyer.cookie).expect(200)).body.order.status).toBe('failed');
+      expect(await stock()).toBe(10);
+      const retry = await t.request.post(`/api/orders/${order.id}/payment-intent`).set('Cookie', buyer.cookie).expect(409);
+      expect(retry.body.error.code).toBe('order_not_payable');
+      // A declined intent could still be retried with another card: it is cancelled at Stripe, so nobody pays for released stock.
+      expect(stripe.intents.get(piId)?.status).toBe(type === 'payment_intent.payment_failed' ? 'canceled' : 'requires_payment_method');
+      const { notifications } = (await t.request.get('/api/notifications').set('Cookie', buyer.cookie).expect(200)).body;
+      expect(notifications).toEqual(
+        expect.arrayContaining([expect.objectContaining({ type: 'order.payment_failed', payload: { orderId: order.id } })]),
+      );
+
+      // The same failure redelivered, and a second failure of the same intent: the stock is not released twice.
+      expect((await deliver(failure).expect(200)).body.duplicate).toBe(true);
+      await deliver(signedEvent('payment_intent.payment_failed', intent)).expect(200);
+      expect(await stock()).toBe(10);
+
+      await deliver(signedEvent('payment_intent.succeeded', { ...intent, amount_received: 2_700 })).expect(200);
+      expect(await orderStatus(order.id)).toBe('review');
+      expect(await stock()).toBe(10);
+    },
+  );
 });
 
 describe('notifications', () => {

@@ -2,6 +2,7 @@ import { startTestApp, type TestApp } from '../../support/app';
 import { listProduct, openStore, type Vendor } from '../../support/catalogue';
 import { type FakeStripe, startFakeStripe, stripeErrorBody } from '../../support/fake-stripe';
 import { waitForLog } from '../../support/logger';
+import { deliverStripeEvent, signStripeEvent } from '../../support/stripe-events';
 import { registerUser, type SignedInUser } from '../../support/users';
 
 const SECRET_KEY = 'sk_test_outage_key_must_never_be_logged';
@@ -23,6 +24,9 @@ beforeAll(async () => {
     },
   });
   vendor = await openStore(t.request);
+});
+// A fresh buyer per test: every test leaves an unpaid order, and a buyer may hold only ORDER_MAX_OPEN_UNPAID.
+beforeEach(async () => {
   buyer = await registerUser(t.request);
 });
 afterEach(() => stripe.setFault(undefined));
@@ -130,5 +134,34 @@ describe('payment intents when Stripe is not answering as it should', () => {
     const elapsed = Date.now() - started;
     expectProviderUnavailable(res);
     expect(elapsed).toBeLessThan(STRIPE_TIMEOUT_MS + 2_000);
+  });
+});
+
+describe('cancelling a failed payment when Stripe is not answering', () => {
+  it('when Stripe fails while the declined intent is cancelled, then the webhook still answers 200: the order failed, its stock is back, the operator is told', async () => {
+    const product = await listProduct(t.request, vendor, { priceCents: 1_500, stock: 4 });
+    const order = (
+      await t.request
+        .post('/api/orders')
+        .set('Cookie', buyer.cookie)
+        .send({ items: [{ productId: product.id, quantity: 2 }], paymentMethod: 'card' })
+        .expect(201)
+    ).body.order as { id: string };
+    const piId = (await startPayment(order.id).expect(200)).body.paymentIntentId as string;
+    await stripe.setFault({ status: 500, body: stripeErrorBody('api_error', 'Something went wrong on our end') });
+    const failed = signStripeEvent('whsec_outages', 'payment_intent.payment_failed', {
+      id: piId,
+      object: 'payment_intent',
+      amount: 3_000,
+      currency: 'usd',
+      metadata: { orderId: order.id },
+    });
+    await deliverStripeEvent(t.request, failed).expect(200);
+    const { rows } = await t.database.pool.query('SELECT o.status, p.stock FROM orders o, products p WHERE o.id = $1 AND p.id = $2', [
+      order.id,
+      product.id,
+    ]);
+    expect(rows[0]).toEqual({ status: 'failed', stock: 4 });
+    await waitForLog(t.logs, new RegExp(`Could not cancel stripe payment ${piId} \\(failing\\)`));
   });
 });
