@@ -4,7 +4,7 @@ import { forbidden } from '../../lib/errors';
 import { defineRoute, errors, type HeaderSpec, json, type Route, reply } from '../../lib/http/define-route';
 import { invalidObjectPath, parseObjectPath, type Visibility } from './object-path';
 import type { ObjectsService } from './objects.service';
-import { serveObject } from './serve-object';
+import { serveObject, setObjectSecurityHeaders } from './serve-object';
 
 // Documents the path; Express hands the decoded segments over as an array, the handler reads the raw URL instead.
 const ObjectPath = z.object({
@@ -19,7 +19,13 @@ const validators = {
   'Last-Modified': header('When the object was last written'),
   'Cache-Control': header('By content type; `private, no-cache` for private objects'),
 };
-const objectHeaders = { ...validators, 'Accept-Ranges': header('`bytes`'), 'Content-Length': header('Bytes in this response') };
+const objectHeaders = {
+  ...validators,
+  'Accept-Ranges': header('`bytes`'),
+  'Content-Length': header('Bytes in this response'),
+  'Content-Disposition': header('`inline` for PNG, JPEG, GIF, WebP and AVIF images; `attachment` for everything else'),
+  'Content-Security-Policy': header('`sandbox`: a served document runs no script on this origin'),
+};
 const retryAfter: Record<string, HeaderSpec> = { 'Retry-After': { description: 'Seconds to wait', schema: { type: 'integer' } } };
 
 /**
@@ -62,6 +68,7 @@ function downloadRoute(service: ObjectsService, visibility: Visibility): Route {
     // Express fails to decode a malformed escape in the path parameter before the route runs.
     malformedPath: () => invalidObjectPath('malformed percent-encoding'),
     async handler({ req, res, next, user }) {
+      setObjectSecurityHeaders(res);
       const relative = parseObjectPath(req.path.slice(prefix.length));
       const { object, cacheControl } = await service.locate(visibility, relative, user);
       serveObject(req, res, next, service.driver, object, { cacheControl, crossOrigin: visibility === 'public' });
