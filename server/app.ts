@@ -151,6 +151,7 @@ export function createApp(deps: AppDeps): App {
       api: { limiter: apiLimiter, per: 'ip' },
       auth: { limiter: limiter('auth', config.RATE_LIMIT_AUTH_PER_MIN), per: 'ip' },
       uploads: { limiter: limiter('uploads', config.RATE_LIMIT_UPLOADS_PER_MIN), per: 'user' },
+      downloads: { limiter: limiter('downloads', config.RATE_LIMIT_DOWNLOADS_PER_MIN), per: 'ip' },
     },
     identify: auth.sessionMiddleware,
     callerOf: currentUser,

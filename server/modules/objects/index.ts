@@ -60,7 +60,9 @@ export function createObjectsServiceFor(config: Config, logger: Logger, driver =
 
 /** A router serving only the downloads, anonymously (`/objects/public/<path>`; the bench compares it with express.static). */
 export function objectDownloads(service: ObjectsService): Router {
-  return routerFor(downloadRoutes(service), { limiters: {}, identify: (_req, _res, next) => next(), callerOf: () => undefined });
+  // No rate limit: the baseline (express.static) has none either.
+  const routes = downloadRoutes(service).map((route) => ({ ...route, limit: [] }));
+  return routerFor(routes, { limiters: {}, identify: (_req, _res, next) => next(), callerOf: () => undefined });
 }
 
 export function createObjectsModule(context: ModuleContext, options: ObjectsOptions = {}): ObjectsModule {

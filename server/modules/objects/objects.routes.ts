@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { UploadQuery, UploadResult } from '../../../shared/contracts';
-import { forbidden } from '../../lib/errors';
+import { forbidden, notFound } from '../../lib/errors';
 import { defineRoute, errors, type HeaderSpec, json, type Route, reply } from '../../lib/http/define-route';
 import { invalidObjectPath, parseObjectPath, type Visibility } from './object-path';
 import type { ObjectsService } from './objects.service';
@@ -46,7 +46,8 @@ function downloadRoute(service: ObjectsService, visibility: Visibility): Route {
       'HEAD answers the same headers without the body. Range (`bytes=`, one range → 206), If-Range, ETag and Last-Modified validators (304), If-Match / If-Unmodified-Since (412), like a static file server.' +
       (visibility === 'private' ? " Anyone else's private object is a 404, as if it did not exist." : ''),
     auth: 'anyone',
-    limit: [],
+    // Its own per-IP bucket: a page of product images is many downloads, which would drain the api bucket.
+    limit: ['downloads'],
     params: ObjectPath,
     responses: {
       200: { description: 'The whole object', content: bytes, headers: objectHeaders },
@@ -69,6 +70,8 @@ function downloadRoute(service: ObjectsService, visibility: Visibility): Route {
     malformedPath: () => invalidObjectPath('malformed percent-encoding'),
     async handler({ req, res, next, user }) {
       setObjectSecurityHeaders(res);
+      // Express matches paths case-insensitively; only the canonical lower-case prefix names an object.
+      if (!req.path.startsWith(prefix)) throw notFound('Object');
       const relative = parseObjectPath(req.path.slice(prefix.length));
       const { object, cacheControl } = await service.locate(visibility, relative, user);
       serveObject(req, res, next, service.driver, object, { cacheControl, crossOrigin: visibility === 'public' });
