@@ -126,7 +126,13 @@ export function uploadRoutes(service: ObjectsService): Route[] {
           'request_aborted',
         ),
         403: errors('Public uploads are for vendors', 'vendor_required'),
-        413: { ...errors('The file is larger than the limit (the connection is closed)', 'payload_too_large') },
+        413: {
+          ...errors(
+            'The file is larger than the limit, or would take your stored files past UPLOAD_QUOTA_BYTES (the connection is closed)',
+            'payload_too_large',
+            'upload_quota_exceeded',
+          ),
+        },
         415: errors('Not multipart/form-data, or a file type that is not allowed', 'multipart_required', 'unsupported_file_type'),
         503: { ...errors('Object storage is unavailable', 'storage_unavailable'), headers: retryAfter },
       },
