@@ -15,6 +15,9 @@ const SECRET_TEXT: Array<[RegExp, string]> = [
   [/(postgres(?:ql)?:\/\/[^:/@\s]+:)[^@\s]+@/gi, '$1[REDACTED]@'],
   [/\b(sid|connect\.sid)=[^;\s]+/gi, '$1=[REDACTED]'],
   [/\bxkeysib-[A-Za-z0-9-]+/g, 'xkeysib-[REDACTED]'],
+  // Drizzle's text of a failed query (`Failed query: <sql>\nparams: <values>`, values possibly
+  // multi-line), wherever a caller interpolated it: everything up to the stack frames goes.
+  [/Failed query: [\s\S]*?\nparams: [\s\S]*?(?=\n\s+at |$)/g, 'Failed query: [SQL and parameters withheld]'],
 ];
 
 export function redactText(text: string): string {

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import express from 'express';
 import supertest from 'supertest';
 import { errorHandler } from '../../../server/lib/error-handler';
+import { describeError } from '../../../server/lib/job-queue';
 import { startTestApp, type TestApp } from '../../support/app';
 import { openStore } from '../../support/catalogue';
 import { captureLogger } from '../../support/logger';
@@ -128,5 +129,21 @@ describe('database errors reaching the error handler', () => {
     expect(log).not.toContain('leak@example.com');
     expect(log).not.toContain('$argon2');
     expect(log).not.toMatch(/insert into/i);
+  });
+
+  it('when a failed query is interpolated into a log line elsewhere (a job, a WebSocket frame), then its SQL and parameters are withheld', async () => {
+    const { logger, memory } = captureLogger();
+    const error = await t.database.db
+      .execute(sql`SELECT ${'line one of a private chat\nline two'}::text, ${'leak@example.com'}::uuid`)
+      .then(() => undefined)
+      .catch((caught: unknown) => caught as Error);
+    expect(error).toBeInstanceOf(Error);
+    logger.error(`[WS] message.send failed: ${error!.message}`);
+    logger.warn(`[JOBS] email-send job failed: ${describeError(error)}`, { stack: error!.stack });
+    const log = memory.lines().join('\n');
+    expect(log).toContain('Failed query: [SQL and parameters withheld]');
+    expect(log).not.toContain('private chat');
+    expect(log).not.toContain('line two');
+    expect(log).not.toContain('leak@example.com');
   });
 });
