@@ -21,7 +21,7 @@ import { createRateLimiter, deleteExpiredRateLimits, rateLimit } from './lib/rat
 import { keepRawBody } from './lib/raw-body';
 import { accessLog, requestContext } from './lib/request-context';
 import { createAuthModule, currentUser } from './modules/auth';
-import { createCatalogueModule } from './modules/catalogue';
+import { createCatalogueModule, findReferencedImageKeys } from './modules/catalogue';
 import { type CryptoRatesOptions, createCryptoRatesModule } from './modules/crypto-rates';
 import { docsRoutes } from './modules/docs';
 import { createEmailModule, welcomeEmail } from './modules/email';
@@ -119,7 +119,11 @@ export function createApp(deps: AppDeps): App {
     onUserRegistered: (unit, user) => email.enqueue(unit, welcomeEmail(user)),
   });
   // Order matters: the catalogue asks objects whether an image exists.
-  const objects = createObjectsModule(context, { storage: deps.objectStorage });
+  const objects = createObjectsModule(context, {
+    storage: deps.objectStorage,
+    // Product images are the only references to uploads today (chat and profiles carry none).
+    referencedKeys: (keys) => findReferencedImageKeys(database.db, keys),
+  });
   const catalogue = createCatalogueModule(context, { listener, imageExists: (key) => objects.publicObjectExists(key) });
   const cryptoRates = createCryptoRatesModule(context, deps.cryptoRates);
   const realtime = createRealtimeModule(context, {
@@ -145,6 +149,7 @@ export function createApp(deps: AppDeps): App {
   jobs.every('orders-expire-overdue', config.ORDER_EXPIRY_CRON, () => orders.sweepExpiredOrders());
   jobs.every('sessions-prune', config.SESSION_PRUNE_CRON, () => auth.pruneExpiredSessions());
   jobs.every('rate-limits-cleanup', config.RATE_LIMIT_CLEANUP_CRON, () => deleteExpiredRateLimits(database.pool));
+  jobs.every('objects-sweep-orphans', config.OBJECT_ORPHAN_CRON, () => objects.sweepOrphans());
   // Jobs last: their workers start once every module is up, and stop first (modules stop in reverse).
   const capabilities: AppModule[] = [listenerModule, auth, realtime, objects, catalogue, cryptoRates, orders, payments, email, jobs];
   modules.push(health, ...capabilities);
@@ -158,6 +163,7 @@ export function createApp(deps: AppDeps): App {
       api: { limiter: apiLimiter, per: 'ip' },
       auth: { limiter: limiter('auth', config.RATE_LIMIT_AUTH_PER_MIN), per: 'ip' },
       uploads: { limiter: limiter('uploads', config.RATE_LIMIT_UPLOADS_PER_MIN), per: 'user' },
+      downloads: { limiter: limiter('downloads', config.RATE_LIMIT_DOWNLOADS_PER_MIN), per: 'ip' },
     },
     identify: auth.sessionMiddleware,
     callerOf: currentUser,

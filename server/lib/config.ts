@@ -98,6 +98,12 @@ const envSchema = z.object({
   // Deadline of one GCS request (and of a lookup with its retries): storage that hangs answers 503, never holds a request.
   GCS_TIMEOUT_MS: int(10_000, 100),
   UPLOAD_MAX_BYTES: int(100 * 1024 * 1024, 1),
+  // Bytes one user may keep stored (all their uploads together), so one account cannot fill the bucket.
+  UPLOAD_QUOTA_BYTES: int(1024 * 1024 * 1024, 1),
+  // An upload nothing (no product) refers to is deleted this long after it was stored; time enough to attach it.
+  OBJECT_ORPHAN_GRACE_HOURS: int(24, 1),
+  // Cron (UTC) of the job that deletes such unreferenced uploads.
+  OBJECT_ORPHAN_CRON: cron('23 * * * *'),
 
   STRIPE_SECRET_KEY: optionalText,
   STRIPE_PUBLISHABLE_KEY: optionalText,
@@ -146,6 +152,8 @@ const envSchema = z.object({
   RATE_LIMIT_AUTH_PER_MIN: int(10, 1),
   RATE_LIMIT_API_PER_MIN: int(60, 1),
   RATE_LIMIT_UPLOADS_PER_MIN: int(5, 1),
+  // Object downloads per IP: a page of product images costs one each, so this is well above the API's.
+  RATE_LIMIT_DOWNLOADS_PER_MIN: int(600, 1),
   // Unpaid crypto orders hold their stock this long (on-chain payments take a while to arrive).
   ORDER_EXPIRY_MINUTES: int(30, 1),
   // Unpaid card orders hold their stock this long: a card payment completes in minutes, a longer hold only lets stock be hoarded.

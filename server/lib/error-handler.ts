@@ -1,9 +1,9 @@
 import type { NextFunction, Request, Response } from 'express';
 import { ZodError } from 'zod';
-import { isDatabaseTimeout } from '../db/errors';
+import { isDatabaseTimeout, pgErrorCode } from '../db/errors';
 import { isTransientDatabaseError } from '../db/retry';
 import { AppError, type ErrorBody } from './errors';
-import type { Logger } from './logger';
+import { type Logger, summarizeError } from './logger';
 
 // body-parser (express.json) errors carry a `type` and an HTTP status; map them to our codes.
 const BODY_PARSER_ERRORS: Record<string, { status: number; code: string; message: string }> = {
@@ -15,6 +15,17 @@ const BODY_PARSER_ERRORS: Record<string, { status: number; code: string; message
   'request.size.invalid': { status: 400, code: 'invalid_body_length', message: 'Request size did not match Content-Length' },
   'stream.encoding.set': { status: 500, code: 'internal_error', message: 'Internal server error' },
 };
+
+// SQLSTATE class 22 (data exception) codes that only a request's values can cause.
+const DATA_ERRORS = new Set([
+  '22001', // string_data_right_truncation
+  '22003', // numeric_value_out_of_range
+  '22007', // invalid_datetime_format
+  '22008', // datetime_field_overflow
+  '22021', // character_not_in_repertoire (NUL in text)
+  '22P02', // invalid_text_representation
+  '22P05', // untranslatable_character
+]);
 
 function toAppError(err: unknown): AppError | undefined {
   if (err instanceof AppError) return err;
@@ -30,6 +41,12 @@ function toAppError(err: unknown): AppError | undefined {
   // stopped waiting for): the client may retry; this is not our bug.
   if (isDatabaseTimeout(err)) {
     return new AppError(503, 'database_timeout', 'The database did not answer in time', undefined, { 'Retry-After': '5' });
+  }
+  // A value Postgres could not take (a NUL byte, text for a number, a number out of range, a bad
+  // date): the request's fault, slipped past validation. The values are not repeated back.
+  const code = pgErrorCode(err);
+  if (code && DATA_ERRORS.has(code)) {
+    return new AppError(400, 'invalid_input', 'A value in the request cannot be stored or compared', { sqlState: code });
   }
   // The database is unreachable or restarting: the client may retry; this is not our bug.
   if (isTransientDatabaseError(err)) {
@@ -54,8 +71,10 @@ export function errorHandler(logger: Logger) {
     const known = toAppError(err);
     const requestId = req.id ?? 'unknown';
     const appError = known ?? new AppError(500, 'internal_error', 'Internal server error');
-    if (!known) (req.log ?? logger).error(`[HTTP] Unhandled error: ${(err as Error)?.message}`, { error: err, requestId });
+    // Never the raw message of a failed query: it is the SQL with its parameters (summarizeError, redact).
+    if (!known) (req.log ?? logger).error(`[HTTP] Unhandled error: ${summarizeError(err)}`, { error: err, requestId });
     else if (appError.status >= 500) (req.log ?? logger).warn(`[HTTP] ${appError.code}: ${appError.message}`, { requestId });
+    else if (appError.code === 'invalid_input') (req.log ?? logger).warn(`[HTTP] ${summarizeError(err)}`, { error: err, requestId });
     if (res.headersSent) {
       // Too late for a JSON answer (a stream failed mid-way): cut the connection so the client sees the failure.
       res.destroy();

@@ -15,6 +15,9 @@ const SECRET_TEXT: Array<[RegExp, string]> = [
   [/(postgres(?:ql)?:\/\/[^:/@\s]+:)[^@\s]+@/gi, '$1[REDACTED]@'],
   [/\b(sid|connect\.sid)=[^;\s]+/gi, '$1=[REDACTED]'],
   [/\bxkeysib-[A-Za-z0-9-]+/g, 'xkeysib-[REDACTED]'],
+  // Drizzle's text of a failed query (`Failed query: <sql>\nparams: <values>`, values possibly
+  // multi-line), wherever a caller interpolated it: everything up to the stack frames goes.
+  [/Failed query: [\s\S]*?\nparams: [\s\S]*?(?=\n\s+at |$)/g, 'Failed query: [SQL and parameters withheld]'],
 ];
 
 export function redactText(text: string): string {
@@ -23,11 +26,53 @@ export function redactText(text: string): string {
   return out;
 }
 
+// The fields of a driver error (pg, Neon) that name what failed without quoting any value.
+const DATABASE_ERROR_FIELDS = ['code', 'constraint', 'table', 'column', 'schema', 'dataType', 'routine'] as const;
+
+/** The database error (pg's DatabaseError, carrying a SQLSTATE and `severity`) along a cause chain, if any. */
+function databaseErrorIn(error: Error): (Error & Record<string, unknown>) | undefined {
+  let current: unknown = error;
+  for (let depth = 0; current instanceof Error && depth < 5; depth++) {
+    const candidate = current as Error & Record<string, unknown>;
+    if (typeof candidate.code === 'string' && /^[0-9A-Z]{5}$/.test(candidate.code) && 'severity' in candidate) return candidate;
+    current = candidate.cause;
+  }
+  return undefined;
+}
+
+/**
+ * What a log may say about a query failure: Drizzle's message is the SQL with its bound
+ * parameters (e-mails, password hashes, chat bodies), and Postgres's own message and detail
+ * quote the offending values, so only the SQLSTATE, the constraint, table and column, and
+ * the stack frames (without the message line) are kept.
+ */
+function describeQueryError(error: Error, cause: (Error & Record<string, unknown>) | undefined): Record<string, unknown> {
+  const described: Record<string, unknown> = { name: error.name };
+  for (const field of DATABASE_ERROR_FIELDS) if (cause?.[field] !== undefined) described[field] = cause[field];
+  const frames = (error.stack ?? '').split('\n').filter((line) => /^\s+at /.test(line));
+  described.stack = frames.join('\n');
+  return described;
+}
+
+/** Whether an error is (or wraps) a failed query, whose text must never be logged. */
+function isQueryError(error: unknown): boolean {
+  return error instanceof Error && ('params' in error || databaseErrorIn(error) !== undefined);
+}
+
+/** A one-line summary safe to log: the message, or for a failed query only its kind and SQLSTATE. */
+export function summarizeError(error: unknown): string {
+  if (!(error instanceof Error)) return redactText(String(error));
+  if (!isQueryError(error)) return redactText(error.message);
+  const code = databaseErrorIn(error)?.code;
+  return `${error.name}: a query failed${code ? ` (SQLSTATE ${code})` : ''}`;
+}
+
 /** Deep copy with secret keys replaced and secret-looking text scrubbed. */
 export function redact(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return redactText(value);
   if (value === null || typeof value !== 'object' || depth > 6) return value;
   if (value instanceof Error) {
+    if (isQueryError(value)) return describeQueryError(value, databaseErrorIn(value));
     return { name: value.name, message: redactText(value.message), stack: value.stack && redactText(value.stack) };
   }
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));

@@ -2,11 +2,8 @@ import { z } from 'zod';
 import { userRoles } from '../enums';
 import { text } from './text';
 
-export const Email = z
-  .string()
-  .trim()
+export const Email = text(254)
   .toLowerCase()
-  .max(254)
   .pipe(z.email({ message: 'must be an e-mail address' }));
 
 export const RegisterBody = z.strictObject({

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { text } from './text';
+import { multilineText, plainString, text } from './text';
 
 const MAX_INT4 = 2_147_483_647;
 
 export const CreateVendorBody = z.strictObject({
   storeName: text(100).min(1, 'required'),
-  description: text(2_000).default(''),
+  description: multilineText(2_000).default(''),
 });
 
 export const VendorView = z.object({
@@ -25,7 +25,7 @@ export const ImageKey = z
 
 const productFields = {
   title: text(200).min(1, 'required'),
-  description: text(10_000),
+  description: multilineText(10_000),
   priceCents: z.number().int('must be whole cents').min(0, 'must not be negative').max(MAX_INT4),
   currency: z
     .string()
@@ -80,7 +80,7 @@ export const ProductListQuery = z.object({
     .default('20')
     .transform(Number)
     .pipe(z.number().min(1).max(100, 'at most 100')),
-  cursor: z.string().max(500).optional(),
+  cursor: plainString(500).optional(),
 });
 
 export const ProductView = z.object({

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { multilineText, plainString } from './text';
 
 /*
  * Chat and notifications: the HTTP contract (history, conversations, notifications) and the
@@ -76,8 +77,8 @@ export const SESSION_ENDED_CLOSE_CODE = 4401;
 export const MessageSendFrame = z.strictObject({
   type: z.literal('message.send'),
   to: z.uuid({ message: 'must be a user id' }),
-  body: z.string().trim().min(1, 'required').max(MESSAGE_BODY_MAX, `at most ${MESSAGE_BODY_MAX} characters`),
-  clientId: z.string().max(64).optional(),
+  body: multilineText(MESSAGE_BODY_MAX).min(1, 'required'),
+  clientId: plainString(64).optional(),
 });
 export const ClientFrame = z.discriminatedUnion('type', [MessageSendFrame]);
 export const CLIENT_FRAME_TYPES = ['message.send'] as const;

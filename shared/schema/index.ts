@@ -7,6 +7,7 @@ export * from './auth';
 export * from './catalogue';
 export * from './crypto-rates';
 export * from './email';
+export * from './objects';
 export * from './orders';
 export * from './payments';
 export * from './rate-limits';

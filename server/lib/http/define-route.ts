@@ -17,7 +17,7 @@ export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 export type RouteAuth = 'none' | 'anyone' | 'user' | { roles: readonly string[] };
 
 /** The rate-limit buckets a route can spend from; createApp supplies one limiter per name. */
-export type LimitBucket = 'api' | 'auth' | 'uploads';
+export type LimitBucket = 'api' | 'auth' | 'uploads' | 'downloads';
 
 export interface Caller {
   id: string;

@@ -14,7 +14,14 @@ function plumbingResponses(route: Route): Array<[number, ResponseSpec]> {
   const out: Array<[number, ResponseSpec]> = [];
   const signedIn = route.auth !== 'none' && route.auth !== 'anyone';
   if (route.params || route.query || route.body)
-    out.push([400, { description: 'Invalid request (every issue in `details.issues`)', errors: ['validation_failed'] }]);
+    out.push([
+      400,
+      {
+        description:
+          'Invalid request (every issue in `details.issues`), or a value the database cannot take (`invalid_input`, its SQLSTATE in `details.sqlState`)',
+        errors: ['validation_failed', 'invalid_input'],
+      },
+    ]);
   // express.json parses any request that says it carries JSON, whatever its method.
   out.push([400, { description: 'Malformed JSON body', errors: ['invalid_json', 'request_aborted', 'invalid_body_length'] }]);
   out.push([413, { description: 'JSON body larger than 1 MB', errors: ['payload_too_large'] }]);

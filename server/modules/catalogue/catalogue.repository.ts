@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, inArray, isNull, lte, type SQL, sql } from 'drizzle-orm';
+import { and, arrayOverlaps, asc, desc, eq, gte, inArray, isNull, lte, type SQL, sql } from 'drizzle-orm';
 import { products, vendors } from '../../../shared/schema/catalogue';
 import type { ProductSort } from '../../../shared/contracts';
 import type { DbOrTx } from '../../db';
@@ -207,4 +207,18 @@ export async function listProducts(
   const found = await productListQuery(db, filters, after);
   const rows = found.slice(0, filters.limit).map((r) => ({ ...r.product, sortKey: r.sortKey }));
   return { rows, more: found.length > filters.limit };
+}
+
+/**
+ * Which of `keys` a live product lists among its images (the object store's orphan sweep asks).
+ * Kept apart from the list and stock queries: it is maintenance, not a storefront path.
+ */
+export async function findImageKeysInUse(db: DbOrTx, keys: readonly string[]): Promise<string[]> {
+  if (keys.length === 0) return [];
+  const rows = await db
+    .select({ imageKeys: products.imageKeys })
+    .from(products)
+    .where(and(isNull(products.deletedAt), arrayOverlaps(products.imageKeys, [...keys])));
+  const wanted = new Set(keys);
+  return [...new Set(rows.flatMap((row) => row.imageKeys.filter((key) => wanted.has(key))))];
 }

@@ -3,7 +3,7 @@ import { Counter, Gauge } from 'prom-client';
 import type { DbOrTx, UnitOfWork } from '../../db';
 import type { AppModule, ModuleContext } from '../../lib/module';
 import type { PgListener } from '../../lib/pg-listener';
-import { findLiveProductPrices, findVendorByUserId, findVendorsByIds } from './catalogue.repository';
+import { findImageKeysInUse, findLiveProductPrices, findVendorByUserId, findVendorsByIds } from './catalogue.repository';
 import { catalogueRoutes } from './catalogue.routes';
 import { type CatalogueDeps, type ReservedLine, releaseStock, reserveStock, type StockLine } from './catalogue.service';
 import { type CacheInvalidation, ResponseCache } from './response-cache';
@@ -38,6 +38,11 @@ export interface ProductPrice {
  */
 export async function findProductPrices(db: DbOrTx, productIds: readonly string[]): Promise<ProductPrice[]> {
   return (await findLiveProductPrices(db, productIds)).map(({ id, priceCents, currency }) => ({ productId: id, priceCents, currency }));
+}
+
+/** Which of these object keys a live product shows as an image (the rest are no product's). */
+export async function findReferencedImageKeys(db: DbOrTx, keys: readonly string[]): Promise<string[]> {
+  return findImageKeysInUse(db, keys);
 }
 
 export interface CatalogueModule extends AppModule {

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { UploadQuery, UploadResult } from '../../../shared/contracts';
-import { forbidden } from '../../lib/errors';
+import { forbidden, notFound } from '../../lib/errors';
 import { defineRoute, errors, type HeaderSpec, json, type Route, reply } from '../../lib/http/define-route';
 import { invalidObjectPath, parseObjectPath, type Visibility } from './object-path';
 import type { ObjectsService } from './objects.service';
-import { serveObject } from './serve-object';
+import { serveObject, setObjectSecurityHeaders } from './serve-object';
 
 // Documents the path; Express hands the decoded segments over as an array, the handler reads the raw URL instead.
 const ObjectPath = z.object({
@@ -19,7 +19,13 @@ const validators = {
   'Last-Modified': header('When the object was last written'),
   'Cache-Control': header('By content type; `private, no-cache` for private objects'),
 };
-const objectHeaders = { ...validators, 'Accept-Ranges': header('`bytes`'), 'Content-Length': header('Bytes in this response') };
+const objectHeaders = {
+  ...validators,
+  'Accept-Ranges': header('`bytes`'),
+  'Content-Length': header('Bytes in this response'),
+  'Content-Disposition': header('`inline` for PNG, JPEG, GIF, WebP and AVIF images; `attachment` for everything else'),
+  'Content-Security-Policy': header('`sandbox`: a served document runs no script on this origin'),
+};
 const retryAfter: Record<string, HeaderSpec> = { 'Retry-After': { description: 'Seconds to wait', schema: { type: 'integer' } } };
 
 /**
@@ -40,7 +46,8 @@ function downloadRoute(service: ObjectsService, visibility: Visibility): Route {
       'HEAD answers the same headers without the body. Range (`bytes=`, one range → 206), If-Range, ETag and Last-Modified validators (304), If-Match / If-Unmodified-Since (412), like a static file server.' +
       (visibility === 'private' ? " Anyone else's private object is a 404, as if it did not exist." : ''),
     auth: 'anyone',
-    limit: [],
+    // Its own per-IP bucket: a page of product images is many downloads, which would drain the api bucket.
+    limit: ['downloads'],
     params: ObjectPath,
     responses: {
       200: { description: 'The whole object', content: bytes, headers: objectHeaders },
@@ -62,6 +69,9 @@ function downloadRoute(service: ObjectsService, visibility: Visibility): Route {
     // Express fails to decode a malformed escape in the path parameter before the route runs.
     malformedPath: () => invalidObjectPath('malformed percent-encoding'),
     async handler({ req, res, next, user }) {
+      setObjectSecurityHeaders(res);
+      // Express matches paths case-insensitively; only the canonical lower-case prefix names an object.
+      if (!req.path.startsWith(prefix)) throw notFound('Object');
       const relative = parseObjectPath(req.path.slice(prefix.length));
       const { object, cacheControl } = await service.locate(visibility, relative, user);
       serveObject(req, res, next, service.driver, object, { cacheControl, crossOrigin: visibility === 'public' });
@@ -116,7 +126,13 @@ export function uploadRoutes(service: ObjectsService): Route[] {
           'request_aborted',
         ),
         403: errors('Public uploads are for vendors', 'vendor_required'),
-        413: { ...errors('The file is larger than the limit (the connection is closed)', 'payload_too_large') },
+        413: {
+          ...errors(
+            'The file is larger than the limit, or would take your stored files past UPLOAD_QUOTA_BYTES (the connection is closed)',
+            'payload_too_large',
+            'upload_quota_exceeded',
+          ),
+        },
         415: errors('Not multipart/form-data, or a file type that is not allowed', 'multipart_required', 'unsupported_file_type'),
         503: { ...errors('Object storage is unavailable', 'storage_unavailable'), headers: retryAfter },
       },

@@ -9,6 +9,8 @@ import { SNIFF_BYTES, sniffAllowedType, ALLOWED_CONTENT_TYPES } from './content-
 import { receiveSingleFile } from './multipart-upload';
 import { keyOf, type ObjectLocation, objectName, parseObjectKey, urlOf, type Visibility } from './object-path';
 import type { StorageDriver, StoredObject } from './storage-driver';
+import type { Database } from '../../db';
+import { deleteRecord, findSweepCandidates, markChecked, recordWithinQuota, storedBytesOf } from './objects.repository';
 
 export interface ObjectsServiceDeps {
   driver: StorageDriver;
@@ -17,7 +19,31 @@ export interface ObjectsServiceDeps {
   privateLocation: ObjectLocation;
   maxUploadBytes: number;
   logger: Logger;
+  /** Where uploads are recorded (per-user quota, orphan sweep); absent for a download-only service (the bench). */
+  ledger?: ObjectLedger;
 }
+
+export interface ObjectLedger {
+  database: Database;
+  quotaBytes: number;
+  /** How long an upload may stay unreferenced before the sweep deletes it. */
+  orphanGraceMs: number;
+  /** Which of these keys something (a product, …) still uses; asked of their owners through their public API. */
+  referencedKeys(keys: readonly string[]): Promise<readonly string[]>;
+}
+
+// Rows the sweep examines per round (one question to the referencing modules each).
+const SWEEP_BATCH = 200;
+
+const quotaExceeded = (quotaBytes: number, usedBytes: number) =>
+  new AppError(
+    413,
+    'upload_quota_exceeded',
+    `This upload would take your stored files past your quota of ${quotaBytes} bytes`,
+    { quotaBytes, usedBytes },
+    // The body may not have been read: the connection cannot carry another request.
+    { Connection: 'close' },
+  );
 
 export interface Viewer {
   id: string;
@@ -40,6 +66,25 @@ export function createObjectsService(deps: ObjectsServiceDeps) {
     const found = await driver.stat(privateLocation.bucket, objectName(privateLocation, relative));
     // Someone else's private object is indistinguishable from a missing one.
     return found && viewer && found.owner === viewer.id ? found : undefined;
+  }
+
+  /**
+   * Records a stored upload against its owner's quota; when it does not fit (a concurrent upload
+   * took the space) or cannot be recorded, the bytes are removed again: nothing stays unaccounted.
+   */
+  async function recordUpload(ledger: ObjectLedger, uploader: Viewer, key: string, object: StoredObject): Promise<void> {
+    const row = { key, bucket: object.bucket, name: object.name, ownerId: uploader.id, size: object.size };
+    let fits: boolean;
+    try {
+      fits = await ledger.database.transaction((unit) => recordWithinQuota(unit.tx, row, ledger.quotaBytes));
+    } catch (error) {
+      await driver.remove(object.bucket, object.name).catch(() => undefined);
+      throw unavailable('recording an upload', error);
+    }
+    if (!fits) {
+      await driver.remove(object.bucket, object.name);
+      throw quotaExceeded(ledger.quotaBytes, await storedBytesOf(ledger.database.db, uploader.id));
+    }
   }
 
   /** A storage failure is an outage to retry later, not a bug in the request. */
@@ -66,7 +111,14 @@ export function createObjectsService(deps: ObjectsServiceDeps) {
      */
     async upload(req: IncomingMessage, uploader: Viewer, visibility: Visibility): Promise<UploadResult> {
       const location = visibility === 'public' ? publicLocations[0]! : privateLocation;
-      const options = { field: 'file', maxBytes: deps.maxUploadBytes, headBytes: SNIFF_BYTES };
+      const { ledger } = deps;
+      // The file may take at most what is left of the quota: past it, busboy stops reading, as for the size limit.
+      const usedBytes = ledger ? await storedBytesOf(ledger.database.db, uploader.id) : 0;
+      const leftBytes = ledger ? ledger.quotaBytes - usedBytes : Number.POSITIVE_INFINITY;
+      if (ledger && leftBytes <= 0) throw quotaExceeded(ledger.quotaBytes, usedBytes);
+      const quotaBound = ledger !== undefined && leftBytes < deps.maxUploadBytes;
+      const maxBytes = Math.min(deps.maxUploadBytes, leftBytes);
+      const options = { field: 'file', maxBytes, headBytes: SNIFF_BYTES };
       const stored = await receiveSingleFile(req, options, async (file) => {
         const type = await sniffAllowedType(file.head);
         if (!type) {
@@ -81,10 +133,12 @@ export function createObjectsService(deps: ObjectsServiceDeps) {
           owner: uploader.id,
           source: file.source,
         });
+        if (ledger) await recordUpload(ledger, uploader, keyOf(visibility, relative), object);
         return { object, relative };
-      }).catch((error: unknown) => {
+      }).catch((caught: unknown) => {
         // Refusals (4xx) are the client's business; anything else is a storage outage.
-        if (!(error instanceof AppError)) throw unavailable('upload', error);
+        if (!(caught instanceof AppError)) throw unavailable('upload', caught);
+        const error = quotaBound && caught.code === 'payload_too_large' ? quotaExceeded(ledger.quotaBytes, usedBytes) : caught;
         logger.info(`[OBJECTS] upload not stored: ${error.code}`, { userId: uploader.id });
         throw error;
       });
@@ -97,6 +151,38 @@ export function createObjectsService(deps: ObjectsServiceDeps) {
         contentType: stored.object.contentType,
         size: stored.object.size,
       };
+    },
+
+    /**
+     * Deletes uploads that nothing references once they are older than the grace period; the
+     * ones still referenced are looked at again only a grace period later. Stops at the first
+     * storage failure (the rest wait for the next run). Returns how many were deleted.
+     */
+    async sweepOrphans(now: Date): Promise<number> {
+      const { ledger } = deps;
+      if (!ledger) return 0;
+      const cutoff = new Date(now.getTime() - ledger.orphanGraceMs);
+      let deleted = 0;
+      let more = true;
+      while (more) {
+        const candidates = await findSweepCandidates(ledger.database.db, cutoff, SWEEP_BATCH);
+        const inUse = new Set(candidates.length > 0 ? await ledger.referencedKeys(candidates.map((c) => c.key)) : []);
+        await markChecked(ledger.database.db, [...inUse], now);
+        more = candidates.length === SWEEP_BATCH;
+        for (const orphan of candidates.filter((c) => !inUse.has(c.key))) {
+          try {
+            await driver.remove(orphan.bucket, orphan.name);
+          } catch (error) {
+            logger.warn(`[OBJECTS] orphan sweep stopped: ${driver.kind} storage failed: ${(error as Error)?.message}`);
+            more = false;
+            break;
+          }
+          await deleteRecord(ledger.database.db, orphan.key);
+          deleted++;
+        }
+      }
+      if (deleted > 0) logger.info(`[OBJECTS] orphan sweep deleted ${deleted} unreferenced upload(s)`);
+      return deleted;
     },
 
     /** Whether a key handed out by an upload names an existing public object (product images attach by key). */

@@ -7,12 +7,36 @@ const OBJECT_HEADERS = [
   'Accept-Ranges',
   'Cache-Control',
   'Content-Length',
+  'Content-Disposition',
   'Content-Range',
   'Content-Type',
   'Cross-Origin-Resource-Policy',
   'ETag',
   'Last-Modified',
 ];
+
+// Raster formats a browser only ever draws: shown inline. Everything else (PDF with its scripts,
+// video, anything a future upload type or a hand-placed file might be, SVG above all) downloads.
+const INLINE_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'image/avif']);
+
+/** `inline` for safe raster images, `attachment` (with the object's file name) for everything else. */
+export function contentDispositionFor(object: Pick<StoredObject, 'contentType' | 'name'>): string {
+  const type = object.contentType.split(';')[0]!.trim().toLowerCase();
+  if (INLINE_TYPES.has(type)) return 'inline';
+  const fileName = object.name.split('/').pop() ?? 'download';
+  // Uploaded names are `<uuid>.<ext>`; anything else is reduced to a safe ASCII name.
+  return `attachment; filename="${fileName.replace(/[^A-Za-z0-9._-]/g, '_')}"`;
+}
+
+/**
+ * Headers on every object answer, error or not: uploads are served from the API's origin, so a
+ * document among them must not run script there (sandbox: a unique origin, no scripts) nor be
+ * sniffed into something executable.
+ */
+export function setObjectSecurityHeaders(res: Response) {
+  res.setHeader('Content-Security-Policy', 'sandbox');
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+}
 
 export interface ServeOptions {
   cacheControl: string;
@@ -55,6 +79,7 @@ export function serveObject(
   res.setHeader('Last-Modified', lastModified);
   res.setHeader('ETag', object.etag);
   res.setHeader('Vary', 'Accept-Encoding');
+  res.setHeader('Content-Disposition', contentDispositionFor(object));
   if (options.crossOrigin) res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
 
   if (plan.kind === 'not-modified') {

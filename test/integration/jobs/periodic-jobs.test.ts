@@ -19,6 +19,7 @@ it('the periodic jobs are registered with pg-boss on their configured cron sched
     'sessions-prune': '17 */6 * * *',
     'rate-limits-cleanup': '*/10 * * * *',
     'email-requeue-stranded': '*/10 * * * *',
+    'objects-sweep-orphans': '23 * * * *',
   });
 });
 

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { startTestApp, type TestApp } from '../../support/app';
-import { pngBytes, upload } from '../../support/objects';
+import { pngBytes, registerVendor, upload } from '../../support/objects';
 import { registerUser } from '../../support/users';
 
 /*
@@ -75,5 +75,34 @@ describe('object paths', () => {
   it('a dotted name that is not a traversal is simply looked up (404 here)', async () => {
     const res = await rawGet('/objects/public/a..b/..c.png');
     expect(res.status).toBe(404);
+  });
+});
+
+describe('prefix case and the download rate limit', () => {
+  it.each(['PUBLIC', 'Public', 'pUbLiC'])(
+    'when the public prefix is written %s, then it is a clean 404, never the object',
+    async (prefix) => {
+      const vendor = await registerVendor(t);
+      const { body } = await upload(t, vendor, pngBytes(300), { visibility: 'public' }).expect(201);
+      await t.request.get(body.url).expect(200);
+      for (const target of [body.url.replace('/public/', `/${prefix}/`), body.url.replace('/objects/', '/OBJECTS/')]) {
+        const res = await rawGet(target);
+        expect(res.status).toBe(404);
+        expect(JSON.parse(res.body).error.code).toBe('not_found');
+      }
+    },
+  );
+
+  it('when one IP downloads more than RATE_LIMIT_DOWNLOADS_PER_MIN times, then it gets 429 with Retry-After', async () => {
+    const limited = await startTestApp({ env: { RATE_LIMIT_DOWNLOADS_PER_MIN: '3' } });
+    try {
+      for (let i = 0; i < 3; i++) await limited.request.get('/objects/public/missing.png').expect(404);
+      const res = await limited.request.get('/objects/public/missing.png').expect(429);
+      expect(res.body.error.code).toBe('rate_limited');
+      expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      await limited.request.get('/objects/private/missing.png').expect(429);
+    } finally {
+      await limited.close();
+    }
   });
 });

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import type { z } from 'zod';
 import type { Route } from '../../../server/lib/http/define-route';
 import { openApiPath } from '../../../server/lib/http/route-responses';
@@ -136,6 +137,67 @@ it('no declared route answers 5xx to hostile input', async () => {
   for (const route of routes) failures.push(...(await fuzz(route)));
   expect(failures).toEqual([]);
 }, 600_000);
+
+// Object URLs are read still percent-encoded (objects.routes.ts): every case and encoding trick on
+// the prefix and the path, sent raw (no client-side normalisation), GET and HEAD, signed in or not.
+const objectPrefixes = ['public', 'private', 'PUBLIC', 'Private', 'pUbLiC', '%70ublic', 'public%2F', 'public%00', 'public.', '..'];
+const objectTails = [
+  'x.png',
+  '%2e%2e/x',
+  '%2E%2E%2Fx',
+  '.%2e/.%2E/x',
+  '%252e%252e%252fx',
+  '%25%32%65',
+  '..%2f..%2fsecret',
+  '..%5c..%5csecret',
+  '%c0%ae%c0%ae/x',
+  '%c0%af',
+  '%e0%80%ae',
+  '%00',
+  'x%00.png',
+  '%01%7f',
+  'x'.repeat(2_000),
+  `${'a/'.repeat(600)}x`,
+  '%',
+  '%zz',
+  '%E0%A4%A',
+  '/x',
+  '..',
+  'x/..',
+  '%F0%9F%98%80.png',
+  '%EF%BF%BF',
+  '%ED%A0%80',
+  'x?y=%00',
+  'x#frag',
+];
+
+function rawRequest(base: string, method: string, target: string, cookie?: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${base}${target}`, { method, headers: cookie ? { Cookie: cookie } : {} }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+it('no object URL variant (case, encoding, traversal, NUL, overlong) answers 5xx', async () => {
+  const base = await t.listen();
+  const failures: string[] = [];
+  for (const prefix of objectPrefixes) {
+    for (const tail of objectTails) {
+      for (const method of ['GET', 'HEAD']) {
+        for (const cookie of [undefined, vendor.cookie]) {
+          const target = `/objects/${prefix}/${tail}`;
+          const status = await rawRequest(base, method, target, cookie);
+          if (status >= 500) failures.push(`${method} ${target.slice(0, 80)}${cookie ? ' (signed in)' : ''} → ${status}`);
+        }
+      }
+    }
+  }
+  expect(failures).toEqual([]);
+}, 120_000);
 
 it('after the fuzzing the server is healthy and nothing was polluted', async () => {
   await t.request.get('/api/health').expect(200);
