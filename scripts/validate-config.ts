@@ -18,6 +18,14 @@ if (result.ok) {
   process.stdout.write(
     `Configuration OK for ${c.NODE_ENV}: database driver ${c.DB_DRIVER}, storage ${c.OBJECT_STORAGE_DRIVER}, ` + `port ${c.PORT}.\n`,
   );
+  // Not a problem either way, but an operator must know whether a scraper can reach them.
+  process.stdout.write(
+    c.OPS_TOKEN
+      ? 'Operational endpoints (/metrics, /api/health, /api/health/ws-stats) answer callers sending Authorization: Bearer <OPS_TOKEN>.\n'
+      : c.NODE_ENV === 'production'
+        ? 'Operational endpoints (/metrics, /api/health, /api/health/ws-stats) are closed (401): no OPS_TOKEN. Set one (at least 32 characters) to scrape them. /api/health/live and /ready stay public.\n'
+        : 'Operational endpoints are open (no OPS_TOKEN outside production).\n',
+  );
   process.exit(0);
 }
 

@@ -14,6 +14,7 @@ import type { Route } from './lib/http/define-route';
 import { routerFor } from './lib/http/register-routes';
 import { createMetricsRegistry, httpMetrics, metricsRoute, registerPoolMetrics } from './lib/metrics';
 import type { AppModule, ModuleContext } from './lib/module';
+import { createOpsAccessCheck } from './lib/ops-token';
 import { refuseForeignOrigin } from './lib/origin-check';
 import { createPgListener } from './lib/pg-listener';
 import { createJobQueue, type JobQueue } from './lib/job-queue';
@@ -167,6 +168,7 @@ export function createApp(deps: AppDeps): App {
     },
     identify: auth.sessionMiddleware,
     callerOf: currentUser,
+    isOperator: createOpsAccessCheck({ token: config.OPS_TOKEN, production: config.NODE_ENV === 'production' }),
   });
 
   const app = express();

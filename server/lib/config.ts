@@ -45,6 +45,8 @@ const envSchema = z.object({
       return v;
     }),
   APP_ORIGIN: optionalUrl,
+  // Bearer token for /metrics, /api/health and ws-stats (they show internals); unset: open outside production, closed in it.
+  OPS_TOKEN: optionalText,
 
   DATABASE_URL: optionalText.pipe(
     z
@@ -251,6 +253,7 @@ const PLACEHOLDER = /change[-_ ]?me|placeholder|secret[-_ ]?here|your[-_ ]|examp
 export const SECRET_VARIABLES = new Set([
   'DATABASE_URL',
   'SESSION_SECRET',
+  'OPS_TOKEN',
   'STRIPE_SECRET_KEY',
   'STRIPE_WEBHOOK_SECRET',
   'BREVO_API_KEY',
@@ -270,7 +273,7 @@ export function maskSecret(value: string): string {
 
 function describeValue(variable: string, value: string | undefined): string {
   if (value === undefined || value === '') return 'not set';
-  if (variable === 'SESSION_SECRET') return `got ${value.length} chars`;
+  if (variable === 'SESSION_SECRET' || variable === 'OPS_TOKEN') return `got ${value.length} chars`;
   if (variable === 'DATABASE_URL') return `got "${value.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:****@')}"`;
   if (SECRET_VARIABLES.has(variable)) return `got ${maskSecret(value)}`;
   return `got "${value.length > 60 ? `${value.slice(0, 60)}…` : value}"`;
@@ -295,6 +298,14 @@ export function findProductionProblems(env: Env): ConfigProblem[] {
   need('STRIPE_PUBLISHABLE_KEY', (v) => v.startsWith('pk_live_'), 'must be a live publishable key starting with pk_live_');
   need('STRIPE_WEBHOOK_SECRET', (v) => v.startsWith('whsec_'), 'must be a webhook signing secret starting with whsec_');
   need('BREVO_API_KEY', () => true, 'required in production to send e-mail');
+  // Optional: unset, the operational endpoints answer 401 to everyone (closed, never public).
+  if (env.OPS_TOKEN?.trim()) {
+    need(
+      'OPS_TOKEN',
+      (v) => v.length >= 32 && !PLACEHOLDER.test(v),
+      'must be at least 32 characters and not a placeholder: it guards /metrics and the detailed health (or leave it unset to close them)',
+    );
+  }
   return problems;
 }
 

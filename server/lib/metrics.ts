@@ -50,7 +50,7 @@ export function registerPoolMetrics(
   });
 }
 
-/** `GET /metrics` (Prometheus text): never rate limited, no session read, so a scrape works while the session store is down. */
+/** `GET /metrics` (Prometheus text): for operators only (ops token); never rate limited, no session read, so a scrape works while the session store is down. */
 export function metricsRoute(registry: Registry): Route {
   return defineRoute({
     operationId: 'getMetrics',
@@ -58,7 +58,7 @@ export function metricsRoute(registry: Registry): Route {
     path: '/metrics',
     tag: 'health',
     summary: 'Prometheus metrics of this instance',
-    auth: 'none',
+    auth: 'ops',
     limit: [],
     responses: {
       200: { description: 'Prometheus text exposition format', content: { type: 'text/plain', schema: { type: 'string' } } },

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { userRoles } from '../enums';
+import { displayName } from './display-name';
 import { text } from './text';
 
 export const Email = text(254)
@@ -9,7 +10,7 @@ export const Email = text(254)
 export const RegisterBody = z.strictObject({
   email: Email,
   password: z.string().min(8, 'at least 8 characters').max(128, 'at most 128 characters'),
-  name: text(100).min(1, 'required'),
+  name: displayName(100),
 });
 
 export const LoginBody = z.strictObject({

@@ -1,10 +1,11 @@
 import { z } from 'zod';
+import { displayName } from './display-name';
 import { multilineText, plainString, text } from './text';
 
 const MAX_INT4 = 2_147_483_647;
 
 export const CreateVendorBody = z.strictObject({
-  storeName: text(100).min(1, 'required'),
+  storeName: displayName(100),
   description: multilineText(2_000).default(''),
 });
 

@@ -12,9 +12,10 @@ export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 /**
  * Who may call a route. `none`: no session is even read (probes and scrapes must answer while
  * the session store is down); `anyone`: the caller is identified when signed in; `user`: 401
- * unless signed in; `{ roles }`: signed in with one of these roles, 403 `forbidden` otherwise.
+ * unless signed in; `{ roles }`: signed in with one of these roles, 403 `forbidden` otherwise;
+ * `ops`: operational endpoints, 401 without the ops token (lib/ops-token.ts), no session read.
  */
-export type RouteAuth = 'none' | 'anyone' | 'user' | { roles: readonly string[] };
+export type RouteAuth = 'none' | 'anyone' | 'user' | 'ops' | { roles: readonly string[] };
 
 /** The rate-limit buckets a route can spend from; createApp supplies one limiter per name. */
 export type LimitBucket = 'api' | 'auth' | 'uploads' | 'downloads';
@@ -50,7 +51,7 @@ interface RawRequestBody {
 }
 
 type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
-type CallerOf<A extends RouteAuth> = A extends 'none' | 'anyone' ? Caller | undefined : Caller;
+type CallerOf<A extends RouteAuth> = A extends 'none' | 'anyone' | 'ops' ? Caller | undefined : Caller;
 
 export interface RouteContext<P, Q, B, A extends RouteAuth> {
   req: Request;

@@ -1,5 +1,6 @@
 import { type NextFunction, type Request, type RequestHandler, type Response, Router } from 'express';
 import { forbidden, unauthorized } from '../errors';
+import { opsTokenRequired } from '../ops-token';
 import { type RateLimiter, rateLimit } from '../rate-limit';
 import { validateRequest } from '../validate';
 import type { Caller, LimitBucket, Route } from './define-route';
@@ -16,6 +17,8 @@ export interface RouteRuntime {
   /** Loads the caller's identity (the session middleware); skipped on `auth: 'none'` routes. */
   identify: RequestHandler;
   callerOf(req: Request): Caller | undefined;
+  /** Whether the request may read `auth: 'ops'` routes; without it they refuse everyone. */
+  isOperator?(req: Request): boolean;
 }
 
 /**
@@ -55,10 +58,12 @@ function chainOf(route: Route, runtime: RouteRuntime): RequestHandler[] {
     },
   ];
   chain.push(...perIp.map(({ limiter }) => rateLimit(limiter)));
-  if (route.auth !== 'none') chain.push(runtime.identify);
+  if (route.auth !== 'none' && route.auth !== 'ops') chain.push(runtime.identify);
   chain.push(async (req, res, next) => {
     const user = runtime.callerOf(req);
-    if (route.auth !== 'none' && route.auth !== 'anyone') {
+    if (route.auth === 'ops') {
+      if (!runtime.isOperator?.(req)) throw opsTokenRequired();
+    } else if (route.auth !== 'none' && route.auth !== 'anyone') {
       if (!user) throw unauthorized();
       if (typeof route.auth === 'object' && !route.auth.roles.includes(user.role)) throw forbidden();
     }

@@ -12,7 +12,7 @@ const retryAfter: Record<string, HeaderSpec> = {
  */
 function plumbingResponses(route: Route): Array<[number, ResponseSpec]> {
   const out: Array<[number, ResponseSpec]> = [];
-  const signedIn = route.auth !== 'none' && route.auth !== 'anyone';
+  const signedIn = route.auth !== 'none' && route.auth !== 'anyone' && route.auth !== 'ops';
   if (route.params || route.query || route.body)
     out.push([
       400,
@@ -32,6 +32,8 @@ function plumbingResponses(route: Route): Array<[number, ResponseSpec]> {
   if (route.method !== 'get')
     out.push([403, { description: 'Cross-origin request refused (foreign Origin header)', errors: ['foreign_origin'] }]);
   if (signedIn) out.push([401, { description: 'Not signed in', errors: ['unauthorized'] }]);
+  if (route.auth === 'ops')
+    out.push([401, { description: 'The ops token is missing or wrong (open without one outside production)', errors: ['unauthorized'] }]);
   if (typeof route.auth === 'object') out.push([403, { description: `Only for ${route.auth.roles.join(', ')}`, errors: ['forbidden'] }]);
   if (route.limit.length > 0) {
     out.push([

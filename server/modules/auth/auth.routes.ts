@@ -21,6 +21,7 @@ export function authRoutes(deps: { database: Database; onUserRegistered?: OnUser
       body: RegisterBody,
       responses: {
         201: json('The new account, signed in (session cookie set)', UserResponse),
+        400: errors('The password is too easy to guess, or contains the e-mail or the name (advice in `details`)', 'weak_password'),
         409: errors('An account with this e-mail already exists', 'email_taken'),
       },
       async handler({ req, body }) {

@@ -4,6 +4,7 @@ import { isUniqueViolation } from '../../db';
 import { AppError, conflict } from '../../lib/errors';
 import { findUserByEmail, findUserById, insertUser, type UserRow } from './auth.repository';
 import { hashPassword, verifyAgainstDummy, verifyPassword } from './password';
+import { refuseWeakPassword } from './password-policy';
 
 export function toUserView(row: UserRow): UserView {
   return { id: row.id, email: row.email, name: row.name, role: row.role, createdAt: row.createdAt.toISOString() };
@@ -13,6 +14,7 @@ export function toUserView(row: UserRow): UserView {
 export type OnUserRegistered = (unit: UnitOfWork, user: UserRow) => Promise<void>;
 
 export async function registerUser(database: TransactionRunner, input: RegisterBody, onRegistered?: OnUserRegistered): Promise<UserRow> {
+  refuseWeakPassword(input.password, input);
   const passwordHash = await hashPassword(input.password);
   try {
     return await database.transaction(async (unit) => {

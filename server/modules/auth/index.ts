@@ -110,14 +110,15 @@ export function createAuthModule(context: ModuleContext, options: AuthOptions): 
       // Waits for the first round only (ready, or three failures); later rounds run in the background.
       await table.firstRound;
     },
-    notReadyReason: () =>
-      table?.ready() ? undefined : `session table not initialised${table?.lastError() ? ` (${table.lastError()})` : ''}`,
+    // Public (readiness): the reason only; the database's own error is in the log and the ops-only health.
+    notReadyReason: () => (table?.ready() ? undefined : 'session table not initialised'),
     async health() {
       const ping = await sessionDatabase.ping();
       const activeSessions = ping.ok ? await countActiveSessions(sessionDatabase.db).catch(() => undefined) : undefined;
       return {
         status: ping.ok && table?.ready() ? 'ok' : 'down',
         tableReady: table?.ready() ?? false,
+        ...(table?.lastError() ? { tableError: table.lastError() } : {}),
         activeSessions,
         pool: sessionDatabase.stats(),
         latencyMs: ping.latencyMs,

@@ -67,6 +67,7 @@ function security(route: Route): RouteConfig['security'] {
   if (route.auth === 'none') return [];
   // Signed in or not: the session cookie is optional.
   if (route.auth === 'anyone') return [{}, { session: [] }];
+  if (route.auth === 'ops') return [{ opsToken: [] }];
   return [{ session: [] }];
 }
 
@@ -79,6 +80,11 @@ export function buildOpenApiDocument(routes: readonly Route[], info: { version: 
     in: 'cookie',
     name: 'sid',
     description: 'Set by register and login',
+  });
+  registry.registerComponent('securitySchemes', 'opsToken', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'OPS_TOKEN, for the operational endpoints (not needed outside production when unset)',
   });
   for (const route of routes) {
     const responses: RouteConfig['responses'] = {};

@@ -4,7 +4,11 @@ import { buildHealthReport, checkReadiness, type HealthDeps } from './health.ser
 
 const NO_STORE = { 'Cache-Control': 'no-store' };
 
-// Probes are never rate limited and read no session: they must answer while the session store is down.
+/*
+ * Probes are never rate limited and read no session: they must answer while the session store is
+ * down. Live and ready are public and say nothing about internals; the detailed report (pool
+ * sizes, memory, database errors) is for operators (ops token).
+ */
 export function healthRoutes(deps: HealthDeps): Route[] {
   return [
     defineRoute({
@@ -12,8 +16,8 @@ export function healthRoutes(deps: HealthDeps): Route[] {
       method: 'get',
       path: '/api/health',
       tag: 'health',
-      summary: 'Health of every component',
-      auth: 'none',
+      summary: 'Health of every component (operators only)',
+      auth: 'ops',
       limit: [],
       responses: {
         200: json('Up (possibly degraded)', HealthReport, noStore),

@@ -66,6 +66,11 @@ export async function buildHealthReport(deps: HealthDeps): Promise<HealthReport>
   };
 }
 
+/**
+ * Public and cheap: at most one `SELECT 1`, and only when nothing else already says no. The
+ * reasons name what is missing, never a database's own error text (that can carry user names,
+ * hosts or auth failures; operators read it in `/api/health` and the log).
+ */
 export async function checkReadiness(deps: HealthDeps): Promise<ReadinessReport> {
   const reasons: string[] = [];
   if (deps.isShuttingDown()) reasons.push('shutting down');
@@ -78,7 +83,7 @@ export async function checkReadiness(deps: HealthDeps): Promise<ReadinessReport>
   }
   if (reasons.length === 0) {
     const ping = await deps.database.ping(1_500);
-    if (!ping.ok) reasons.push(`database: ${ping.error}`);
+    if (!ping.ok) reasons.push('database unreachable');
   }
   return { ready: reasons.length === 0, reasons };
 }

@@ -27,9 +27,9 @@ export function realtimeRoutes(deps: { db: Db; stats: WsStatsRecorder }): Route[
       method: 'get',
       path: '/api/health/ws-stats',
       tag: 'health',
-      // Instance counters, public like the other health endpoints (no user data in them).
+      // Instance counters: for operators, like the detailed health (ops token).
       summary: 'WebSocket connection and message counters of this instance',
-      auth: 'anyone',
+      auth: 'ops',
       limit: ['api'],
       responses: { 200: json('Counters since the instance started', WsStats, noStore) },
       handler: async () => reply(200, deps.stats.snapshot(), NO_STORE),

@@ -57,11 +57,11 @@ it('health, metrics and the document answer', async () => {
 
 it('auth: sign up, sign in, who am I, sign out, and their refusals', async () => {
   const email = `contract-${Date.now()}@example.com`;
-  const created = await t.request.post('/api/auth/register').send({ email, password: 'long enough', name: 'C' }).expect(201);
-  await t.request.post('/api/auth/register').send({ email, password: 'long enough', name: 'C' }).expect(409);
+  const created = await t.request.post('/api/auth/register').send({ email, password: 'long enough to last', name: 'C' }).expect(201);
+  await t.request.post('/api/auth/register').send({ email, password: 'long enough to last', name: 'C' }).expect(409);
   await t.request.post('/api/auth/register').send({ email: 'nope', password: 'x' }).expect(400);
   await t.request.post('/api/auth/login').send({ email, password: 'wrong password' }).expect(401);
-  const login = await t.request.post('/api/auth/login').send({ email, password: 'long enough' }).expect(200);
+  const login = await t.request.post('/api/auth/login').send({ email, password: 'long enough to last' }).expect(200);
   const cookie = String(login.headers['set-cookie']).split(';')[0]!;
   expect((await t.request.get('/api/auth/me').set('Cookie', cookie).expect(200)).body.user.id).toBe(created.body.user.id);
   await t.request.get('/api/auth/me').expect(401);

@@ -95,6 +95,18 @@ describe('config', () => {
       }
     });
 
+    it('OPS_TOKEN is optional (unset closes the ops endpoints), but when set it must be 32+ characters, not a placeholder, and is never shown', () => {
+      expect(findProductionProblems(LIVE_ENV)).toEqual([]);
+      expect(findProductionProblems({ ...LIVE_ENV, OPS_TOKEN: 'k3P9vQ2mX7rT5wZ8bN4cH6jL1sD0fG3a' })).toEqual([]);
+      for (const token of ['short-ops-token', 'change-me-change-me-change-me-change-me']) {
+        const problems = findProductionProblems({ ...LIVE_ENV, OPS_TOKEN: token });
+        expect(problems.map((p) => p.variable)).toEqual(['OPS_TOKEN']);
+        expect(problems[0]!.message).toMatch(/at least 32 characters/);
+        expect(problems[0]!.message).not.toContain(token);
+      }
+      expect(loadConfig({ OPS_TOKEN: 'short is fine in development' }).OPS_TOKEN).toBe('short is fine in development');
+    });
+
     it('no problem message contains a full secret', () => {
       const bad = {
         NODE_ENV: 'production',

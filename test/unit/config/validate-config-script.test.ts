@@ -51,6 +51,8 @@ describe('scripts/validate-config.ts', () => {
     const { code, out } = runValidator({}, dotenv);
     expect(out).toContain('Configuration OK');
     expect(code).toBe(0);
+    // No OPS_TOKEN: deployable, and the operator is told the ops endpoints are closed and how to open them.
+    expect(out).toMatch(/Operational endpoints .* are closed \(401\): no OPS_TOKEN/);
     expect(out).not.toContain(secret);
     expect(out).not.toContain('db-pass-123');
   });
