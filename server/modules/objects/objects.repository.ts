@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, like, lt, or, sql } from 'drizzle-orm';
 import { storedObjects } from '../../../shared/schema/objects';
 import type { DbOrTx } from '../../db';
 
@@ -28,12 +28,23 @@ export async function recordWithinQuota(
   return true;
 }
 
-/** Objects stored before `cutoff` and not found referenced since then: the sweep's next candidates, oldest first. */
+/**
+ * Public objects stored before `cutoff` and not found referenced since then: the sweep's next
+ * candidates, oldest first. Private uploads are the owner's own files (nothing attaches them to
+ * anything yet, so "unreferenced" would mean "every one of them"): they are bounded by the quota,
+ * never swept.
+ */
 export async function findSweepCandidates(db: DbOrTx, cutoff: Date, limit: number): Promise<StoredObjectRow[]> {
   return db
     .select()
     .from(storedObjects)
-    .where(and(lt(storedObjects.createdAt, cutoff), or(isNull(storedObjects.checkedAt), lt(storedObjects.checkedAt, cutoff))))
+    .where(
+      and(
+        like(storedObjects.key, 'public/%'),
+        lt(storedObjects.createdAt, cutoff),
+        or(isNull(storedObjects.checkedAt), lt(storedObjects.checkedAt, cutoff)),
+      ),
+    )
     .orderBy(asc(storedObjects.createdAt))
     .limit(limit);
 }

@@ -67,7 +67,7 @@ describe('upload quota', () => {
 });
 
 describe('orphan sweep', () => {
-  it('when the job runs, unreferenced uploads past the grace period are deleted; referenced and fresh ones are kept', async () => {
+  it('when the job runs, unreferenced public uploads past the grace period are deleted; referenced, fresh and private ones are kept', async () => {
     const vendor = await openStore(t.request);
     const keyOf = async (visibility: string) => (await upload(t, vendor, pngBytes(500), { visibility }).expect(201)).body.key as string;
     const [attached, oldOrphan, freshOrphan, oldPrivate] = [
@@ -82,12 +82,13 @@ describe('orphan sweep', () => {
     ]);
 
     await t.app.jobs.sendNow('objects-sweep-orphans');
-    await waitForLog(t.logs, /orphan sweep deleted 2 unreferenced/);
+    await waitForLog(t.logs, /orphan sweep deleted 1 unreferenced/);
 
     const remaining = (await rowsOf(vendor.id)).map((r) => r.key).sort();
-    expect(remaining).toEqual([attached, freshOrphan].sort());
+    expect(remaining).toEqual([attached, freshOrphan, oldPrivate].sort());
     expect(existsSync(fileOfKey(oldOrphan))).toBe(false);
-    expect(existsSync(fileOfKey(oldPrivate))).toBe(false);
+    // The owner's own file: bounded by the quota, never swept.
+    expect(existsSync(fileOfKey(oldPrivate))).toBe(true);
     expect(existsSync(fileOfKey(attached))).toBe(true);
     expect(existsSync(fileOfKey(freshOrphan))).toBe(true);
     await t.request.get(`/objects/${oldOrphan}`).expect(404);
@@ -95,6 +96,6 @@ describe('orphan sweep', () => {
     await t.request.get(`/objects/${freshOrphan}`).expect(200);
     // The freed bytes no longer count against the quota.
     const used = await t.database.pool.query('SELECT sum(size)::int AS n FROM objects WHERE owner_id = $1', [vendor.id]);
-    expect(used.rows[0].n).toBe(1_000);
+    expect(used.rows[0].n).toBe(1_500);
   });
 });
