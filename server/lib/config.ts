@@ -182,7 +182,7 @@ const envSchema = z.object({
   // its connection closed: a client dribbling bytes holds a socket no longer (uploads: below).
   HTTP_REQUEST_TIMEOUT_MS: int(30_000, 1_000),
   // The same for upload routes. Unset: HTTP_REQUEST_TIMEOUT_MS + UPLOAD_MAX_BYTES at 256 KiB/s (a
-  // slow 2 Mbit/s uplink), 430 s for 100 MiB. Also Node's requestTimeout (the longest any route allows).
+  // slow 2 Mbit/s uplink), 430 s for 100 MiB, at least keep-alive + 1 s. Also Node's requestTimeout.
   UPLOAD_REQUEST_TIMEOUT_MS: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(1_000).optional()),
   // Open sockets (WebSockets included) per instance; past it new ones are dropped at once, so a flood
   // of slow clients cannot exhaust file descriptors or memory. A balancer needs a few hundred.
@@ -197,9 +197,13 @@ function applyEnvironmentDefaults(parsed: z.output<typeof envSchema>) {
   return {
     ...parsed,
     SHUTDOWN_DRAIN_DELAY_MS: parsed.SHUTDOWN_DRAIN_DELAY_MS ?? (parsed.NODE_ENV === 'production' ? 5_000 : 0),
+    // Never below the headers timeout (keep-alive + 1 s), which Node refuses above the request timeout.
     UPLOAD_REQUEST_TIMEOUT_MS:
       parsed.UPLOAD_REQUEST_TIMEOUT_MS ??
-      parsed.HTTP_REQUEST_TIMEOUT_MS + Math.ceil((parsed.UPLOAD_MAX_BYTES / SLOW_UPLOAD_BYTES_PER_S) * 1000),
+      Math.max(
+        parsed.HTTP_REQUEST_TIMEOUT_MS + Math.ceil((parsed.UPLOAD_MAX_BYTES / SLOW_UPLOAD_BYTES_PER_S) * 1000),
+        parsed.HTTP_KEEP_ALIVE_TIMEOUT_MS + 1_000,
+      ),
   };
 }
 

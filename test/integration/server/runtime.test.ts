@@ -58,6 +58,7 @@ describe('server timeouts for load balancers', () => {
       }
       const extra = await openRawConnection(running.url);
       extra.socket.write(live);
+      expect(await extra.response(3_000)).toBeUndefined();
       const { text } = await extra.closed;
       expect(text).toBe('');
       await waitForLog(capture.memory, /HTTP_MAX_CONNECTIONS \(2\) reached/);

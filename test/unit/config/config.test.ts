@@ -190,6 +190,8 @@ describe('background jobs and e-mail sending', () => {
       HTTP_MAX_CONNECTIONS: 4_096,
     });
     expect(loadConfig({ UPLOAD_MAX_BYTES: String(10 * 1024 * 1024) }).UPLOAD_REQUEST_TIMEOUT_MS).toBe(70_000);
+    // Never below the headers timeout, whatever the size.
+    expect(loadConfig({ UPLOAD_MAX_BYTES: '1000' }).UPLOAD_REQUEST_TIMEOUT_MS).toBe(66_000);
     expect(loadConfig({ UPLOAD_REQUEST_TIMEOUT_MS: '' }).UPLOAD_REQUEST_TIMEOUT_MS).toBe(430_000);
     // The upload budget is the server's requestTimeout: Node refuses a headers timeout (keep-alive + 1 s) above it.
     const short = parseConfig({ HTTP_KEEP_ALIVE_TIMEOUT_MS: '65000', UPLOAD_REQUEST_TIMEOUT_MS: '60000' });
