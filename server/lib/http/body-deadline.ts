@@ -49,6 +49,6 @@ function cutOff(req: Request, res: Response): void {
   const body: ErrorBody = {
     error: { code: 'request_timeout', message: 'The request body did not arrive in time', requestId: req.id ?? 'unknown' },
   };
-  res.once('finish', () => req.socket.destroy());
+  // `Connection: close`: Node ends the socket once the answer is flushed (destroySoon), so the 408 is not lost to a reset.
   res.status(408).set('Connection', 'close').json(body);
 }
