@@ -1,10 +1,13 @@
+import http from 'node:http';
 import { startTestApp, type TestApp } from '../../support/app';
+import { pngBytes } from '../../support/objects';
 import { openRawConnection } from '../../support/raw-http';
+import { registerUser } from '../../support/users';
 
 let t: TestApp;
 let url: string;
 beforeAll(async () => {
-  t = await startTestApp({ env: { HTTP_REQUEST_TIMEOUT_MS: '1000', RATE_LIMIT_AUTH_PER_MIN: '2' } });
+  t = await startTestApp({ env: { HTTP_REQUEST_TIMEOUT_MS: '1000', RATE_LIMIT_AUTH_PER_MIN: '3' } });
   url = await t.listen();
 });
 afterAll(() => t.close());
@@ -35,6 +38,40 @@ it('when a client sends its headers and then dribbles a JSON body, it gets 408 r
   }
 }, 15_000);
 
+it('an upload may take longer than HTTP_REQUEST_TIMEOUT_MS: it has the upload budget (sized for UPLOAD_MAX_BYTES on a slow link)', async () => {
+  const user = await registerUser(t.request);
+  const boundary = 'slow-upload';
+  const file = pngBytes(4_000);
+  const body = Buffer.concat([
+    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="x.png"\r\nContent-Type: image/png\r\n\r\n`),
+    file,
+    Buffer.from(`\r\n--${boundary}--\r\n`),
+  ]);
+  const status = await new Promise<number>((resolve, reject) => {
+    const req = http.request(`${url}/api/uploads?visibility=private`, {
+      method: 'POST',
+      headers: { Cookie: user.cookie, 'Content-Type': `multipart/form-data; boundary=${boundary}`, 'Content-Length': body.length },
+    });
+    req.on('response', (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    // Eight slices 250 ms apart: the body takes about 2 s, twice the ordinary budget.
+    const slice = Math.ceil(body.length / 8);
+    let sent = 0;
+    const send = setInterval(() => {
+      req.write(body.subarray(sent, sent + slice));
+      sent += slice;
+      if (sent >= body.length) {
+        clearInterval(send);
+        req.end();
+      }
+    }, 250);
+  });
+  expect(status).toBe(201);
+}, 15_000);
+
 it('a body that arrives within the budget is served as usual, on a connection that stays open', async () => {
   const client = await openRawConnection(url);
   try {
@@ -49,7 +86,7 @@ it('a body that arrives within the budget is served as usual, on a connection th
 });
 
 it('when the rate limit refuses, the 429 arrives before the client has sent any of its body (the body is never read)', async () => {
-  // The auth bucket allows 2 a minute: the test above spent one, this spends the other.
+  // The auth bucket allows 3 a minute: registration and the test above spent two, this spends the last.
   await t.request.post('/api/auth/login').send({ email: 'nobody@example.com', password: 'a wrong password' }).expect(401);
   const client = await openRawConnection(url);
   try {
