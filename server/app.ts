@@ -10,15 +10,16 @@ import type { Config } from './lib/config';
 import { errorHandler, notFoundHandler } from './lib/error-handler';
 import { serviceUnavailable } from './lib/errors';
 import type { Logger } from './lib/logger';
-import type { Route } from './lib/http/define-route';
-import { routerFor } from './lib/http/register-routes';
+import { bodyDeadline } from './lib/http/body-deadline';
+import type { LimitBucket, Route } from './lib/http/define-route';
+import { type BucketLimiter, routerFor } from './lib/http/register-routes';
 import { createMetricsRegistry, httpMetrics, metricsRoute, registerPoolMetrics } from './lib/metrics';
 import type { AppModule, ModuleContext } from './lib/module';
 import { createOpsAccessCheck } from './lib/ops-token';
 import { refuseForeignOrigin } from './lib/origin-check';
 import { createPgListener } from './lib/pg-listener';
 import { createJobQueue, type JobQueue } from './lib/job-queue';
-import { createRateLimiter, deleteExpiredRateLimits, rateLimit } from './lib/rate-limit';
+import { createRateLimiter, deleteExpiredRateLimits, rateLimit, type WhenStoreDown } from './lib/rate-limit';
 import { keepRawBody } from './lib/raw-body';
 import { accessLog, requestContext } from './lib/request-context';
 import { createAuthModule, currentUser } from './modules/auth';
@@ -156,16 +157,29 @@ export function createApp(deps: AppDeps): App {
   modules.push(health, ...capabilities);
   const routes: Route[] = [metricsRoute(metrics), ...modules.flatMap((m) => m.routes ?? [])];
   routes.push(...docsRoutes({ version: '1.0.0', routes: () => routes }));
-  // Counters live in Postgres, shared by every instance; which routes spend from which is declared per route.
-  const limiter = (name: string, pointsPerMinute: number) => createRateLimiter({ pool: database.pool, name, pointsPerMinute, logger });
-  const apiLimiter = limiter('api', config.RATE_LIMIT_API_PER_MIN);
+  // Counters live in Postgres, shared by every instance; which routes spend from which is declared
+  // per route. `whenStoreDown` is a deliberate choice per bucket (rate-limit.ts): buckets that guard
+  // guessing (sign-in, registration) refuse with 503 `rate_limit_unavailable` while Postgres cannot
+  // count, so an outage never switches brute-force protection off; buckets that only ration load
+  // let requests through (and warn once a minute), so the limiter never becomes the outage.
+  const bucket = (name: LimitBucket, per: BucketLimiter['per'], points: number, whenStoreDown: WhenStoreDown, durationSeconds = 60) => ({
+    per,
+    limiter: createRateLimiter({ pool: database.pool, name, points, durationSeconds, whenStoreDown, logger }),
+  });
+  const limiters = {
+    api: bucket('api', 'ip', config.RATE_LIMIT_API_PER_MIN, 'allow'),
+    auth: bucket('auth', 'ip', config.RATE_LIMIT_AUTH_PER_MIN, 'refuse'),
+    'login-account': bucket('login-account', 'account', config.RATE_LIMIT_LOGIN_PER_ACCOUNT_PER_15MIN, 'refuse', 15 * 60),
+    uploads: bucket('uploads', 'user', config.RATE_LIMIT_UPLOADS_PER_MIN, 'allow'),
+    search: bucket('search', 'ip', config.RATE_LIMIT_SEARCH_PER_MIN, 'allow'),
+    orders: bucket('orders', 'user', config.RATE_LIMIT_ORDERS_PER_MIN, 'allow'),
+    downloads: bucket('downloads', 'ip', config.RATE_LIMIT_DOWNLOADS_PER_MIN, 'allow'),
+  } satisfies Record<LimitBucket, BucketLimiter>;
   const router = routerFor(routes, {
-    limiters: {
-      api: { limiter: apiLimiter, per: 'ip' },
-      auth: { limiter: limiter('auth', config.RATE_LIMIT_AUTH_PER_MIN), per: 'ip' },
-      uploads: { limiter: limiter('uploads', config.RATE_LIMIT_UPLOADS_PER_MIN), per: 'user' },
-      downloads: { limiter: limiter('downloads', config.RATE_LIMIT_DOWNLOADS_PER_MIN), per: 'ip' },
-    },
+    limiters,
+    // Inside each route, after its per-IP buckets: a refused request's body is never read.
+    parseBody: express.json({ limit: '1mb', strict: true, verify: keepRawBody }),
+    uploadBodyTimeoutMs: config.UPLOAD_REQUEST_TIMEOUT_MS,
     identify: auth.sessionMiddleware,
     callerOf: currentUser,
     isOperator: createOpsAccessCheck({ token: config.OPS_TOKEN, production: config.NODE_ENV === 'production' }),
@@ -177,6 +191,7 @@ export function createApp(deps: AppDeps): App {
   app.set('etag', false);
   app.set('query parser', 'extended');
   app.use(requestContext(logger));
+  app.use(bodyDeadline(config.HTTP_REQUEST_TIMEOUT_MS));
   app.use((_req, res, next) => {
     if (shuttingDown) res.setHeader('Connection', 'close');
     inFlight.add(res);
@@ -196,16 +211,9 @@ export function createApp(deps: AppDeps): App {
   });
   app.use(helmet());
   app.use(refuseForeignOrigin(config.APP_ORIGIN));
-  app.use(
-    express.json({
-      limit: '1mb',
-      strict: true,
-      verify: keepRawBody,
-    }),
-  );
   app.use(router);
   // Unknown URLs under /api spend from the api bucket too (probing is limited), and the access log still names the caller.
-  app.use('/api', rateLimit(apiLimiter));
+  app.use('/api', rateLimit(limiters.api.limiter));
   app.use(auth.sessionMiddleware);
   app.use(notFoundHandler);
   app.use(errorHandler(logger));

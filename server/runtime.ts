@@ -120,10 +120,22 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       keepAliveTimeout: config.HTTP_KEEP_ALIVE_TIMEOUT_MS,
       // Must exceed keepAliveTimeout, or a request arriving on a connection about to idle out is cut.
       headersTimeout: config.HTTP_KEEP_ALIVE_TIMEOUT_MS + 1_000,
-      requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
+      // Node's cut-off for any request: the longest budget a route has (uploads). Every other body
+      // is held to HTTP_REQUEST_TIMEOUT_MS by the app's body deadline (lib/http/body-deadline.ts).
+      requestTimeout: config.UPLOAD_REQUEST_TIMEOUT_MS,
+      // Node checks the two timeouts above on this tick (default 30 s, which let slow headers live 80 s+).
+      connectionsCheckingInterval: 2_000,
     },
     app.express,
   );
+  // Past the cap Node drops new sockets at once; one warning a minute tells the operator.
+  server.maxConnections = config.HTTP_MAX_CONNECTIONS;
+  let droppedWarnedAt = Number.NEGATIVE_INFINITY;
+  server.on('drop', () => {
+    if (Date.now() - droppedWarnedAt < 60_000) return;
+    droppedWarnedAt = Date.now();
+    logger.warn(`[SERVER] HTTP_MAX_CONNECTIONS (${config.HTTP_MAX_CONNECTIONS}) reached; dropping new connections`);
+  });
   app.attach(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -35,6 +35,7 @@ const envSchema = z.object({
   DATA_DIR: z.string().default('.data'),
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),
   // Express "trust proxy": false, true, a hop count, or a comma list of addresses/subnets.
+  // Production refuses `true` (see findProductionProblems): it lets a client choose its own IP.
   TRUST_PROXY: z
     .string()
     .default('false')
@@ -154,6 +155,13 @@ const envSchema = z.object({
   RATE_LIMIT_AUTH_PER_MIN: int(10, 1),
   RATE_LIMIT_API_PER_MIN: int(60, 1),
   RATE_LIMIT_UPLOADS_PER_MIN: int(5, 1),
+  // Sign-in attempts per account (e-mail), whatever IP they come from: rotating addresses cannot
+  // brute-force one password. 15 minutes so a patient attacker gets ~1000 guesses a day, not 14400.
+  RATE_LIMIT_LOGIN_PER_ACCOUNT_PER_15MIN: int(10, 1),
+  // Full-text searches (`GET /api/products?q=`) per IP: a search costs far more than a listing.
+  RATE_LIMIT_SEARCH_PER_MIN: int(30, 1),
+  // Orders placed per user: each one reserves stock, so a burst of them is hoarding, not shopping.
+  RATE_LIMIT_ORDERS_PER_MIN: int(10, 1),
   // Object downloads per IP: a page of product images costs one each, so this is well above the API's.
   RATE_LIMIT_DOWNLOADS_PER_MIN: int(600, 1),
   // Unpaid crypto orders hold their stock this long (on-chain payments take a while to arrive).
@@ -194,13 +202,33 @@ const envSchema = z.object({
   // Above every load balancer's idle timeout (AWS ALB: 60 s), so the balancer, never this server,
   // closes an idle connection: a close racing the balancer's next request is a 502.
   HTTP_KEEP_ALIVE_TIMEOUT_MS: int(65_000, 1_000),
-  // Time allowed for a whole request (headers and body); Node's own default.
-  HTTP_REQUEST_TIMEOUT_MS: int(300_000, 1_000),
+  // A request's body must have arrived within this after its headers, or it is answered 408 and
+  // its connection closed: a client dribbling bytes holds a socket no longer (uploads: below).
+  HTTP_REQUEST_TIMEOUT_MS: int(30_000, 1_000),
+  // The same for upload routes. Unset: HTTP_REQUEST_TIMEOUT_MS + UPLOAD_MAX_BYTES at 256 KiB/s (a
+  // slow 2 Mbit/s uplink), 430 s for 100 MiB, at least keep-alive + 1 s. Also Node's requestTimeout.
+  UPLOAD_REQUEST_TIMEOUT_MS: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(1_000).optional()),
+  // Open sockets (WebSockets included) per instance; past it new ones are dropped at once, so a flood
+  // of slow clients cannot exhaust file descriptors or memory. A balancer needs a few hundred.
+  HTTP_MAX_CONNECTIONS: int(4_096, 1),
 });
 
-/** Defaults that depend on NODE_ENV, filled in once the schema has parsed. */
+// The slowest upload link we still serve in full: 256 KiB/s, about a 2 Mbit/s mobile uplink.
+const SLOW_UPLOAD_BYTES_PER_S = 256 * 1024;
+
+/** Defaults that depend on NODE_ENV or on other variables, filled in once the schema has parsed. */
 function applyEnvironmentDefaults(parsed: z.output<typeof envSchema>) {
-  return { ...parsed, SHUTDOWN_DRAIN_DELAY_MS: parsed.SHUTDOWN_DRAIN_DELAY_MS ?? (parsed.NODE_ENV === 'production' ? 5_000 : 0) };
+  return {
+    ...parsed,
+    SHUTDOWN_DRAIN_DELAY_MS: parsed.SHUTDOWN_DRAIN_DELAY_MS ?? (parsed.NODE_ENV === 'production' ? 5_000 : 0),
+    // Never below the headers timeout (keep-alive + 1 s), which Node refuses above the request timeout.
+    UPLOAD_REQUEST_TIMEOUT_MS:
+      parsed.UPLOAD_REQUEST_TIMEOUT_MS ??
+      Math.max(
+        parsed.HTTP_REQUEST_TIMEOUT_MS + Math.ceil((parsed.UPLOAD_MAX_BYTES / SLOW_UPLOAD_BYTES_PER_S) * 1000),
+        parsed.HTTP_KEEP_ALIVE_TIMEOUT_MS + 1_000,
+      ),
+  };
 }
 
 /** Rules between variables, checked once each has parsed. */
@@ -219,10 +247,12 @@ function findCrossVariableProblems(config: Config): ConfigProblem[] {
       message: `must be at least SHUTDOWN_DRAIN_DELAY_MS + JOBS_SHUTDOWN_TIMEOUT_MS + 2 s (${drainNeeds} ms), or the forced exit cuts the drain or running jobs off (got ${config.SHUTDOWN_TIMEOUT_MS})`,
     });
   }
-  if (config.HTTP_REQUEST_TIMEOUT_MS < config.HTTP_KEEP_ALIVE_TIMEOUT_MS + 1000) {
+  // UPLOAD_REQUEST_TIMEOUT_MS is the server's requestTimeout, and headersTimeout is keep-alive + 1 s.
+  const uploadNeeds = Math.max(config.HTTP_KEEP_ALIVE_TIMEOUT_MS + 1000, config.HTTP_REQUEST_TIMEOUT_MS);
+  if (config.UPLOAD_REQUEST_TIMEOUT_MS < uploadNeeds) {
     problems.push({
-      variable: 'HTTP_REQUEST_TIMEOUT_MS',
-      message: `must be at least HTTP_KEEP_ALIVE_TIMEOUT_MS + 1 s (${config.HTTP_KEEP_ALIVE_TIMEOUT_MS + 1000} ms): Node refuses a headers timeout above the request timeout (got ${config.HTTP_REQUEST_TIMEOUT_MS})`,
+      variable: 'UPLOAD_REQUEST_TIMEOUT_MS',
+      message: `must be at least HTTP_KEEP_ALIVE_TIMEOUT_MS + 1 s and HTTP_REQUEST_TIMEOUT_MS (${uploadNeeds} ms): it is the server's request timeout, Node refuses a headers timeout above it, and an upload never gets less time than any other request (got ${config.UPLOAD_REQUEST_TIMEOUT_MS})`,
     });
   }
   if (config.DB_QUERY_TIMEOUT_MS > 0 && config.DB_STATEMENT_TIMEOUT > 0 && config.DB_QUERY_TIMEOUT_MS <= config.DB_STATEMENT_TIMEOUT) {
@@ -305,6 +335,13 @@ export function findProductionProblems(env: Env): ConfigProblem[] {
       (v) => v.length >= 32 && !PLACEHOLDER.test(v),
       'must be at least 32 characters and not a placeholder: it guards /metrics and the detailed health (or leave it unset to close them)',
     );
+  }
+  if (env.TRUST_PROXY?.trim() === 'true') {
+    problems.push({
+      variable: 'TRUST_PROXY',
+      message:
+        'must not be true in production: every X-Forwarded-For hop would be trusted, so a client picks its own IP and escapes every per-IP limit; set the number of proxies in front (e.g. 1) or their addresses/subnets (e.g. 10.0.0.0/8)',
+    });
   }
   return problems;
 }

@@ -1,7 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import type pg from 'pg';
 import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
-import { tooManyRequests } from './errors';
+import { serviceUnavailable, tooManyRequests } from './errors';
 import type { Logger } from './logger';
 
 export interface RateLimiter {
@@ -10,12 +10,33 @@ export interface RateLimiter {
   consume(key: string): Promise<void>;
 }
 
+/**
+ * What a bucket does when its store (Postgres) cannot be asked. `refuse` (fail closed): 503
+ * `rate_limit_unavailable` with Retry-After, for buckets that guard guessing (sign-in, registration)
+ * — an outage must not switch brute-force protection off. `allow` (fail open): the request goes
+ * through, for buckets that only ration load — it will meet the same outage where it matters, and
+ * a limiter must not become the outage. Chosen per bucket where the buckets are declared (app.ts).
+ */
+export type WhenStoreDown = 'refuse' | 'allow';
+
+export interface RateLimiterOptions {
+  pool: pg.Pool;
+  name: string;
+  points: number;
+  durationSeconds: number;
+  whenStoreDown: WhenStoreDown;
+  logger: Logger;
+}
+
+// A failing store would otherwise log once per request; one line per bucket per interval says it all.
+const STORE_DOWN_WARN_INTERVAL_MS = 60_000;
+const STORE_DOWN_RETRY_AFTER_S = 5;
+
 /*
  * Counters live in Postgres (table `rate_limits`, created by a migration) so every instance
- * shares them. If the store itself fails (database down) we let the request through: the
- * request will meet the same outage where it matters, and a limiter must not be the outage.
+ * shares them.
  */
-export function createRateLimiter(options: { pool: pg.Pool; name: string; pointsPerMinute: number; logger: Logger }): RateLimiter {
+export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   const limiter = new RateLimiterPostgres({
     storeClient: options.pool,
     storeType: 'pool',
@@ -23,9 +44,24 @@ export function createRateLimiter(options: { pool: pg.Pool; name: string; points
     tableCreated: true,
     clearExpiredByTimeout: false,
     keyPrefix: options.name,
-    points: options.pointsPerMinute,
-    duration: 60,
+    points: options.points,
+    duration: options.durationSeconds,
   });
+  let lastWarnedAt = Number.NEGATIVE_INFINITY;
+  let unwarned = 0;
+  const warnStoreDown = (error: unknown) => {
+    unwarned++;
+    const now = Date.now();
+    if (now - lastWarnedAt < STORE_DOWN_WARN_INTERVAL_MS) return;
+    lastWarnedAt = now;
+    // The code and message only: never the key (an IP or an account).
+    const reason = (error as { code?: string })?.code ?? (error as Error)?.message;
+    const verdict = options.whenStoreDown === 'refuse' ? 'refusing' : 'allowing';
+    options.logger.warn(
+      `[RATE-LIMIT] ${options.name}: store unavailable (${reason}); ${verdict} requests (${unwarned} since the last warning)`,
+    );
+    unwarned = 0;
+  };
   return {
     name: options.name,
     async consume(key) {
@@ -33,7 +69,14 @@ export function createRateLimiter(options: { pool: pg.Pool; name: string; points
         await limiter.consume(key, 1);
       } catch (rejection) {
         if (rejection instanceof RateLimiterRes) throw tooManyRequests(rejection.msBeforeNext / 1000);
-        options.logger.warn(`[RATE-LIMIT] ${options.name} store unavailable, allowing request: ${(rejection as Error)?.message}`);
+        warnStoreDown(rejection);
+        if (options.whenStoreDown === 'refuse') {
+          throw serviceUnavailable(
+            'rate_limit_unavailable',
+            'This endpoint is paused while its rate limit cannot be checked; try again shortly',
+            STORE_DOWN_RETRY_AFTER_S,
+          );
+        }
       }
     },
   };

@@ -49,6 +49,9 @@ export function testConfig(env: Record<string, string> = {}): Config {
     RATE_LIMIT_API_PER_MIN: '100000',
     RATE_LIMIT_UPLOADS_PER_MIN: '100000',
     RATE_LIMIT_DOWNLOADS_PER_MIN: '100000',
+    RATE_LIMIT_LOGIN_PER_ACCOUNT_PER_15MIN: '100000',
+    RATE_LIMIT_SEARCH_PER_MIN: '100000',
+    RATE_LIMIT_ORDERS_PER_MIN: '100000',
     // No test reaches the internet: upstreams a test does not fake point at a closed local port.
     COINGECKO_API_URL: 'http://127.0.0.1:9',
     CRYPTOCOMPARE_API_URL: 'http://127.0.0.1:9',

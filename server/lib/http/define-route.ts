@@ -17,8 +17,24 @@ export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
  */
 export type RouteAuth = 'none' | 'anyone' | 'user' | 'ops' | { roles: readonly string[] };
 
-/** The rate-limit buckets a route can spend from; createApp supplies one limiter per name. */
-export type LimitBucket = 'api' | 'auth' | 'uploads' | 'downloads';
+/**
+ * The rate-limit buckets a route can spend from; createApp supplies one limiter per name, and
+ * says whom each counts (IP, signed-in user, or the account a sign-in names) and what it does
+ * when its store is down.
+ */
+export type LimitBucket = 'api' | 'auth' | 'login-account' | 'uploads' | 'downloads' | 'search' | 'orders';
+
+/**
+ * A bucket a route spends from on every request, or only on requests `applies` picks (e.g. a
+ * listing spends from `search` only when it carries a search term). `applies` sees the raw
+ * request: per-IP buckets are spent before the body is read or anything is validated.
+ */
+export type LimitSpec = LimitBucket | { bucket: LimitBucket; onlyWhen: string; applies(req: Request): boolean };
+
+/** The bucket a limit entry names. */
+export function bucketOf(spec: LimitSpec): LimitBucket {
+  return typeof spec === 'string' ? spec : spec.bucket;
+}
 
 export interface Caller {
   id: string;
@@ -81,8 +97,11 @@ export interface RouteDeclaration<P, Q, B, A extends RouteAuth, R extends Respon
   summary: string;
   description?: string;
   auth: A;
-  /** Buckets spent in this order: per-IP buckets before anything else, per-user ones once the request is authorised. */
-  limit: readonly LimitBucket[];
+  /**
+   * Buckets spent in this order: per-IP buckets before anything else (before the body is read),
+   * per-user and per-account ones once the request is validated and authorised.
+   */
+  limit: readonly LimitSpec[];
   params?: P;
   query?: Q;
   /** A JSON body, validated with the params and query (one 400 `validation_failed` listing every issue). */

@@ -1,19 +1,30 @@
+import { createHash } from 'node:crypto';
 import { type NextFunction, type Request, type RequestHandler, type Response, Router } from 'express';
 import { forbidden, unauthorized } from '../errors';
 import { opsTokenRequired } from '../ops-token';
 import { type RateLimiter, rateLimit } from '../rate-limit';
 import { validateRequest } from '../validate';
-import type { Caller, LimitBucket, Route } from './define-route';
+import { setBodyDeadline } from './body-deadline';
+import { bucketOf, type Caller, type LimitBucket, type LimitSpec, type Route } from './define-route';
 import '../express-types';
 
-interface BucketLimiter {
+export interface BucketLimiter {
   limiter: RateLimiter;
-  /** `ip`: spent before anything else (a flood costs no session lookup); `user`: once the request is authorised. */
-  per: 'ip' | 'user';
+  /**
+   * Whom the bucket counts. `ip`: spent before anything else, before the body is even read (a
+   * flood costs no parsing and no session lookup); `user`: the signed-in user (else the IP), once
+   * the request is validated and authorised; `account`: the e-mail address the validated body
+   * names (sign-in attempts against one account, from however many IPs).
+   */
+  per: 'ip' | 'user' | 'account';
 }
 
 export interface RouteRuntime {
   limiters: Partial<Record<LimitBucket, BucketLimiter>>;
+  /** Reads the body (JSON); runs after the per-IP buckets, so a refused request's body is never read. Omitted: bodies are not read. */
+  parseBody?: RequestHandler;
+  /** Body deadline of routes that stream an upload (ms from the request's arrival); others keep the app's default. */
+  uploadBodyTimeoutMs?: number;
   /** Loads the caller's identity (the session middleware); skipped on `auth: 'none'` routes. */
   identify: RequestHandler;
   callerOf(req: Request): Caller | undefined;
@@ -23,8 +34,8 @@ export interface RouteRuntime {
 
 /**
  * An Express router answering the declared routes. Each request runs, in this order: the route
- * pattern stamp (metrics and access log), per-IP buckets, identify, sign-in/role check,
- * validation, `authorize`, per-user buckets, the handler.
+ * pattern stamp (metrics and access log), per-IP buckets, body parsing, identify, sign-in/role
+ * check, validation, `authorize`, per-user and per-account buckets, the handler.
  */
 export function routerFor(routes: readonly Route[], runtime: RouteRuntime): Router {
   const router = Router();
@@ -42,22 +53,33 @@ export function routerFor(routes: readonly Route[], runtime: RouteRuntime): Rout
   return router;
 }
 
+/** An account's bucket key: the normalised e-mail, hashed so the counters table holds no addresses. */
+function accountKeyOf(body: unknown): string | undefined {
+  const email = (body as { email?: unknown } | undefined)?.email;
+  if (typeof email !== 'string' || email.trim() === '') return undefined;
+  return createHash('sha256').update(email.trim().toLowerCase()).digest('base64url');
+}
+
 function chainOf(route: Route, runtime: RouteRuntime): RequestHandler[] {
-  const bucket = (name: LimitBucket) => {
-    const limiter = runtime.limiters[name];
-    if (!limiter) throw new Error(`${route.method.toUpperCase()} ${route.path}: no limiter for bucket "${name}"`);
-    return limiter;
-  };
-  const perIp = route.limit.map(bucket).filter((b) => b.per === 'ip');
-  const perUser = route.limit.map(bucket).filter((b) => b.per === 'user');
+  const buckets = route.limit.map((spec: LimitSpec) => {
+    const name = bucketOf(spec);
+    const bucket = runtime.limiters[name];
+    if (!bucket) throw new Error(`${route.method.toUpperCase()} ${route.path}: no limiter for bucket "${name}"`);
+    return { ...bucket, applies: typeof spec === 'string' ? () => true : (req: Request) => spec.applies(req) };
+  });
+  const perIp = buckets.filter((b) => b.per === 'ip');
+  const afterValidation = buckets.filter((b) => b.per !== 'ip');
+  const streamsUpload = route.rawBody?.contentType.startsWith('multipart/') ?? false;
   const chain: RequestHandler[] = [
-    (req, _res, next) => {
+    (req, res, next) => {
       // Kept on the request: Express resets req.route/baseUrl when an error leaves a router.
       req.routePattern = route.path;
+      if (streamsUpload && runtime.uploadBodyTimeoutMs) setBodyDeadline(req, res, runtime.uploadBodyTimeoutMs);
       next();
     },
   ];
-  chain.push(...perIp.map(({ limiter }) => rateLimit(limiter)));
+  chain.push(...perIp.map(({ limiter, applies }) => rateLimit(limiter, (req) => (applies(req) ? req.ip : undefined))));
+  if (runtime.parseBody) chain.push(runtime.parseBody);
   if (route.auth !== 'none' && route.auth !== 'ops') chain.push(runtime.identify);
   chain.push(async (req, res, next) => {
     const user = runtime.callerOf(req);
@@ -70,7 +92,11 @@ function chainOf(route: Route, runtime: RouteRuntime): RequestHandler[] {
     const input = validateRequest(req, { params: route.params, query: route.query, body: route.body });
     const context = { req, res, next, user, params: input.params, query: input.query, body: input.body };
     route.authorize?.(context);
-    for (const { limiter } of perUser) await limiter.consume(user?.id ?? req.ip ?? 'unknown');
+    for (const { limiter, per, applies } of afterValidation) {
+      if (!applies(req)) continue;
+      const key = per === 'account' ? accountKeyOf(input.body) : (user?.id ?? req.ip ?? 'unknown');
+      if (key !== undefined) await limiter.consume(key);
+    }
     const reply = await route.handler(context);
     if (!reply) return;
     if (reply.headers) res.set(reply.headers);

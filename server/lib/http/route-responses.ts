@@ -1,4 +1,4 @@
-import type { HeaderSpec, ResponseSpec, Route } from './define-route';
+import { bucketOf, type HeaderSpec, type ResponseSpec, type Route } from './define-route';
 
 const retryAfter: Record<string, HeaderSpec> = {
   'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer' } },
@@ -7,7 +7,8 @@ const retryAfter: Record<string, HeaderSpec> = {
 /*
  * The answers the shared plumbing gives on a route's behalf, so a declaration lists only what its
  * own handler and services answer: validation (validate.ts), sign-in and role checks, rate
- * limits, the JSON body parser and origin check that run before every route (app.ts), the
+ * limits, the JSON body parser (after the per-IP limits, register-routes.ts), the body deadline
+ * and origin check that run before every route (app.ts), the
  * session store and database (error-handler.ts), and the 500 every route can give.
  */
 function plumbingResponses(route: Route): Array<[number, ResponseSpec]> {
@@ -25,6 +26,7 @@ function plumbingResponses(route: Route): Array<[number, ResponseSpec]> {
   // express.json parses any request that says it carries JSON, whatever its method.
   out.push([400, { description: 'Malformed JSON body', errors: ['invalid_json', 'request_aborted', 'invalid_body_length'] }]);
   out.push([413, { description: 'JSON body larger than 1 MB', errors: ['payload_too_large'] }]);
+  out.push([408, { description: 'The request body did not arrive in time (the connection is closed)', errors: ['request_timeout'] }]);
   out.push([415, { description: 'Unsupported body encoding or charset', errors: ['unsupported_encoding', 'unsupported_charset'] }]);
   // Express cannot decode a malformed %-escape in a path parameter and answers before the route runs.
   if (/[:*]/.test(route.path) && !route.malformedPath)
@@ -36,9 +38,10 @@ function plumbingResponses(route: Route): Array<[number, ResponseSpec]> {
     out.push([401, { description: 'The ops token is missing or wrong (open without one outside production)', errors: ['unauthorized'] }]);
   if (typeof route.auth === 'object') out.push([403, { description: `Only for ${route.auth.roles.join(', ')}`, errors: ['forbidden'] }]);
   if (route.limit.length > 0) {
+    const buckets = route.limit.map((spec) => (typeof spec === 'string' ? spec : `${bucketOf(spec)} when ${spec.onlyWhen}`));
     out.push([
       429,
-      { description: `Rate limited (buckets: ${route.limit.join(', ')}); see Retry-After`, errors: ['rate_limited'], headers: retryAfter },
+      { description: `Rate limited (buckets: ${buckets.join(', ')}); see Retry-After`, errors: ['rate_limited'], headers: retryAfter },
     ]);
   }
   // Any route may reach the database (a signed-in one at least through its session), and a
@@ -46,10 +49,12 @@ function plumbingResponses(route: Route): Array<[number, ResponseSpec]> {
   // see why it is not ready.
   const unavailable = ['database_unavailable', 'database_timeout'];
   if (!route.path.startsWith('/api/health')) unavailable.push('starting');
+  // A bucket that fails closed (sign-in, registration) refuses while its store cannot count.
+  if (route.limit.length > 0) unavailable.push('rate_limit_unavailable');
   out.push([
     503,
     {
-      description: `The database or session store is unavailable or did not answer in time${unavailable.includes('starting') ? ', or the server is starting (migrations pending)' : ''}; see Retry-After`,
+      description: `The database or session store is unavailable or did not answer in time${unavailable.includes('starting') ? ', or the server is starting (migrations pending)' : ''}${route.limit.length > 0 ? ', or a rate limit that fails closed cannot be checked' : ''}; see Retry-After`,
       errors: unavailable,
       headers: retryAfter,
     },

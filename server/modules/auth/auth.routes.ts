@@ -38,7 +38,7 @@ export function authRoutes(deps: { database: Database; onUserRegistered?: OnUser
       tag: 'auth',
       summary: 'Sign in (new session id)',
       auth: 'anyone',
-      limit: ['api', 'auth'],
+      limit: ['api', 'auth', 'login-account'],
       body: LoginBody,
       responses: {
         200: json('Signed in (session cookie set)', UserResponse),

@@ -98,7 +98,15 @@ export function catalogueRoutes(deps: CatalogueDeps): Route[] {
       tag: 'catalogue',
       summary: 'Search and list products (keyset cursor, cached)',
       auth: 'anyone',
-      limit: ['api'],
+      limit: [
+        'api',
+        // Full-text search costs far more than a listing: it has its own budget.
+        {
+          bucket: 'search',
+          onlyWhen: 'a search term (`q`) is given',
+          applies: (req) => typeof req.query.q === 'string' && req.query.q.trim() !== '',
+        },
+      ],
       query: ProductListQuery,
       responses: {
         200: json('One page of products', ProductPage, cached),

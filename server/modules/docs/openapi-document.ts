@@ -6,7 +6,7 @@ import {
   type ZodMediaTypeObject,
 } from '@asteasolutions/zod-to-openapi';
 import type { z } from 'zod';
-import type { ResponseSpec, Route } from '../../lib/http/define-route';
+import { bucketOf, type ResponseSpec, type Route } from '../../lib/http/define-route';
 import { openApiPath, responsesOf } from '../../lib/http/route-responses';
 
 type SchemaObject = Exclude<NonNullable<ZodMediaTypeObject['schema']>, z.ZodType>;
@@ -106,7 +106,7 @@ export function buildOpenApiDocument(routes: readonly Route[], info: { version: 
       summary: route.summary,
       ...(route.description ? { description: route.description } : {}),
       security: security(route),
-      ...(route.limit.length > 0 ? { 'x-rate-limit-buckets': [...route.limit] } : {}),
+      ...(route.limit.length > 0 ? { 'x-rate-limit-buckets': route.limit.map(bucketOf) } : {}),
       request: {
         ...(route.params ? { params: route.params as z.ZodObject } : {}),
         ...(route.query ? { query: route.query as z.ZodObject } : {}),

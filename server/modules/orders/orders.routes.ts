@@ -16,7 +16,7 @@ export function ordersRoutes(deps: OrdersDeps): Route[] {
       tag: 'orders',
       summary: 'Place an order (stock reserved atomically)',
       auth: 'user',
-      limit: ['api'],
+      limit: ['api', 'orders'],
       body: PlaceOrderBody,
       responses: {
         201: json('The order, pending payment until it expires', OrderResponse),

@@ -74,7 +74,9 @@ it('every rate-limited operation documents its 429 with Retry-After; unlimited o
   }
   expect(doc.paths['/api/stripe/webhook']!.post!.responses['429']).toBeUndefined();
   expect(doc.paths['/api/health/live']!.get!.responses['429']).toBeUndefined();
-  expect(doc.paths['/api/auth/login']!.post!['x-rate-limit-buckets']).toEqual(['api', 'auth']);
+  expect(doc.paths['/api/auth/login']!.post!['x-rate-limit-buckets']).toEqual(['api', 'auth', 'login-account']);
+  expect(doc.paths['/api/products']!.get!['x-rate-limit-buckets']).toEqual(['api', 'search']);
+  expect(doc.paths['/api/orders']!.post!['x-rate-limit-buckets']).toEqual(['api', 'orders']);
 });
 
 it('parameter defaults are valid values of their own schema (e.g. limit=20 is the string the query carries)', () => {

@@ -2,7 +2,9 @@ import pg from 'pg';
 import { loadConfig } from '../../../server/lib/config';
 import { type RunningServer, startServer } from '../../../server/runtime';
 import { createTestDatabase, type TestDatabase } from '../../support/database';
-import { captureLogger } from '../../support/logger';
+import { captureLogger, waitForLog } from '../../support/logger';
+import { openRawConnection } from '../../support/raw-http';
+import { waitFor } from '../../support/wait-for';
 
 let testDb: TestDatabase;
 let running: RunningServer | undefined;
@@ -24,14 +26,57 @@ function start(env: Record<string, string> = {}, url = testDb.url): Promise<Runn
 }
 
 describe('server timeouts for load balancers', () => {
-  it('by default: keep-alive 65 s (above an ALB 60 s idle timeout), headers 1 s above it, a whole request 300 s', async () => {
+  it("by default: keep-alive 65 s (above an ALB 60 s idle timeout), headers 1 s above it, Node's request timeout the upload budget, 4096 sockets", async () => {
     running = await start();
-    expect(running.server).toMatchObject({ keepAliveTimeout: 65_000, headersTimeout: 66_000, requestTimeout: 300_000 });
+    expect(running.server).toMatchObject({
+      keepAliveTimeout: 65_000,
+      headersTimeout: 66_000,
+      requestTimeout: 430_000,
+      maxConnections: 4_096,
+    });
   });
 
-  it('from HTTP_KEEP_ALIVE_TIMEOUT_MS and HTTP_REQUEST_TIMEOUT_MS', async () => {
-    running = await start({ HTTP_KEEP_ALIVE_TIMEOUT_MS: '120000', HTTP_REQUEST_TIMEOUT_MS: '200000' });
-    expect(running.server).toMatchObject({ keepAliveTimeout: 120_000, headersTimeout: 121_000, requestTimeout: 200_000 });
+  it('from HTTP_KEEP_ALIVE_TIMEOUT_MS, UPLOAD_REQUEST_TIMEOUT_MS and HTTP_MAX_CONNECTIONS', async () => {
+    running = await start({ HTTP_KEEP_ALIVE_TIMEOUT_MS: '120000', UPLOAD_REQUEST_TIMEOUT_MS: '200000', HTTP_MAX_CONNECTIONS: '500' });
+    expect(running.server).toMatchObject({
+      keepAliveTimeout: 120_000,
+      headersTimeout: 121_000,
+      requestTimeout: 200_000,
+      maxConnections: 500,
+    });
+  });
+
+  it('past HTTP_MAX_CONNECTIONS a new socket is dropped unanswered (and logged); once one closes, a new one is served', async () => {
+    running = await start({ HTTP_MAX_CONNECTIONS: '2' });
+    const live = 'GET /api/health/live HTTP/1.1\r\nHost: localhost\r\n\r\n';
+    const first = await openRawConnection(running.url);
+    const second = await openRawConnection(running.url);
+    try {
+      for (const held of [first, second]) {
+        held.socket.write(live);
+        expect((await held.response(5_000))?.status).toBe(200);
+      }
+      const extra = await openRawConnection(running.url);
+      extra.socket.write(live);
+      expect(await extra.response(3_000)).toBeUndefined();
+      const { text } = await extra.closed;
+      expect(text).toBe('');
+      await waitForLog(capture.memory, /HTTP_MAX_CONNECTIONS \(2\) reached/);
+
+      first.socket.destroy();
+      await first.closed;
+      const next = await waitFor('a free connection slot', async () => {
+        const candidate = await openRawConnection(running!.url);
+        candidate.socket.write(live);
+        const answer = await candidate.response(2_000);
+        candidate.socket.destroy();
+        return answer?.status;
+      });
+      expect(next).toBe(200);
+    } finally {
+      first.socket.destroy();
+      second.socket.destroy();
+    }
   });
 });
 

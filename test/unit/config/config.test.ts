@@ -35,6 +35,9 @@ describe('config', () => {
       RATE_LIMIT_AUTH_PER_MIN: 10,
       RATE_LIMIT_API_PER_MIN: 60,
       RATE_LIMIT_UPLOADS_PER_MIN: 5,
+      RATE_LIMIT_LOGIN_PER_ACCOUNT_PER_15MIN: 10,
+      RATE_LIMIT_SEARCH_PER_MIN: 30,
+      RATE_LIMIT_ORDERS_PER_MIN: 10,
       OBJECT_STORAGE_DRIVER: 'local',
       COINGECKO_API_URL: 'https://api.coingecko.com/api/v3',
     });
@@ -86,6 +89,20 @@ describe('config', () => {
       expect(problems).toHaveLength(1);
       expect(problems[0]!.variable).toBe('STRIPE_SECRET_KEY');
       expect(problems[0]!.message).toMatch(/sk_live_/);
+    });
+
+    it('TRUST_PROXY=true is refused in production, saying why; a hop count or subnets are deployable', () => {
+      const problems = findProductionProblems({ ...LIVE_ENV, TRUST_PROXY: 'true' });
+      expect(problems.map((p) => p.variable)).toEqual(['TRUST_PROXY']);
+      expect(problems[0]!.message).toMatch(/X-Forwarded-For/);
+      expect(problems[0]!.message).toMatch(/number of proxies|subnets/);
+      const result = parseConfig({ ...LIVE_ENV, TRUST_PROXY: 'true' });
+      expect(result.ok ? [] : result.problems.map((p) => p.variable)).toEqual(['TRUST_PROXY']);
+      for (const trusted of ['1', '2', '10.0.0.0/8, 192.168.0.0/16', 'loopback', 'false']) {
+        expect(parseConfig({ ...LIVE_ENV, TRUST_PROXY: trusted })).toMatchObject({ ok: true });
+      }
+      // Outside production `true` still works (a developer behind a local proxy).
+      expect(loadConfig({ TRUST_PROXY: 'true' }).TRUST_PROXY).toBe(true);
     });
 
     it('a short or placeholder session secret is refused', () => {
@@ -176,10 +193,29 @@ describe('background jobs and e-mail sending', () => {
     expect(loadConfig({ SHUTDOWN_DRAIN_DELAY_MS: '5000', SHUTDOWN_TIMEOUT_MS: '19000' }).SHUTDOWN_DRAIN_DELAY_MS).toBe(5_000);
   });
 
-  it('server timeouts for load balancers: keep-alive 65 s, whole request 300 s', () => {
-    expect(loadConfig({})).toMatchObject({ HTTP_KEEP_ALIVE_TIMEOUT_MS: 65_000, HTTP_REQUEST_TIMEOUT_MS: 300_000 });
-    const short = parseConfig({ HTTP_KEEP_ALIVE_TIMEOUT_MS: '65000', HTTP_REQUEST_TIMEOUT_MS: '30000' });
-    expect(short.ok ? [] : short.problems.map((p) => p.variable)).toEqual(['HTTP_REQUEST_TIMEOUT_MS']);
+  it('server timeouts: keep-alive 65 s, a body 30 s after its headers, an upload sized for UPLOAD_MAX_BYTES at 256 KiB/s', () => {
+    expect(loadConfig({})).toMatchObject({
+      HTTP_KEEP_ALIVE_TIMEOUT_MS: 65_000,
+      HTTP_REQUEST_TIMEOUT_MS: 30_000,
+      // 30 s + 100 MiB / 256 KiB/s
+      UPLOAD_REQUEST_TIMEOUT_MS: 430_000,
+      HTTP_MAX_CONNECTIONS: 4_096,
+    });
+    expect(loadConfig({ UPLOAD_MAX_BYTES: String(10 * 1024 * 1024) }).UPLOAD_REQUEST_TIMEOUT_MS).toBe(70_000);
+    // Never below the headers timeout, whatever the size.
+    expect(loadConfig({ UPLOAD_MAX_BYTES: '1000' }).UPLOAD_REQUEST_TIMEOUT_MS).toBe(66_000);
+    expect(loadConfig({ UPLOAD_REQUEST_TIMEOUT_MS: '' }).UPLOAD_REQUEST_TIMEOUT_MS).toBe(430_000);
+    // The upload budget is the server's requestTimeout: Node refuses a headers timeout (keep-alive + 1 s) above it.
+    const short = parseConfig({ HTTP_KEEP_ALIVE_TIMEOUT_MS: '65000', UPLOAD_REQUEST_TIMEOUT_MS: '60000' });
+    expect(short.ok ? [] : short.problems.map((p) => [p.variable, p.message])).toEqual([
+      [
+        'UPLOAD_REQUEST_TIMEOUT_MS',
+        expect.stringMatching(/at least HTTP_KEEP_ALIVE_TIMEOUT_MS \+ 1 s and HTTP_REQUEST_TIMEOUT_MS \(66000 ms\)/),
+      ],
+    ]);
+    const belowOrdinary = parseConfig({ HTTP_REQUEST_TIMEOUT_MS: '120000', UPLOAD_REQUEST_TIMEOUT_MS: '100000' });
+    expect(belowOrdinary.ok ? [] : belowOrdinary.problems.map((p) => p.variable)).toEqual(['UPLOAD_REQUEST_TIMEOUT_MS']);
+    expect(parseConfig({ HTTP_REQUEST_TIMEOUT_MS: '5000' }).ok).toBe(true);
   });
 
   it('a cron that is not five fields, a poll under 500 ms (pg-boss refuses it) or zero concurrency are each named', () => {
@@ -199,7 +235,7 @@ describe('background jobs and e-mail sending', () => {
 
 it('.env.example documents every variable the server reads', () => {
   const example = readFileSync(path.resolve(__dirname, '../../../.env.example'), 'utf8');
-  const documented = new Set([...example.matchAll(/^([A-Z_]+)=/gm)].map((m) => m[1]));
+  const documented = new Set([...example.matchAll(/^([A-Z0-9_]+)=/gm)].map((m) => m[1]));
   expect(CONFIG_VARIABLES.filter((name) => !documented.has(name))).toEqual([]);
   expect(CONFIG_VARIABLES.length).toBeGreaterThan(40);
 });

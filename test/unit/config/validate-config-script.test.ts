@@ -73,4 +73,21 @@ describe('scripts/validate-config.ts', () => {
     expect(out).not.toContain('sk_test_51TestSecretValueThatIsLong');
     expect(out.match(/✗/g)).toHaveLength(1);
   });
+
+  it('TRUST_PROXY=true in production fails with exit 1 and says why (a client would choose its own IP)', () => {
+    const { code, out } = runValidator({
+      DATABASE_URL: 'postgresql://u:p@localhost/db',
+      SESSION_SECRET: 'Zq8v3L1mN0pR6tY2wE5uI9oA4sD7fG1hJ3kL5zX8cV',
+      PUBLIC_OBJECT_SEARCH_PATHS: '/assets/public',
+      PRIVATE_OBJECT_DIR: '/assets-private/uploads',
+      STRIPE_SECRET_KEY: 'sk_live_51LiveSecret000000000000',
+      STRIPE_PUBLISHABLE_KEY: 'pk_live_51LivePublishable0000000',
+      STRIPE_WEBHOOK_SECRET: 'whsec_live0000000000000000',
+      BREVO_API_KEY: 'xkeysib-brevo-0000000000',
+      TRUST_PROXY: 'true',
+    });
+    expect(code).toBe(1);
+    expect(out).toMatch(/TRUST_PROXY: must not be true in production: .*X-Forwarded-For/);
+    expect(out.match(/✗/g)).toHaveLength(1);
+  });
 });
