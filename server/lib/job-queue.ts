@@ -2,7 +2,7 @@ import PgBoss from 'pg-boss';
 import type pg from 'pg';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { executeWithRetry, type UnitOfWork } from '../db';
-import type { Logger } from './logger';
+import { type Logger, summarizeError } from './logger';
 import type { AppModule, ComponentHealth } from './module';
 
 /*
@@ -86,9 +86,11 @@ interface Declared {
 
 /** The message, and its cause's (drivers and ORMs wrap the database's own words). */
 export function describeError(error: unknown): string {
-  const message = (error as Error)?.message ?? String(error);
-  const cause = (error as { cause?: { message?: string } })?.cause?.message;
-  return cause && !message.includes(cause) ? `${message} (${cause})` : message;
+  // A failed query's own text is its SQL and parameters: only its kind and SQLSTATE are told.
+  const message = summarizeError(error);
+  const cause = (error as { cause?: unknown })?.cause;
+  const causeText = cause instanceof Error ? summarizeError(cause) : undefined;
+  return causeText && !message.includes(causeText) && !message.includes('a query failed') ? `${message} (${causeText})` : message;
 }
 
 export function createJobQueue(options: JobQueueOptions): JobQueue {

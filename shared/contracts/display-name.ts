@@ -11,7 +11,8 @@ import { text } from './text';
  *   links. Bare domains (`evil.com`) are allowed: telling them from initials and brand names
  *   (`J.R. Smith`, `Books.co`) would refuse real names; the templates escape them as text.
  */
-const UNPRINTABLE = /[\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069]/u;
+// C0 controls and DEL are already refused by `text`; these are the ones it lets through.
+const UNPRINTABLE = /[\u0080-\u009f\u2028\u2029\u202A-\u202E\u2066-\u2069]/u;
 const WEB_ADDRESS = /[a-z][a-z0-9+.-]*:\/\/|\bwww\./i;
 
 /** A trimmed display name of 1 to `max` characters: one line, printable, no markup, no web address. */

@@ -145,7 +145,9 @@ describe('one instance, short retry delays and a clock the test moves', () => {
       const [{ id }] = (await t.database.pool.query('SELECT id FROM email_outbox WHERE dedupe_key = $1', [mail.dedupeKey])).rows;
       await waitForLog(t.logs, new RegExp(`mail ${id} was accepted .* but recording it failed`));
       // The job is retried (pg-boss) and fails again on the record alone.
-      await waitForLog(t.logs, /\[JOBS\] email-send job .* failed \(attempt 2\)[\s\S]*recording refused/, { timeoutMs: 10_000 });
+      await waitForLog(t.logs, /\[JOBS\] email-send job .* failed \(attempt 2\): .*a query failed \(SQLSTATE P0001\)/, {
+        timeoutMs: 10_000,
+      });
       expect((await rowsOf(t, [mail]))[0]!.status).toBe('pending');
       await t.database.pool.query('DROP TRIGGER refuse_sent ON email_outbox; DROP FUNCTION refuse_sent();');
       const [row] = await allRows(t, [mail], (r) => r.status === 'sent');
