@@ -70,8 +70,10 @@ async function allPages(path: string): Promise<string[]> {
   const ids: string[] = [];
   let cursor: string | null = null;
   do {
-    const res = await t.request.get(cursor ? `${path}&cursor=${encodeURIComponent(cursor)}` : path).expect(200);
-    ids.push(...res.body.items.map((p: { id: string }) => p.id));
+    const res: { body: { items: Array<{ id: string }>; nextCursor: string | null } } = await t.request
+      .get(cursor ? `${path}&cursor=${encodeURIComponent(cursor)}` : path)
+      .expect(200);
+    ids.push(...res.body.items.map((p) => p.id));
     cursor = res.body.nextCursor;
   } while (cursor);
   return ids;
