@@ -3,6 +3,7 @@ import { runCheckoutBench } from './checkout';
 import { runCryptoBench } from './crypto-rates';
 import { runObjectsBench } from './objects';
 import { runRealtimeBench } from './realtime';
+import { runSearchBench } from './search';
 import { runSessionWritesBench } from './session-writes';
 import type { BenchResult } from './types';
 
@@ -14,6 +15,7 @@ import type { BenchResult } from './types';
 const suites: Record<string, () => Promise<BenchResult[]>> = {
   sessions: runSessionWritesBench,
   catalogue: runCatalogueBench,
+  search: runSearchBench,
   checkout: runCheckoutBench,
   crypto: runCryptoBench,
   realtime: runRealtimeBench,

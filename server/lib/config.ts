@@ -152,6 +152,10 @@ const envSchema = z.object({
   CRYPTO_PROVIDER_TIMEOUT_MS: int(5_000, 100),
 
   CACHE_TTL_SECONDS: int(300),
+  // Memory budget of the catalogue response cache; past it the least recently used answers go.
+  CACHE_MAX_MB: int(64, 1),
+  // Entry cap of the same cache: every product write looks at each cached list, so this bounds that work.
+  CACHE_MAX_ENTRIES: int(10_000, 1),
   RATE_LIMIT_AUTH_PER_MIN: int(10, 1),
   RATE_LIMIT_API_PER_MIN: int(60, 1),
   RATE_LIMIT_UPLOADS_PER_MIN: int(5, 1),

@@ -22,7 +22,7 @@ import {
   getVendor,
   removeProduct,
 } from './catalogue.service';
-import { type ListEntry, listKey, productKey, vendorKey } from './response-cache';
+import { type ListEntry, listKey, normaliseListFilters, productKey, vendorKey } from './response-cache';
 
 const IdParams = z.object({ id: uuidParam });
 const VendorResponse = z.object({ vendor: VendorView });
@@ -113,7 +113,8 @@ export function catalogueRoutes(deps: CatalogueDeps): Route[] {
         400: errors('minPrice above maxPrice, or a cursor this API did not issue for this sort', 'validation_failed', 'invalid_cursor'),
       },
       handler({ res, query }) {
-        const { cursor, ...filters } = query;
+        const { cursor, ...asked } = query;
+        const filters = normaliseListFilters(asked);
         return respondCached(res, listKey(filters, cursor), async () => {
           const { ids, ...page } = await browseProducts(deps, filters, cursor);
           const { sort: _sort, limit: _limit, ...listFilters } = filters;

@@ -66,7 +66,11 @@ const INVALIDATION_CHANNEL = 'catalogue_cache_invalidation';
 const INVALIDATIONS_PER_NOTIFY = 40;
 
 export function createCatalogueModule(context: ModuleContext, options: CatalogueOptions = {}): CatalogueModule {
-  const cache = new ResponseCache(context.config.CACHE_TTL_SECONDS);
+  const cache = new ResponseCache({
+    ttlSeconds: context.config.CACHE_TTL_SECONDS,
+    maxEntries: context.config.CACHE_MAX_ENTRIES,
+    maxBytes: context.config.CACHE_MAX_MB * 1024 * 1024,
+  });
   const { listener } = options;
   // Each instance ignores its own broadcasts (it applies them itself right after COMMIT).
   const instanceId = randomUUID();

@@ -1,4 +1,5 @@
-import NodeCache from 'node-cache';
+import { LRUCache } from 'lru-cache';
+import { ProductListQuery } from '../../../shared/contracts';
 import type { ProductFilters } from './catalogue.repository';
 
 /** Where a product sits for list filtering: enough to tell which cached lists it can appear in. */
@@ -44,72 +45,113 @@ function listCouldContain(filters: NonNullable<Entry['filters']>, facet: Product
   return true;
 }
 
+export interface CacheLimits {
+  ttlSeconds: number;
+  /** Bounds the work of an invalidation, which looks at every cached list. */
+  maxEntries: number;
+  /** Bounds memory: list pages of 100 products weigh tens of kilobytes each. */
+  maxBytes: number;
+}
+
 /**
  * Response cache for catalogue reads. Invalidation is precise: a product write drops its own
  * detail, every cached list page that holds it, and every list whose filters it matches before
  * or after the change (so it can newly appear there); lists elsewhere keep serving.
+ *
+ * Full, it evicts the least recently used entry: anyone can ask for any number of distinct
+ * list URLs, and a cache that refused new keys once full would stop caching for everyone.
  */
 export class ResponseCache {
-  private readonly cache: NodeCache;
+  private readonly cache: LRUCache<string, Entry>;
   private hits = 0;
   private misses = 0;
   private invalidations = 0;
 
-  constructor(ttlSeconds: number, maxKeys = 10_000) {
+  constructor({ ttlSeconds, maxEntries, maxBytes }: CacheLimits) {
     // Bodies are stored as JSON strings: immutable, so no cloning is needed on the way out.
-    this.cache = new NodeCache({ stdTTL: ttlSeconds, checkperiod: Math.max(60, ttlSeconds), useClones: false, maxKeys });
+    this.cache = new LRUCache<string, Entry>({
+      max: maxEntries,
+      maxSize: maxBytes,
+      // UTF-16 code units: close enough to bytes for a budget (bodies are mostly ASCII JSON).
+      sizeCalculation: (entry) => Math.max(1, entry.json.length),
+      ttl: ttlSeconds * 1000,
+    });
   }
 
   get(key: string): string | undefined {
-    const entry = this.cache.get<Entry>(key);
+    const entry = this.cache.get(key);
     if (entry) this.hits++;
     else this.misses++;
     return entry?.json;
   }
 
   set(key: string, json: string, list?: ListEntry): void {
-    try {
-      this.cache.set<Entry>(key, { json, filters: list?.filters, ids: list?.ids });
-    } catch {
-      // Full (maxKeys): serve uncached rather than grow without bound.
-    }
+    // An entry larger than the whole budget is not stored (lru-cache refuses it).
+    this.cache.set(key, { json, filters: list?.filters, ids: list?.ids });
   }
 
   /** Drops what an invalidation (local or from another instance) made stale. */
   apply(invalidation: CacheInvalidation): void {
     this.invalidations++;
     if (invalidation.kind === 'vendor') {
-      this.cache.del(vendorKey(invalidation.vendorId));
+      this.cache.delete(vendorKey(invalidation.vendorId));
       return;
     }
     const stale = [productKey(invalidation.productId)];
-    for (const key of this.cache.keys()) {
-      if (!key.startsWith('list:')) continue;
-      const entry = this.cache.get<Entry>(key);
-      if (!entry?.filters) continue;
+    // entries() neither refreshes recency nor yields expired entries.
+    for (const [key, entry] of this.cache.entries()) {
+      if (!key.startsWith('list:') || !entry.filters) continue;
       if (entry.ids?.includes(invalidation.productId) || invalidation.facets.some((f) => listCouldContain(entry.filters!, f)))
         stale.push(key);
     }
-    this.cache.del(stale);
+    for (const key of stale) this.cache.delete(key);
   }
 
   /** Drops everything (e.g. after missing broadcasts while disconnected). */
   flush(): void {
-    this.cache.flushAll();
+    this.cache.clear();
   }
 
   stats(): CacheStats {
-    return { hits: this.hits, misses: this.misses, keys: this.cache.keys().length, invalidations: this.invalidations };
+    return { hits: this.hits, misses: this.misses, keys: this.cache.size, invalidations: this.invalidations };
   }
 
   close(): void {
-    this.cache.close();
+    this.cache.clear();
   }
 }
 
 export const productKey = (id: string) => `product:${id}`;
 export const vendorKey = (id: string) => `vendor:${id}`;
+/**
+ * One spelling per distinct list: equivalent queries (`?q=Lamp` and `?q=lamp `, `minPrice=0`
+ * and none) become the same filters, so they share one cache entry and run the same SQL.
+ */
+export function normaliseListFilters(filters: ProductFilters): ProductFilters {
+  const { q, minPrice, ...rest } = filters;
+  // websearch_to_tsquery('english', …) lowercases words and operators and ignores extra spaces.
+  const words = q?.toLowerCase().replace(/\s+/g, ' ').trim();
+  return {
+    ...rest,
+    ...(words ? { q: words } : {}),
+    // Prices are never negative (a CHECK constraint), so a minimum of 0 filters nothing.
+    ...(minPrice ? { minPrice } : {}),
+  };
+}
+
+/** The parameters every list has when the URL leaves them out (the query schema's defaults). */
+const listDefaults: Record<string, unknown> = ProductListQuery.parse({});
+
+/**
+ * The cache key of a list page: its filters (normalise them first) as sorted query parameters,
+ * defaults left out, so `?sort=newest&limit=20`, `?limit=20&sort=newest` and `?` are one entry.
+ */
 export function listKey(filters: ProductFilters, cursor: string | undefined): string {
-  const { q, category, vendorId, minPrice, maxPrice, sort, limit } = filters;
-  return `list:${JSON.stringify([q ?? null, category ?? null, vendorId ?? null, minPrice ?? null, maxPrice ?? null, sort, limit, cursor ?? null])}`;
+  const params = new URLSearchParams();
+  const fields: Record<string, unknown> = { ...filters, cursor };
+  for (const name of Object.keys(fields).sort()) {
+    const value = fields[name];
+    if (value !== undefined && value !== listDefaults[name]) params.append(name, String(value));
+  }
+  return `list:${params}`;
 }
