@@ -61,6 +61,9 @@ export interface CacheLimits {
  * Full, it evicts the least recently used entry: anyone can ask for any number of distinct
  * list URLs, and a cache that refused new keys once full would stop caching for everyone.
  */
+// A UUID string (~56 bytes in V8), its slot in the page's id array and its entry in the index.
+const BYTES_PER_INDEXED_ID = 128;
+
 export class ResponseCache {
   private readonly cache: LRUCache<string, Entry>;
   /**
@@ -78,8 +81,9 @@ export class ResponseCache {
     this.cache = new LRUCache<string, Entry>({
       max: maxEntries,
       maxSize: maxBytes,
-      // UTF-16 code units: close enough to bytes for a budget (bodies are mostly ASCII JSON).
-      sizeCalculation: (entry) => Math.max(1, entry.json.length),
+      // UTF-16 code units: close enough to bytes for a budget (bodies are mostly ASCII JSON). A
+      // list page's product ids (and their place in the index) weigh too: a page of 100 ids is ~13 KB.
+      sizeCalculation: (entry) => Math.max(1, entry.json.length + (entry.ids?.length ?? 0) * BYTES_PER_INDEXED_ID),
       ttl: ttlSeconds * 1000,
       // Called for every entry that leaves (evicted, expired, replaced, deleted, cleared).
       dispose: (entry, key) => this.unindex(key, entry),
