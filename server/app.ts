@@ -179,6 +179,7 @@ export function createApp(deps: AppDeps): App {
     limiters,
     // Inside each route, after its per-IP buckets: a refused request's body is never read.
     parseBody: express.json({ limit: '1mb', strict: true, verify: keepRawBody }),
+    readRawBody: express.raw({ type: 'application/json', limit: '1mb', verify: keepRawBody }),
     uploadBodyTimeoutMs: config.UPLOAD_REQUEST_TIMEOUT_MS,
     identify: auth.sessionMiddleware,
     callerOf: currentUser,

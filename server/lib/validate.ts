@@ -54,4 +54,5 @@ function describe(issue: ValidationIssue): string {
 }
 
 /** A uuid path parameter; anything else is a 400, not a database error. */
-export const uuidParam = z.uuid({ message: 'must be a UUID' });
+// Lower-cased: Postgres compares UUIDs whatever their case, JS compares strings (caps, cache keys, ownership).
+export const uuidParam = z.uuid({ message: 'must be a UUID' }).toLowerCase();

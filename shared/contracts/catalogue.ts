@@ -70,7 +70,7 @@ export const productSorts = ['newest', 'price_asc', 'price_desc'] as const;
 export const ProductListQuery = z.object({
   q: text(200).optional(),
   category: text(60).min(1).optional(),
-  vendorId: z.uuid({ message: 'must be a UUID' }).optional(),
+  vendorId: z.uuid({ message: 'must be a UUID' }).toLowerCase().optional(),
   minPrice: wholeNumber.optional(),
   maxPrice: wholeNumber.optional(),
   sort: z.enum(productSorts).default('newest'),

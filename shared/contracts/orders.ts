@@ -7,7 +7,8 @@ export const PlaceOrderBody = z
     items: z
       .array(
         z.strictObject({
-          productId: z.uuid({ message: 'must be a UUID' }),
+          // Lower-cased so that case variants of one id are one product for the per-product cap.
+          productId: z.uuid({ message: 'must be a UUID' }).toLowerCase(),
           quantity: z.number().int('must be a whole number').min(1).max(1_000),
         }),
       )

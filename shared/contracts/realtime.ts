@@ -7,7 +7,7 @@ import { multilineText, plainString } from './text';
  */
 
 const Limit = z.coerce.number().int().min(1).max(100).default(50);
-const Cursor = z.uuid({ message: 'must be a cursor returned by the previous page' });
+const Cursor = z.uuid({ message: 'must be a cursor returned by the previous page' }).toLowerCase();
 
 export const MessageView = z.object({
   id: z.uuid(),
@@ -34,7 +34,7 @@ export const ConversationView = z.object({
 
 /** `GET /api/messages?with=&cursor=&limit=`: newest first; `nextCursor` is null on the last page. */
 export const MessageHistoryQuery = z.strictObject({
-  with: z.uuid({ message: 'must be a user id' }),
+  with: z.uuid({ message: 'must be a user id' }).toLowerCase(),
   cursor: Cursor.optional(),
   limit: Limit,
 });
@@ -45,7 +45,7 @@ export const ConversationsQuery = z.strictObject({ limit: Limit });
 export const ConversationsResponse = z.object({ conversations: z.array(ConversationView) });
 
 /** `POST /api/messages/read`: marks every message from `with` to the caller as read. */
-export const MarkReadBody = z.strictObject({ with: z.uuid({ message: 'must be a user id' }) });
+export const MarkReadBody = z.strictObject({ with: z.uuid({ message: 'must be a user id' }).toLowerCase() });
 export const MarkReadResponse = z.object({ updated: z.number().int() });
 
 /** `GET /api/notifications?cursor=&limit=`: the caller's, newest first. */
@@ -76,7 +76,7 @@ export const SESSION_ENDED_CLOSE_CODE = 4401;
 /** Client → server. `clientId` is echoed in the `message.ack` (or `error`) for this frame. */
 export const MessageSendFrame = z.strictObject({
   type: z.literal('message.send'),
-  to: z.uuid({ message: 'must be a user id' }),
+  to: z.uuid({ message: 'must be a user id' }).toLowerCase(),
   body: multilineText(MESSAGE_BODY_MAX).min(1, 'required'),
   clientId: plainString(64).optional(),
 });

@@ -21,8 +21,16 @@ export interface BucketLimiter {
 
 export interface RouteRuntime {
   limiters: Partial<Record<LimitBucket, BucketLimiter>>;
-  /** Reads the body (JSON); runs after the per-IP buckets, so a refused request's body is never read. Omitted: bodies are not read. */
+  /**
+   * Reads the body (JSON) of routes that declare one; runs after the per-IP buckets, so a refused
+   * request's body is never read. Omitted: bodies are not read.
+   */
   parseBody?: RequestHandler;
+  /**
+   * Reads the bytes of routes that verify a JSON body as sent (`rawBody` of type application/json,
+   * the webhook) without parsing them: whoever checks them parses them once they are authentic.
+   */
+  readRawBody?: RequestHandler;
   /** Body deadline of routes that stream an upload (ms from the request's arrival); others keep the app's default. */
   uploadBodyTimeoutMs?: number;
   /** Loads the caller's identity (the session middleware); skipped on `auth: 'none'` routes. */
@@ -79,7 +87,10 @@ function chainOf(route: Route, runtime: RouteRuntime): RequestHandler[] {
     },
   ];
   chain.push(...perIp.map(({ limiter, applies }) => rateLimit(limiter, (req) => (applies(req) ? req.ip : undefined))));
-  if (runtime.parseBody) chain.push(runtime.parseBody);
+  // Only a route that reads a body gets one read: anyone may send a megabyte of deeply nested
+  // JSON to an unlimited route (probes, /metrics, the webhook), and parsing it blocks the process.
+  const bodyReader = route.body ? runtime.parseBody : route.rawBody?.contentType === 'application/json' ? runtime.readRawBody : undefined;
+  if (bodyReader) chain.push(bodyReader);
   if (route.auth !== 'none' && route.auth !== 'ops') chain.push(runtime.identify);
   chain.push(async (req, res, next) => {
     const user = runtime.callerOf(req);

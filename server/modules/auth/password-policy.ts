@@ -32,8 +32,17 @@ function strengthChecker(): ZxcvbnFactory {
   return checker;
 }
 
+/**
+ * Compatibility forms folded (NFKC: full-width `ＰＡＳＳＷＯＲＤ１２３` is `PASSWORD123`, as an
+ * input method may type it), so they are judged like the plain text they spell.
+ */
+const folded = (value: string) => value.normalize('NFKC');
+
 /** Lowercase letters and digits only, so `Ada.Lovelace-1` still contains `ada lovelace`. */
-const comparable = (value: string) => value.toLowerCase().replace(/[^\p{L}\p{N}]/gu, '');
+const comparable = (value: string) =>
+  folded(value)
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]/gu, '');
 
 /** Throws 400 `weak_password` with zxcvbn's advice when the password is guessable or contains the e-mail or the name. */
 export function refuseWeakPassword(password: string, owner: { email: string; name: string }): void {
@@ -46,7 +55,7 @@ export function refuseWeakPassword(password: string, owner: { email: string; nam
     });
   }
   const userInputs = [owner.email, localPart, owner.name, ...owner.name.split(/\s+/)].filter(Boolean);
-  const { score, feedback } = strengthChecker().check(password, userInputs);
+  const { score, feedback } = strengthChecker().check(folded(password), userInputs.map(folded));
   if (score >= MIN_SCORE) return;
   const advice = [feedback.warning, ...feedback.suggestions].filter((line): line is string => Boolean(line));
   throw badRequest('weak_password', `This password is too easy to guess. ${advice.join(' ')}`.trim(), {

@@ -61,8 +61,17 @@ export interface CacheLimits {
  * Full, it evicts the least recently used entry: anyone can ask for any number of distinct
  * list URLs, and a cache that refused new keys once full would stop caching for everyone.
  */
+// A UUID string (~56 bytes in V8), its slot in the page's id array and its entry in the index.
+const BYTES_PER_INDEXED_ID = 128;
+
 export class ResponseCache {
   private readonly cache: LRUCache<string, Entry>;
+  /**
+   * Product id → keys of the cached list pages holding it. A stock change (every order line) asks
+   * for these; scanning every page's ids instead cost ~170 ms per product with a full cache of
+   * 100-item pages, which anyone can fill.
+   */
+  private readonly listsHolding = new Map<string, Set<string>>();
   private hits = 0;
   private misses = 0;
   private invalidations = 0;
@@ -72,9 +81,12 @@ export class ResponseCache {
     this.cache = new LRUCache<string, Entry>({
       max: maxEntries,
       maxSize: maxBytes,
-      // UTF-16 code units: close enough to bytes for a budget (bodies are mostly ASCII JSON).
-      sizeCalculation: (entry) => Math.max(1, entry.json.length),
+      // UTF-16 code units: close enough to bytes for a budget (bodies are mostly ASCII JSON). A
+      // list page's product ids (and their place in the index) weigh too: a page of 100 ids is ~13 KB.
+      sizeCalculation: (entry) => Math.max(1, entry.json.length + (entry.ids?.length ?? 0) * BYTES_PER_INDEXED_ID),
       ttl: ttlSeconds * 1000,
+      // Called for every entry that leaves (evicted, expired, replaced, deleted, cleared).
+      dispose: (entry, key) => this.unindex(key, entry),
     });
   }
 
@@ -87,7 +99,22 @@ export class ResponseCache {
 
   set(key: string, json: string, list?: ListEntry): void {
     // An entry larger than the whole budget is not stored (lru-cache refuses it).
-    this.cache.set(key, { json, filters: list?.filters, ids: list?.ids });
+    const entry: Entry = { json, filters: list?.filters, ids: list?.ids };
+    this.cache.set(key, entry);
+    if (!entry.ids || this.cache.peek(key) !== entry) return;
+    for (const id of entry.ids) {
+      const keys = this.listsHolding.get(id);
+      if (keys) keys.add(key);
+      else this.listsHolding.set(id, new Set([key]));
+    }
+  }
+
+  private unindex(key: string, entry: Entry): void {
+    for (const id of entry.ids ?? []) {
+      const keys = this.listsHolding.get(id);
+      keys?.delete(key);
+      if (keys?.size === 0) this.listsHolding.delete(id);
+    }
   }
 
   /** Drops what an invalidation (local or from another instance) made stale. */
@@ -97,13 +124,14 @@ export class ResponseCache {
       this.cache.delete(vendorKey(invalidation.vendorId));
       return;
     }
-    const stale = [productKey(invalidation.productId)];
+    const stale = [productKey(invalidation.productId), ...(this.listsHolding.get(invalidation.productId) ?? [])];
+    // Lists it may newly appear in; a stock change has no facets and needs no scan.
     // entries() neither refreshes recency nor yields expired entries.
-    for (const [key, entry] of this.cache.entries()) {
-      if (!key.startsWith('list:') || !entry.filters) continue;
-      if (entry.ids?.includes(invalidation.productId) || invalidation.facets.some((f) => listCouldContain(entry.filters!, f)))
-        stale.push(key);
-    }
+    if (invalidation.facets.length > 0)
+      for (const [key, entry] of this.cache.entries()) {
+        if (!key.startsWith('list:') || !entry.filters) continue;
+        if (invalidation.facets.some((f) => listCouldContain(entry.filters!, f))) stale.push(key);
+      }
     for (const key of stale) this.cache.delete(key);
   }
 

@@ -18,6 +18,7 @@ describe('password policy at registration', () => {
     ['a digit run', '12345678'],
     ['a keyboard walk', 'qwertyuiop'],
     ['a common password with l33t and a digit', 'P@ssw0rd1'],
+    ['a common password in full-width forms', 'ＰＡＳＳＷＯＲＤ１２３'],
   ])('when the password is %s, then it is 400 weak_password with advice, and no account exists', async (_what, password) => {
     const email = `weak-${Math.random().toString(36).slice(2)}@example.com`;
     const res = await register({ email, password, name: 'Grace Hopper' }).expect(400);
@@ -41,6 +42,15 @@ describe('password policy at registration', () => {
   it('when the password contains the e-mail local part (any case, any separators), then it is 400 weak_password', async () => {
     const res = await register({ email: 'kjohnson@example.com', password: 'KJohnson-loves-1969!', name: 'Katherine' }).expect(400);
     expect(res.body.error.code).toBe('weak_password');
+  });
+
+  it('when the password is the e-mail in full-width forms, then it is 400 weak_password', async () => {
+    const res = await register({
+      email: 'bobbytables@example.com',
+      password: 'ｂｏｂｂｙｔａｂｌｅｓ＠ｅｘａｍｐｌｅ．ｃｏｍ',
+      name: 'Bob',
+    }).expect(400);
+    expect(res.body.error.message).toMatch(/e-mail address or your name/);
   });
 
   it('when the password is the name, then it is 400 weak_password', async () => {

@@ -38,6 +38,18 @@ it('after a PATCH the next reads show the new value, in the detail and in every 
   expect(freshList.body.items.find((p: { id: string }) => p.id === product.id).title).toBe('Cast-iron teapot');
 });
 
+it('an id in upper case reads the same cache entries as the canonical one, so a PATCH leaves no stale copy behind', async () => {
+  const product = await listProduct(t.request, vendor, { priceCents: 3_000 });
+  const upperDetail = `/api/products/${product.id.toUpperCase()}`;
+  const upperList = `/api/products?vendorId=${vendor.vendorId.toUpperCase()}`;
+  expect((await t.request.get(upperDetail).expect(200)).body.product.priceCents).toBe(3_000);
+  expect((await t.request.get(upperList).expect(200)).body.items.some((p: { id: string }) => p.id === product.id)).toBe(true);
+  await t.request.patch(`/api/products/${product.id}`).set('Cookie', vendor.cookie).send({ priceCents: 3_100 }).expect(200);
+  const added = await listProduct(t.request, vendor);
+  expect((await t.request.get(upperDetail).expect(200)).body.product.priceCents).toBe(3_100);
+  expect((await t.request.get(upperList).expect(200)).body.items.some((p: { id: string }) => p.id === added.id)).toBe(true);
+});
+
 it('a product moved into a category appears in that category’s cached list at once', async () => {
   const product = await listProduct(t.request, vendor, { category: 'mugs' });
   const cups = '/api/products?category=cups';

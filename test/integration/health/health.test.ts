@@ -49,6 +49,13 @@ describe('errors', () => {
     await t.request.post('/api/anything').set('Content-Type', 'application/json').send('{"a": ').expect(404);
   });
 
+  it('a route that takes no body never reads one (probes and /metrics cannot be made to parse JSON)', async () => {
+    for (const path of ['/api/health/live', '/api/health/ready', '/metrics']) {
+      await t.request.get(path).set('Content-Type', 'application/json').send('{"a": ').expect(200);
+    }
+    await t.request.post('/api/auth/logout').set('Content-Type', 'application/json').send('{"a": ').expect(204);
+  });
+
   it('a JSON body over 1 MB is a 413', async () => {
     const big = JSON.stringify({ x: 'a'.repeat(1_100_000) });
     const res = await t.request.post('/api/auth/login').set('Content-Type', 'application/json').send(big).expect(413);

@@ -56,6 +56,23 @@ it('when repeated lines of one product add up past the cap, then 422; exactly th
   expect(await stockOf(product.id)).toBe(90);
 });
 
+it('when the lines name one product in different letter cases, then they are one product for the cap (422, nothing reserved)', async () => {
+  const product = await listProduct(t.request, vendor, { stock: 100 });
+  const buyer = await registerUser(t.request);
+  const upper = product.id.toUpperCase();
+  const mixed = product.id.slice(0, 8).toUpperCase() + product.id.slice(8);
+  const res = await place(buyer, [
+    { productId: product.id, quantity: 10 },
+    { productId: upper, quantity: 10 },
+    { productId: mixed, quantity: 10 },
+  ]).expect(422);
+  expect(res.body.error.details).toEqual({ productId: product.id, requested: 30, limit: 10 });
+  expect(await stockOf(product.id)).toBe(100);
+  // Within the cap, a case variant is the same product: one line.
+  const ok = await place(buyer, [{ productId: upper, quantity: 2 }]).expect(201);
+  expect(ok.body.order.items).toEqual([expect.objectContaining({ productId: product.id, quantity: 2 })]);
+});
+
 it('when a buyer holds 3 unpaid orders, then a 4th is a 409 too_many_open_orders with nothing reserved; cancelling one frees a slot', async () => {
   const product = await listProduct(t.request, vendor, { stock: 100 });
   const buyer = await registerUser(t.request);

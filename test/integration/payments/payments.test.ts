@@ -166,6 +166,14 @@ describe('webhooks', () => {
     expect((await t.database.pool.query('SELECT 1 FROM stripe_events WHERE id = $1', [event.id])).rowCount).toBe(0);
   });
 
+  it('an unsigned body is never parsed: deeply nested or malformed JSON is an invalid_signature, not an invalid_json', async () => {
+    const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+    for (const body of [deep, '{"a": ']) {
+      const res = await deliver({ payload: body, signature: 't=1,v1=deadbeef' }).expect(400);
+      expect(res.body.error.code).toBe('invalid_signature');
+    }
+  });
+
   it('an amount that does not match the order is not paid but left for review', async () => {
     const buyer = await registerUser(t.request);
     const order = await placeCardOrder(buyer, 3_000);

@@ -104,6 +104,9 @@ describe('realtime chat over /ws', () => {
       expect(await tab.next('error')).toMatchObject({ code: 'recipient_not_found', clientId: 'x' });
       tab.send({ type: 'message.send', to: alice.id, body: 'hi' });
       expect(await tab.next('error')).toMatchObject({ code: 'cannot_message_self' });
+      // The same id in upper case is still oneself.
+      tab.send({ type: 'message.send', to: alice.id.toUpperCase(), body: 'hi' });
+      expect(await tab.next('error')).toMatchObject({ code: 'cannot_message_self' });
     });
 
     it('malformed frames are answered with an error and the connection keeps working', async () => {

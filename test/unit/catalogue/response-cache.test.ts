@@ -1,0 +1,54 @@
+import { randomUUID } from 'node:crypto';
+import { listKey, productKey, ResponseCache } from '../../../server/modules/catalogue/response-cache';
+import type { ProductFilters } from '../../../server/modules/catalogue/catalogue.repository';
+
+const filtersOf = (category: string) => ({ category }) as Omit<ProductFilters, 'limit' | 'sort'>;
+const keyOf = (category: string) => listKey({ sort: 'newest', limit: 100, category } as ProductFilters, undefined);
+
+it('a stock change drops exactly the lists holding the product, without scanning every cached list (3,000 pages of 100 items)', () => {
+  const cache = new ResponseCache({ ttlSeconds: 300, maxEntries: 10_000, maxBytes: 256 * 1024 * 1024 });
+  const held = randomUUID();
+  for (let i = 0; i < 3_000; i++) {
+    const ids = Array.from({ length: 100 }, (_, k) => `00000000-0000-4000-8000-${String(i * 100 + k).padStart(12, '0')}`);
+    if (i % 300 === 0) ids[50] = held;
+    cache.set(keyOf(`c${i}`), '{}', { filters: filtersOf(`c${i}`), ids });
+  }
+  cache.set(productKey(held), '{}');
+  // An order of 50 lines: one stock invalidation per product (each scanned all 300,000 cached ids before: ~50 ms).
+  const started = performance.now();
+  for (let j = 0; j < 49; j++) cache.apply({ kind: 'product', productId: randomUUID(), facets: [] });
+  cache.apply({ kind: 'product', productId: held, facets: [] });
+  expect(performance.now() - started).toBeLessThan(100);
+  expect(cache.get(productKey(held))).toBeUndefined();
+  for (let i = 0; i < 3_000; i += 300) expect(cache.get(keyOf(`c${i}`))).toBeUndefined();
+  expect(cache.get(keyOf('c1'))).toBe('{}');
+  expect(cache.stats().keys).toBe(3_000 - 10);
+});
+
+it('a list page that left the cache (evicted, replaced) is no longer indexed under its old products', () => {
+  const cache = new ResponseCache({ ttlSeconds: 300, maxEntries: 2, maxBytes: 1024 * 1024 });
+  const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
+  cache.set(keyOf('x'), 'old', { filters: filtersOf('x'), ids: [a] });
+  cache.set(keyOf('x'), 'new', { filters: filtersOf('x'), ids: [b] });
+  cache.apply({ kind: 'product', productId: a, facets: [] });
+  expect(cache.get(keyOf('x'))).toBe('new');
+  cache.apply({ kind: 'product', productId: b, facets: [] });
+  expect(cache.get(keyOf('x'))).toBeUndefined();
+  // Evicted by two newer pages, then cached again under another product: the old product leaves it alone.
+  cache.set(keyOf('y'), 'y', { filters: filtersOf('y'), ids: [c] });
+  cache.set(keyOf('z'), 'z', { filters: filtersOf('z'), ids: [c] });
+  cache.set(keyOf('w'), 'w', { filters: filtersOf('w'), ids: [a] });
+  cache.apply({ kind: 'product', productId: c, facets: [] });
+  expect(cache.get(keyOf('w'))).toBe('w');
+  expect(cache.stats().keys).toBe(1);
+});
+
+it("the memory budget counts a list page's product ids, not only its JSON", () => {
+  // 1 MB: pages of 100 ids with a tiny body weigh ~12.8 KB each, so about 80 fit, not 10,000.
+  const cache = new ResponseCache({ ttlSeconds: 300, maxEntries: 10_000, maxBytes: 1024 * 1024 });
+  for (let i = 0; i < 1_000; i++) {
+    cache.set(keyOf(`c${i}`), '{}', { filters: filtersOf(`c${i}`), ids: Array.from({ length: 100 }, () => randomUUID()) });
+  }
+  expect(cache.stats().keys).toBeLessThanOrEqual(90);
+  expect(cache.stats().keys).toBeGreaterThan(50);
+});
