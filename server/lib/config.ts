@@ -156,6 +156,11 @@ const envSchema = z.object({
   CACHE_MAX_MB: int(64, 1),
   // Entry cap of the same cache: every product write looks at each cached list, so this bounds that work.
   CACHE_MAX_ENTRIES: int(10_000, 1),
+  // How long browsers and CDNs may reuse an anonymous catalogue answer without asking: they miss our
+  // invalidations, so this bounds how old a shown price or stock may be (checkout re-reads both).
+  CATALOGUE_CACHE_MAX_AGE_S: int(30),
+  // After max-age a CDN may answer with the old copy once more while it revalidates (a cheap 304 here).
+  CATALOGUE_CACHE_SWR_S: int(300),
   RATE_LIMIT_AUTH_PER_MIN: int(10, 1),
   RATE_LIMIT_API_PER_MIN: int(60, 1),
   RATE_LIMIT_UPLOADS_PER_MIN: int(5, 1),

@@ -1,4 +1,5 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import zlib from 'node:zlib';
 import type { App } from '../../server/app';
 import { buildOpenApiDocument } from '../../server/modules/docs';
 
@@ -84,8 +85,16 @@ export function recordResponses(app: App): RequestListener {
   };
 }
 
+/** The body as the client reads it once it undoes Content-Encoding (cached answers are sent compressed). */
+function decoded(res: ServerResponse, bytes: Buffer): Buffer {
+  const coding = String(res.getHeader('content-encoding') ?? '').toLowerCase();
+  if (coding === 'gzip') return zlib.gunzipSync(bytes);
+  if (coding === 'br') return zlib.brotliDecompressSync(bytes);
+  return bytes;
+}
+
 function record(req: IncomingMessage, res: ServerResponse, bytes: Buffer | undefined): void {
-  const text = bytes && bytes.length <= MAX_RECORDED_BODY ? bytes.toString('utf8') : '';
+  const text = bytes && bytes.length > 0 && bytes.length <= MAX_RECORDED_BODY ? decoded(res, bytes).toString('utf8') : '';
   let body: unknown;
   try {
     body = text ? JSON.parse(text) : undefined;

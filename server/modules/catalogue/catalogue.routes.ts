@@ -1,4 +1,4 @@
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { z } from 'zod';
 import {
   CreateProductBody,
@@ -9,7 +9,8 @@ import {
   UpdateProductBody,
   VendorView,
 } from '../../../shared/contracts';
-import { defineRoute, errors, type HeaderSpec, json, type Route, reply } from '../../lib/http/define-route';
+import { type Caller, defineRoute, errors, type HeaderSpec, json, type ResponseSpec, type Route, reply } from '../../lib/http/define-route';
+import { sendStoredBody, storeJsonBody } from '../../lib/http/stored-body';
 import { uuidParam } from '../../lib/validate';
 import { startPrivilegedSession } from '../auth';
 import {
@@ -27,28 +28,55 @@ import { type ListEntry, listKey, normaliseListFilters, productKey, vendorKey } 
 const IdParams = z.object({ id: uuidParam });
 const VendorResponse = z.object({ vendor: VendorView });
 const ProductResponse = z.object({ product: ProductView });
-const cached: Record<string, HeaderSpec> = {
-  'X-Cache': { description: '`HIT` when answered from the response cache, `MISS` otherwise', schema: { type: 'string' } },
+const header = (description: string): HeaderSpec => ({ description, schema: { type: 'string' } });
+const validators: Record<string, HeaderSpec> = {
+  ETag: header('Strong validator of the body as sent (a compressed variant carries its own); send it back in If-None-Match'),
+  'Cache-Control': header('Anonymous: `public, max-age=…, stale-while-revalidate=…` (a CDN may hold it); signed in: `private, no-cache`'),
+  Vary: header('`Accept-Encoding`'),
 };
+const cached: Record<string, HeaderSpec> = {
+  ...validators,
+  'X-Cache': header('`HIT` when answered from the response cache, `MISS` otherwise'),
+  'Content-Encoding': header('`br` or `gzip` when Accept-Encoding allows it and the body is worth compressing'),
+};
+const notModified: ResponseSpec = { description: 'Not modified: If-None-Match names the ETag of this answer', headers: validators };
 
 const retryAfter: Record<string, HeaderSpec> = { 'Retry-After': { description: 'Seconds to wait', schema: { type: 'integer' } } };
 
-export function catalogueRoutes(deps: CatalogueDeps): Route[] {
-  const { cache } = deps;
+/** How long browsers and CDNs may keep anonymous catalogue answers. */
+export interface SharedCachePolicy {
+  maxAgeSeconds: number;
+  staleWhileRevalidateSeconds: number;
+}
 
-  /** Answers from the cache (HIT), or loads, stores and answers (MISS); errors are never cached. */
-  async function respondCached(res: Response, key: string, load: () => Promise<{ body: unknown; list?: ListEntry }>): Promise<undefined> {
+export function catalogueRoutes(deps: CatalogueDeps, policy: SharedCachePolicy): Route[] {
+  const { cache } = deps;
+  const anonymousCacheControl = `public, max-age=${policy.maxAgeSeconds}, stale-while-revalidate=${policy.staleWhileRevalidateSeconds}`;
+  // Same body as anonymous readers get (so the same server-side entry), but a request with a
+  // session is not for shared caches; the browser keeps it and revalidates each time (a 304).
+  const signedInCacheControl = 'private, no-cache';
+
+  /**
+   * Answers from the cache (HIT), or loads, stores and answers (MISS) the same stored bytes;
+   * errors are never cached.
+   */
+  async function respondCached(
+    { req, res, user }: { req: Request; res: Response; user: Caller | undefined },
+    key: string,
+    load: () => Promise<{ body: unknown; list?: ListEntry }>,
+  ): Promise<undefined> {
     let body = cache.get(key);
     const hit = body !== undefined;
-    if (!hit) {
+    if (!body) {
+      const loadStarted = cache.loadStarted();
       const loaded = await load();
-      body = JSON.stringify(loaded.body);
-      cache.set(key, body, loaded.list);
+      body = await storeJsonBody(loaded.body);
+      cache.set(key, body, loaded.list, loadStarted);
     }
-    res
-      .set('X-Cache', hit ? 'HIT' : 'MISS')
-      .type('application/json')
-      .send(body);
+    sendStoredBody(req, res, body, {
+      'X-Cache': hit ? 'HIT' : 'MISS',
+      'Cache-Control': user ? signedInCacheControl : anonymousCacheControl,
+    });
     return undefined;
   }
 
@@ -85,10 +113,11 @@ export function catalogueRoutes(deps: CatalogueDeps): Route[] {
       params: IdParams,
       responses: {
         200: json('The store', VendorResponse, cached),
+        304: notModified,
         404: errors('No such store', 'not_found'),
       },
-      handler: ({ res, params }) =>
-        respondCached(res, vendorKey(params.id), async () => ({ body: { vendor: await getVendor(deps, params.id) } })),
+      handler: ({ req, res, user, params }) =>
+        respondCached({ req, res, user }, vendorKey(params.id), async () => ({ body: { vendor: await getVendor(deps, params.id) } })),
     }),
 
     defineRoute({
@@ -110,12 +139,13 @@ export function catalogueRoutes(deps: CatalogueDeps): Route[] {
       query: ProductListQuery,
       responses: {
         200: json('One page of products', ProductPage, cached),
+        304: notModified,
         400: errors('minPrice above maxPrice, or a cursor this API did not issue for this sort', 'validation_failed', 'invalid_cursor'),
       },
-      handler({ res, query }) {
+      handler({ req, res, user, query }) {
         const { cursor, ...asked } = query;
         const filters = normaliseListFilters(asked);
-        return respondCached(res, listKey(filters, cursor), async () => {
+        return respondCached({ req, res, user }, listKey(filters, cursor), async () => {
           const { ids, ...page } = await browseProducts(deps, filters, cursor);
           const { sort: _sort, limit: _limit, ...listFilters } = filters;
           return { body: page, list: { filters: listFilters, ids } };
@@ -134,10 +164,11 @@ export function catalogueRoutes(deps: CatalogueDeps): Route[] {
       params: IdParams,
       responses: {
         200: json('The product', ProductResponse, cached),
+        304: notModified,
         404: errors('No such product (or it was removed)', 'not_found'),
       },
-      handler: ({ res, params }) =>
-        respondCached(res, productKey(params.id), async () => ({ body: { product: await getProduct(deps, params.id) } })),
+      handler: ({ req, res, user, params }) =>
+        respondCached({ req, res, user }, productKey(params.id), async () => ({ body: { product: await getProduct(deps, params.id) } })),
     }),
 
     defineRoute({

@@ -124,7 +124,10 @@ export function createCatalogueModule(context: ModuleContext, options: Catalogue
 
   return {
     name: 'catalogue',
-    routes: catalogueRoutes(deps),
+    routes: catalogueRoutes(deps, {
+      maxAgeSeconds: context.config.CATALOGUE_CACHE_MAX_AGE_S,
+      staleWhileRevalidateSeconds: context.config.CATALOGUE_CACHE_SWR_S,
+    }),
     health: () => ({ status: 'ok', cache: cache.stats() }),
     reserveStock: (unit, lines) => reserveStock(deps, unit, lines),
     releaseStock: (unit, lines) => releaseStock(deps, unit, lines),

@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { ProductListQuery } from '../../../shared/contracts';
+import type { StoredBody } from '../../lib/http/stored-body';
 import type { ProductFilters } from './catalogue.repository';
 
 /** Where a product sits for list filtering: enough to tell which cached lists it can appear in. */
@@ -16,7 +17,7 @@ export interface ProductFacet {
 export type CacheInvalidation = { kind: 'product'; productId: string; facets: ProductFacet[] } | { kind: 'vendor'; vendorId: string };
 
 interface Entry {
-  json: string;
+  body: StoredBody;
   /** For lists: the filters that produced it and the product ids it holds. */
   filters?: Omit<ProductFilters, 'limit' | 'sort'>;
   ids?: string[];
@@ -75,31 +76,43 @@ export class ResponseCache {
   private hits = 0;
   private misses = 0;
   private invalidations = 0;
+  /** Bumped by every invalidation and flush: a load that saw it change may hold stale rows. */
+  private changes = 0;
 
   constructor({ ttlSeconds, maxEntries, maxBytes }: CacheLimits) {
-    // Bodies are stored as JSON strings: immutable, so no cloning is needed on the way out.
+    // Bodies are stored serialised (and compressed): immutable bytes, sent as they are.
     this.cache = new LRUCache<string, Entry>({
       max: maxEntries,
       maxSize: maxBytes,
-      // UTF-16 code units: close enough to bytes for a budget (bodies are mostly ASCII JSON). A
-      // list page's product ids (and their place in the index) weigh too: a page of 100 ids is ~13 KB.
-      sizeCalculation: (entry) => Math.max(1, entry.json.length + (entry.ids?.length ?? 0) * BYTES_PER_INDEXED_ID),
+      // The stored bytes (plain and compressed); a list page's product ids (and their place in
+      // the index) weigh too: a page of 100 ids is ~13 KB.
+      sizeCalculation: (entry) => Math.max(1, entry.body.size + (entry.ids?.length ?? 0) * BYTES_PER_INDEXED_ID),
       ttl: ttlSeconds * 1000,
       // Called for every entry that leaves (evicted, expired, replaced, deleted, cleared).
       dispose: (entry, key) => this.unindex(key, entry),
     });
   }
 
-  get(key: string): string | undefined {
+  get(key: string): StoredBody | undefined {
     const entry = this.cache.get(key);
     if (entry) this.hits++;
     else this.misses++;
-    return entry?.json;
+    return entry?.body;
   }
 
-  set(key: string, json: string, list?: ListEntry): void {
+  /** A mark to take before loading what will be stored, and to hand to `set`. */
+  loadStarted(): number {
+    return this.changes;
+  }
+
+  /**
+   * Stores a loaded answer, unless an invalidation came in since its load started (its rows
+   * may predate the write the invalidation announced; the next read loads again).
+   */
+  set(key: string, body: StoredBody, list: ListEntry | undefined, loadStarted: number): void {
+    if (loadStarted !== this.changes) return;
     // An entry larger than the whole budget is not stored (lru-cache refuses it).
-    const entry: Entry = { json, filters: list?.filters, ids: list?.ids };
+    const entry: Entry = { body, filters: list?.filters, ids: list?.ids };
     this.cache.set(key, entry);
     if (!entry.ids || this.cache.peek(key) !== entry) return;
     for (const id of entry.ids) {
@@ -120,6 +133,7 @@ export class ResponseCache {
   /** Drops what an invalidation (local or from another instance) made stale. */
   apply(invalidation: CacheInvalidation): void {
     this.invalidations++;
+    this.changes++;
     if (invalidation.kind === 'vendor') {
       this.cache.delete(vendorKey(invalidation.vendorId));
       return;
@@ -137,6 +151,7 @@ export class ResponseCache {
 
   /** Drops everything (e.g. after missing broadcasts while disconnected). */
   flush(): void {
+    this.changes++;
     this.cache.clear();
   }
 

@@ -1,19 +1,26 @@
 import { randomUUID } from 'node:crypto';
-import { listKey, productKey, ResponseCache } from '../../../server/modules/catalogue/response-cache';
+import { type StoredBody, storeJsonBody } from '../../../server/lib/http/stored-body';
 import type { ProductFilters } from '../../../server/modules/catalogue/catalogue.repository';
+import { listKey, productKey, ResponseCache } from '../../../server/modules/catalogue/response-cache';
 
 const filtersOf = (category: string) => ({ category }) as Omit<ProductFilters, 'limit' | 'sort'>;
 const keyOf = (category: string) => listKey({ sort: 'newest', limit: 100, category } as ProductFilters, undefined);
+let empty: StoredBody;
+const bodies = {} as Record<'old' | 'new' | 'y' | 'z' | 'w', StoredBody>;
+beforeAll(async () => {
+  empty = await storeJsonBody({});
+  for (const name of ['old', 'new', 'y', 'z', 'w'] as const) bodies[name] = await storeJsonBody({ name });
+});
 
-it('a stock change drops exactly the lists holding the product, without scanning every cached list (3,000 pages of 100 items)', () => {
+it('a stock change drops exactly the lists holding the product, without scanning every cached list (3,000 pages of 100 items)', async () => {
   const cache = new ResponseCache({ ttlSeconds: 300, maxEntries: 10_000, maxBytes: 256 * 1024 * 1024 });
   const held = randomUUID();
   for (let i = 0; i < 3_000; i++) {
     const ids = Array.from({ length: 100 }, (_, k) => `00000000-0000-4000-8000-${String(i * 100 + k).padStart(12, '0')}`);
     if (i % 300 === 0) ids[50] = held;
-    cache.set(keyOf(`c${i}`), '{}', { filters: filtersOf(`c${i}`), ids });
+    cache.set(keyOf(`c${i}`), empty, { filters: filtersOf(`c${i}`), ids }, cache.loadStarted());
   }
-  cache.set(productKey(held), '{}');
+  cache.set(productKey(held), empty, undefined, cache.loadStarted());
   // An order of 50 lines: one stock invalidation per product (each scanned all 300,000 cached ids before: ~50 ms).
   const started = performance.now();
   for (let j = 0; j < 49; j++) cache.apply({ kind: 'product', productId: randomUUID(), facets: [] });
@@ -21,34 +28,63 @@ it('a stock change drops exactly the lists holding the product, without scanning
   expect(performance.now() - started).toBeLessThan(100);
   expect(cache.get(productKey(held))).toBeUndefined();
   for (let i = 0; i < 3_000; i += 300) expect(cache.get(keyOf(`c${i}`))).toBeUndefined();
-  expect(cache.get(keyOf('c1'))).toBe('{}');
+  expect(cache.get(keyOf('c1'))).toBe(empty);
   expect(cache.stats().keys).toBe(3_000 - 10);
 });
 
-it('a list page that left the cache (evicted, replaced) is no longer indexed under its old products', () => {
+it('a list page that left the cache (evicted, replaced) is no longer indexed under its old products', async () => {
   const cache = new ResponseCache({ ttlSeconds: 300, maxEntries: 2, maxBytes: 1024 * 1024 });
   const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
-  cache.set(keyOf('x'), 'old', { filters: filtersOf('x'), ids: [a] });
-  cache.set(keyOf('x'), 'new', { filters: filtersOf('x'), ids: [b] });
+  cache.set(keyOf('x'), bodies.old, { filters: filtersOf('x'), ids: [a] }, cache.loadStarted());
+  cache.set(keyOf('x'), bodies.new, { filters: filtersOf('x'), ids: [b] }, cache.loadStarted());
   cache.apply({ kind: 'product', productId: a, facets: [] });
-  expect(cache.get(keyOf('x'))).toBe('new');
+  expect(cache.get(keyOf('x'))).toBe(bodies.new);
   cache.apply({ kind: 'product', productId: b, facets: [] });
   expect(cache.get(keyOf('x'))).toBeUndefined();
   // Evicted by two newer pages, then cached again under another product: the old product leaves it alone.
-  cache.set(keyOf('y'), 'y', { filters: filtersOf('y'), ids: [c] });
-  cache.set(keyOf('z'), 'z', { filters: filtersOf('z'), ids: [c] });
-  cache.set(keyOf('w'), 'w', { filters: filtersOf('w'), ids: [a] });
+  cache.set(keyOf('y'), bodies.y, { filters: filtersOf('y'), ids: [c] }, cache.loadStarted());
+  cache.set(keyOf('z'), bodies.z, { filters: filtersOf('z'), ids: [c] }, cache.loadStarted());
+  cache.set(keyOf('w'), bodies.w, { filters: filtersOf('w'), ids: [a] }, cache.loadStarted());
   cache.apply({ kind: 'product', productId: c, facets: [] });
-  expect(cache.get(keyOf('w'))).toBe('w');
+  expect(cache.get(keyOf('w'))).toBe(bodies.w);
   expect(cache.stats().keys).toBe(1);
 });
 
-it("the memory budget counts a list page's product ids, not only its JSON", () => {
+it("the memory budget counts a list page's product ids, not only its JSON", async () => {
   // 1 MB: pages of 100 ids with a tiny body weigh ~12.8 KB each, so about 80 fit, not 10,000.
   const cache = new ResponseCache({ ttlSeconds: 300, maxEntries: 10_000, maxBytes: 1024 * 1024 });
   for (let i = 0; i < 1_000; i++) {
-    cache.set(keyOf(`c${i}`), '{}', { filters: filtersOf(`c${i}`), ids: Array.from({ length: 100 }, () => randomUUID()) });
+    cache.set(
+      keyOf(`c${i}`),
+      empty,
+      { filters: filtersOf(`c${i}`), ids: Array.from({ length: 100 }, () => randomUUID()) },
+      cache.loadStarted(),
+    );
   }
   expect(cache.stats().keys).toBeLessThanOrEqual(90);
   expect(cache.stats().keys).toBeGreaterThan(50);
+});
+
+const limits = { ttlSeconds: 60, maxEntries: 100, maxBytes: 1024 * 1024 };
+
+it('when an invalidation arrives while an answer is being loaded, that answer is sent but not stored', async () => {
+  const cache = new ResponseCache(limits);
+  const started = cache.loadStarted();
+  // Another instance's write lands between the read of the rows and the store.
+  cache.apply({ kind: 'product', productId: 'p1', facets: [] });
+  cache.set('product:p1', await storeJsonBody({ product: { id: 'p1', title: 'old' } }), undefined, started);
+  expect(cache.get('product:p1')).toBeUndefined();
+
+  const again = cache.loadStarted();
+  const fresh = await storeJsonBody({ product: { id: 'p1', title: 'new' } });
+  cache.set('product:p1', fresh, undefined, again);
+  expect(cache.get('product:p1')).toBe(fresh);
+});
+
+it('a flush (missed broadcasts) also keeps a load that started before it from being stored', async () => {
+  const cache = new ResponseCache(limits);
+  const started = cache.loadStarted();
+  cache.flush();
+  cache.set('vendor:v1', await storeJsonBody({ vendor: { id: 'v1' } }), undefined, started);
+  expect(cache.get('vendor:v1')).toBeUndefined();
 });
