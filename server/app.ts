@@ -191,7 +191,7 @@ export function createApp(deps: AppDeps): App {
   app.set('x-powered-by', false);
   app.set('etag', false);
   app.set('query parser', 'extended');
-  app.use(requestContext(logger));
+  app.use(requestContext(app, logger));
   app.use(bodyDeadline(config.HTTP_REQUEST_TIMEOUT_MS));
   app.use((_req, res, next) => {
     if (shuttingDown) res.setHeader('Connection', 'close');

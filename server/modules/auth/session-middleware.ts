@@ -11,9 +11,30 @@ export interface SessionUser {
   role: Role;
 }
 
+const SESSION_COOKIE = 'sid';
+const HAS_SESSION_COOKIE = /(?:^|;)\s*sid=/;
+
+// Where a cookie-less request keeps the full middleware, for a route that signs someone in.
+const startSessionOf = Symbol('startSession');
+type RequestWithoutSession = Request & { [startSessionOf]?: RequestHandler };
+
+/**
+ * express-session over the store, skipped entirely for a request without a `sid` cookie: an
+ * anonymous request pays for no session id, no session object and no response hooks (it could
+ * never load a row anyway). Sign-in and sign-up start a session on demand (startPrivilegedSession).
+ */
 export function createSessionMiddleware(config: Config, store: TouchAfterStore): RequestHandler {
+  const loadSession = expressSession(config, store);
+  return (req, res, next) => {
+    if (HAS_SESSION_COOKIE.test(req.headers.cookie ?? '')) return loadSession(req, res, next);
+    (req as RequestWithoutSession)[startSessionOf] = loadSession;
+    next();
+  };
+}
+
+function expressSession(config: Config, store: TouchAfterStore): RequestHandler {
   return session({
-    name: 'sid',
+    name: SESSION_COOKIE,
     secret: config.SESSION_SECRET,
     store,
     resave: false,
@@ -56,7 +77,14 @@ export function currentSession(req: Request): SessionInfo | undefined {
  * is destroyed, so a cookie planted before the change never carries the new rights.
  */
 export async function startPrivilegedSession(req: Request, user: SessionUser): Promise<void> {
-  await new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
+  const startSession = (req as RequestWithoutSession)[startSessionOf];
+  if (!req.session && startSession && req.res) {
+    // No cookie came: a brand-new session (a fresh random id) has nothing to regenerate.
+    const res = req.res;
+    await new Promise<void>((resolve, reject) => startSession(req, res, (err?: unknown) => (err ? reject(err) : resolve())));
+  } else {
+    await new Promise<void>((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
+  }
   req.session.userId = user.id;
   req.session.role = user.role;
   await new Promise<void>((resolve, reject) => req.session.save((err) => (err ? reject(err) : resolve())));
@@ -64,5 +92,5 @@ export async function startPrivilegedSession(req: Request, user: SessionUser): P
 
 export async function endSession(req: Request, res: Response): Promise<void> {
   if (req.session) await new Promise<void>((resolve, reject) => req.session.destroy((err) => (err ? reject(err) : resolve())));
-  res.clearCookie('sid', { path: '/' });
+  res.clearCookie(SESSION_COOKIE, { path: '/' });
 }

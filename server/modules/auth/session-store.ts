@@ -67,9 +67,10 @@ export class TouchAfterStore extends PgStore {
   }
 
   override set(sid: string, sess: SessionData, callback?: (err?: unknown) => void): void {
-    sess.lastWrittenAt = this.clock.now();
     this.writes.set++;
-    super.set(sid, sess, callback);
+    // Stamped on a copy: changing the live session after an explicit save() would make
+    // express-session see it as modified and write it a second time at the end of the request.
+    super.set(sid, { ...sess, lastWrittenAt: this.clock.now() }, callback);
   }
 
   override touch(sid: string, sess: SessionData, callback?: () => void): void {
