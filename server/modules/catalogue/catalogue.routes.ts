@@ -60,7 +60,7 @@ export function catalogueRoutes(deps: CatalogueDeps): Route[] {
       tag: 'catalogue',
       summary: 'Open a store (become a vendor)',
       auth: 'user',
-      limit: ['api'],
+      limit: ['writes'],
       body: CreateVendorBody,
       responses: {
         201: json('The new store; the session id changes with the new role', VendorResponse),
@@ -81,7 +81,7 @@ export function catalogueRoutes(deps: CatalogueDeps): Route[] {
       tag: 'catalogue',
       summary: 'A store with its product count (cached)',
       auth: 'anyone',
-      limit: ['api'],
+      limit: ['reads'],
       params: IdParams,
       responses: {
         200: json('The store', VendorResponse, cached),
@@ -99,7 +99,7 @@ export function catalogueRoutes(deps: CatalogueDeps): Route[] {
       summary: 'Search and list products (keyset cursor, cached)',
       auth: 'anyone',
       limit: [
-        'api',
+        'reads',
         // Full-text search costs far more than a listing: it has its own budget.
         {
           bucket: 'search',
@@ -130,7 +130,7 @@ export function catalogueRoutes(deps: CatalogueDeps): Route[] {
       tag: 'catalogue',
       summary: 'A product (cached)',
       auth: 'anyone',
-      limit: ['api'],
+      limit: ['reads'],
       params: IdParams,
       responses: {
         200: json('The product', ProductResponse, cached),
@@ -147,7 +147,7 @@ export function catalogueRoutes(deps: CatalogueDeps): Route[] {
       tag: 'catalogue',
       summary: 'List a product (vendors)',
       auth: 'user',
-      limit: ['api'],
+      limit: ['writes'],
       body: CreateProductBody,
       responses: {
         201: json('The new product', ProductResponse),
@@ -165,7 +165,7 @@ export function catalogueRoutes(deps: CatalogueDeps): Route[] {
       tag: 'catalogue',
       summary: 'Change a product (its vendor only)',
       auth: 'user',
-      limit: ['api'],
+      limit: ['writes'],
       params: IdParams,
       body: UpdateProductBody,
       responses: {
@@ -185,7 +185,7 @@ export function catalogueRoutes(deps: CatalogueDeps): Route[] {
       tag: 'catalogue',
       summary: 'Remove a product (soft delete, its vendor only)',
       auth: 'user',
-      limit: ['api'],
+      limit: ['writes'],
       params: IdParams,
       responses: {
         204: { description: 'Removed' },
