@@ -219,7 +219,9 @@ export function createRateLimitBatcher(options: RateLimitBatcherOptions): RateLi
       return { name: bucket.name, consume: (key) => consume(bucket, key) };
     },
     start() {
-      timer ??= setInterval(() => void runSync(), options.syncIntervalMs);
+      timer ??= setInterval(() => {
+        runSync().catch((error: Error) => options.logger.error(`[RATE-LIMIT] sync failed: ${error.message}`));
+      }, options.syncIntervalMs);
       // The sync never keeps the process alive on its own.
       timer.unref();
     },
