@@ -71,6 +71,11 @@ function chainOf(route: Route, runtime: RouteRuntime): RequestHandler[] {
     const name = bucketOf(spec);
     const bucket = runtime.limiters[name];
     if (!bucket) throw new Error(`${route.method.toUpperCase()} ${route.path}: no limiter for bucket "${name}"`);
+    // Reads and writes have budgets of their own: a route spends from the one its method names.
+    if ((name === 'reads' && route.method !== 'get') || (name === 'writes' && route.method === 'get'))
+      throw new Error(
+        `${route.method.toUpperCase()} ${route.path}: spends from "${name}", which is for ${name === 'reads' ? 'GET' : 'non-GET'} routes`,
+      );
     return { ...bucket, applies: typeof spec === 'string' ? () => true : (req: Request) => spec.applies(req) };
   });
   const identifies = route.auth !== 'none' && route.auth !== 'ops';
