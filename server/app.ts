@@ -20,6 +20,7 @@ import { refuseForeignOrigin } from './lib/origin-check';
 import { createPgListener } from './lib/pg-listener';
 import { createJobQueue, type JobQueue } from './lib/job-queue';
 import { createRateLimiter, deleteExpiredRateLimits, rateLimit, type WhenStoreDown } from './lib/rate-limit';
+import { createRateLimitBatcher } from './lib/rate-limit-batcher';
 import { keepRawBody } from './lib/raw-body';
 import { accessLog, requestContext } from './lib/request-context';
 import { createAuthModule, currentUser } from './modules/auth';
@@ -77,6 +78,12 @@ export interface App {
 }
 
 const HEALTH_PATH = '/api/health';
+const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** Whether the request carries a session cookie (`sid`, set by auth): without one nobody is signed in. */
+function hasSessionCookie(req: Request): boolean {
+  return /(?:^|;\s*)sid=/.test(req.headers.cookie ?? '');
+}
 
 export function createApp(deps: AppDeps): App {
   const { config, logger, database } = deps;
@@ -157,24 +164,41 @@ export function createApp(deps: AppDeps): App {
   modules.push(health, ...capabilities);
   const routes: Route[] = [metricsRoute(metrics), ...modules.flatMap((m) => m.routes ?? [])];
   routes.push(...docsRoutes({ version: '1.0.0', routes: () => routes }));
-  // Counters live in Postgres, shared by every instance; which routes spend from which is declared
-  // per route. `whenStoreDown` is a deliberate choice per bucket (rate-limit.ts): buckets that guard
-  // guessing (sign-in, registration) refuse with 503 `rate_limit_unavailable` while Postgres cannot
-  // count, so an outage never switches brute-force protection off; buckets that only ration load
-  // let requests through (and warn once a minute), so the limiter never becomes the outage.
-  const bucket = (name: LimitBucket, per: BucketLimiter['per'], points: number, whenStoreDown: WhenStoreDown, durationSeconds = 60) => ({
+  // Counters are shared by every instance through Postgres; which routes spend from which is
+  // declared per route. Buckets that guard guessing (sign-in, registration, an account's sign-ins)
+  // and rare, costly requests (orders, uploads) count `exact`ly: one statement per request.
+  // Buckets that ration load count in memory and sync in batches (rate-limit-batcher.ts): no
+  // statement on the request path, overshoot bounded. `whenStoreDown` is a deliberate choice per
+  // bucket (rate-limit.ts): guessing buckets refuse with 503 `rate_limit_unavailable` while
+  // Postgres cannot count, so an outage never switches brute-force protection off; load buckets
+  // let requests through (counting locally, warning once a minute), so the limiter never becomes the outage.
+  const batcher = createRateLimitBatcher({ pool: database.pool, syncIntervalMs: config.RATE_LIMIT_SYNC_MS, logger });
+  const bucket = (
+    name: LimitBucket,
+    per: BucketLimiter['per'],
+    counting: 'exact' | 'batched',
+    points: number,
+    whenStoreDown: WhenStoreDown,
+    durationSeconds = 60,
+  ): BucketLimiter => ({
     per,
-    limiter: createRateLimiter({ pool: database.pool, name, points, durationSeconds, whenStoreDown, logger }),
+    limiter:
+      counting === 'exact'
+        ? createRateLimiter({ pool: database.pool, name, points, durationSeconds, whenStoreDown, logger })
+        : batcher.bucket({ name, points, durationSeconds, whenStoreDown }),
   });
   const limiters = {
-    api: bucket('api', 'ip', config.RATE_LIMIT_API_PER_MIN, 'allow'),
-    auth: bucket('auth', 'ip', config.RATE_LIMIT_AUTH_PER_MIN, 'refuse'),
-    'login-account': bucket('login-account', 'account', config.RATE_LIMIT_LOGIN_PER_ACCOUNT_PER_15MIN, 'refuse', 15 * 60),
-    uploads: bucket('uploads', 'user', config.RATE_LIMIT_UPLOADS_PER_MIN, 'allow'),
-    search: bucket('search', 'ip', config.RATE_LIMIT_SEARCH_PER_MIN, 'allow'),
-    orders: bucket('orders', 'user', config.RATE_LIMIT_ORDERS_PER_MIN, 'allow'),
-    downloads: bucket('downloads', 'ip', config.RATE_LIMIT_DOWNLOADS_PER_MIN, 'allow'),
+    reads: bucket('reads', 'caller', 'batched', config.RATE_LIMIT_READS_PER_MIN, 'allow'),
+    writes: bucket('writes', 'caller', 'batched', config.RATE_LIMIT_WRITES_PER_MIN, 'allow'),
+    auth: bucket('auth', 'ip', 'exact', config.RATE_LIMIT_AUTH_PER_MIN, 'refuse'),
+    'login-account': bucket('login-account', 'account', 'exact', config.RATE_LIMIT_LOGIN_PER_ACCOUNT_PER_15MIN, 'refuse', 15 * 60),
+    uploads: bucket('uploads', 'user', 'exact', config.RATE_LIMIT_UPLOADS_PER_MIN, 'allow'),
+    search: bucket('search', 'ip', 'batched', config.RATE_LIMIT_SEARCH_PER_MIN, 'allow'),
+    orders: bucket('orders', 'user', 'exact', config.RATE_LIMIT_ORDERS_PER_MIN, 'allow'),
+    downloads: bucket('downloads', 'ip', 'batched', config.RATE_LIMIT_DOWNLOADS_PER_MIN, 'allow'),
   } satisfies Record<LimitBucket, BucketLimiter>;
+  // First to start, last to stop: it sends this instance's last counts while the pool is still open.
+  modules.unshift({ name: 'rate-limits', start: () => batcher.start(), stop: () => batcher.stop() });
   const router = routerFor(routes, {
     limiters,
     // Inside each route, after its per-IP buckets: a refused request's body is never read.
@@ -182,6 +206,7 @@ export function createApp(deps: AppDeps): App {
     readRawBody: express.raw({ type: 'application/json', limit: '1mb', verify: keepRawBody }),
     uploadBodyTimeoutMs: config.UPLOAD_REQUEST_TIMEOUT_MS,
     identify: auth.sessionMiddleware,
+    hasSessionCookie,
     callerOf: currentUser,
     isOperator: createOpsAccessCheck({ token: config.OPS_TOKEN, production: config.NODE_ENV === 'production' }),
   });
@@ -213,8 +238,11 @@ export function createApp(deps: AppDeps): App {
   app.use(helmet());
   app.use(refuseForeignOrigin(config.APP_ORIGIN));
   app.use(router);
-  // Unknown URLs under /api spend from the api bucket too (probing is limited), and the access log still names the caller.
-  app.use('/api', rateLimit(limiters.api.limiter));
+  // Unknown URLs under /api spend from the reads or writes bucket too, by IP (probing is limited),
+  // and the access log still names the caller.
+  const spendReadByIp = rateLimit(limiters.reads.limiter);
+  const spendWriteByIp = rateLimit(limiters.writes.limiter);
+  app.use('/api', (req, res, next) => (READ_METHODS.has(req.method) ? spendReadByIp : spendWriteByIp)(req, res, next));
   app.use(auth.sessionMiddleware);
   app.use(notFoundHandler);
   app.use(errorHandler(logger));

@@ -162,7 +162,12 @@ const envSchema = z.object({
   // After max-age a CDN may answer with the old copy once more while it revalidates (a cheap 304 here).
   CATALOGUE_CACHE_SWR_S: int(300),
   RATE_LIMIT_AUTH_PER_MIN: int(10, 1),
-  RATE_LIMIT_API_PER_MIN: int(60, 1),
+  // GET/HEAD requests per signed-in user (anonymous: per IP) per minute: a storefront page makes several reads, and a NAT puts many shoppers behind one IP.
+  RATE_LIMIT_READS_PER_MIN: int(600, 1),
+  // Other /api requests (POST, PATCH, DELETE, …) per signed-in user (anonymous: per IP) per minute.
+  RATE_LIMIT_WRITES_PER_MIN: int(60, 1),
+  // How often each instance syncs its in-memory counts of the load buckets (reads, writes, search, downloads) with Postgres: one statement per interval.
+  RATE_LIMIT_SYNC_MS: int(250, 10),
   RATE_LIMIT_UPLOADS_PER_MIN: int(5, 1),
   // Sign-in attempts per account (e-mail), whatever IP they come from: rotating addresses cannot
   // brute-force one password. 15 minutes so a patient attacker gets ~1000 guesses a day, not 14400.

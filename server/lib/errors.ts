@@ -24,10 +24,6 @@ export const notFound = (what = 'Resource') => new AppError(404, 'not_found', `$
 export const conflict = (code: string, message: string, details?: unknown) => new AppError(409, code, message, details);
 export const serviceUnavailable = (code: string, message: string, retryAfterSeconds?: number) =>
   new AppError(503, code, message, undefined, retryAfterSeconds ? { 'Retry-After': String(retryAfterSeconds) } : undefined);
-export const tooManyRequests = (retryAfterSeconds: number) =>
-  new AppError(429, 'rate_limited', 'Too many requests; try again later', undefined, {
-    'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))),
-  });
 
 export interface ErrorBody {
   error: { code: string; message: string; details?: unknown; requestId: string };

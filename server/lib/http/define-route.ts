@@ -22,7 +22,7 @@ export type RouteAuth = 'none' | 'anyone' | 'user' | 'ops' | { roles: readonly s
  * says whom each counts (IP, signed-in user, or the account a sign-in names) and what it does
  * when its store is down.
  */
-export type LimitBucket = 'api' | 'auth' | 'login-account' | 'uploads' | 'downloads' | 'search' | 'orders';
+export type LimitBucket = 'reads' | 'writes' | 'auth' | 'login-account' | 'uploads' | 'downloads' | 'search' | 'orders';
 
 /**
  * A bucket a route spends from on every request, or only on requests `applies` picks (e.g. a
@@ -98,8 +98,10 @@ export interface RouteDeclaration<P, Q, B, A extends RouteAuth, R extends Respon
   description?: string;
   auth: A;
   /**
-   * Buckets spent in this order: per-IP buckets before anything else (before the body is read),
-   * per-user and per-account ones once the request is validated and authorised.
+   * Buckets spent in this order: per-IP buckets (and per-caller ones of requests without a session
+   * cookie) before anything else, per-caller ones of requests with a session cookie once the
+   * caller is identified (both before the body is read), per-user and per-account ones once the
+   * request is validated and authorised. `reads` for GET routes, `writes` for the others.
    */
   limit: readonly LimitSpec[];
   params?: P;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { type NextFunction, type Request, type RequestHandler, type Response, Router } from 'express';
 import { forbidden, unauthorized } from '../errors';
 import { opsTokenRequired } from '../ops-token';
-import { type RateLimiter, rateLimit } from '../rate-limit';
+import { type RateLimiter, rateLimit, spendPoint } from '../rate-limit';
 import { validateRequest } from '../validate';
 import { setBodyDeadline } from './body-deadline';
 import { bucketOf, type Caller, type LimitBucket, type LimitSpec, type Route } from './define-route';
@@ -12,11 +12,14 @@ export interface BucketLimiter {
   limiter: RateLimiter;
   /**
    * Whom the bucket counts. `ip`: spent before anything else, before the body is even read (a
-   * flood costs no parsing and no session lookup); `user`: the signed-in user (else the IP), once
-   * the request is validated and authorised; `account`: the e-mail address the validated body
-   * names (sign-in attempts against one account, from however many IPs).
+   * flood costs no parsing and no session lookup); `caller`: the signed-in user, else the IP —
+   * a request without a session cookie is anonymous, so it is counted by IP up front with the
+   * `ip` buckets (no session is loaded to find that out), one with a cookie right after the
+   * session is read, still before the body; `user`: the signed-in user (else the IP), once the
+   * request is validated and authorised; `account`: the e-mail address the validated body names
+   * (sign-in attempts against one account, from however many IPs).
    */
-  per: 'ip' | 'user' | 'account';
+  per: 'ip' | 'caller' | 'user' | 'account';
 }
 
 export interface RouteRuntime {
@@ -35,6 +38,8 @@ export interface RouteRuntime {
   uploadBodyTimeoutMs?: number;
   /** Loads the caller's identity (the session middleware); skipped on `auth: 'none'` routes. */
   identify: RequestHandler;
+  /** Whether the request carries a session cookie (without one nobody is signed in); omitted: always identify. */
+  hasSessionCookie?(req: Request): boolean;
   callerOf(req: Request): Caller | undefined;
   /** Whether the request may read `auth: 'ops'` routes; without it they refuse everyone. */
   isOperator?(req: Request): boolean;
@@ -42,8 +47,9 @@ export interface RouteRuntime {
 
 /**
  * An Express router answering the declared routes. Each request runs, in this order: the route
- * pattern stamp (metrics and access log), per-IP buckets, body parsing, identify, sign-in/role
- * check, validation, `authorize`, per-user and per-account buckets, the handler.
+ * pattern stamp (metrics and access log), per-IP buckets (and per-caller ones when there is no
+ * session cookie), identify, per-caller buckets (with a session cookie), body parsing,
+ * sign-in/role check, validation, `authorize`, per-user and per-account buckets, the handler.
  */
 export function routerFor(routes: readonly Route[], runtime: RouteRuntime): Router {
   const router = Router();
@@ -73,10 +79,18 @@ function chainOf(route: Route, runtime: RouteRuntime): RequestHandler[] {
     const name = bucketOf(spec);
     const bucket = runtime.limiters[name];
     if (!bucket) throw new Error(`${route.method.toUpperCase()} ${route.path}: no limiter for bucket "${name}"`);
+    // Reads and writes have budgets of their own: a route spends from the one its method names.
+    if ((name === 'reads' && route.method !== 'get') || (name === 'writes' && route.method === 'get'))
+      throw new Error(
+        `${route.method.toUpperCase()} ${route.path}: spends from "${name}", which is for ${name === 'reads' ? 'GET' : 'non-GET'} routes`,
+      );
     return { ...bucket, applies: typeof spec === 'string' ? () => true : (req: Request) => spec.applies(req) };
   });
-  const perIp = buckets.filter((b) => b.per === 'ip');
-  const afterValidation = buckets.filter((b) => b.per !== 'ip');
+  const identifies = route.auth !== 'none' && route.auth !== 'ops';
+  // Per-caller buckets count the user once identified; a route that never identifies counts IPs.
+  const perIp = buckets.filter((b) => b.per === 'ip' || (b.per === 'caller' && !identifies));
+  const perCaller = identifies ? buckets.filter((b) => b.per === 'caller') : [];
+  const afterValidation = buckets.filter((b) => b.per === 'user' || b.per === 'account');
   const streamsUpload = route.rawBody?.contentType.startsWith('multipart/') ?? false;
   const chain: RequestHandler[] = [
     (req, res, next) => {
@@ -87,11 +101,28 @@ function chainOf(route: Route, runtime: RouteRuntime): RequestHandler[] {
     },
   ];
   chain.push(...perIp.map(({ limiter, applies }) => rateLimit(limiter, (req) => (applies(req) ? req.ip : undefined))));
+  if (perCaller.length > 0) {
+    // Without a session cookie the caller is anonymous: counted by IP before the session is even looked at.
+    chain.push(async (req, res, next) => {
+      if (runtime.hasSessionCookie && !runtime.hasSessionCookie(req))
+        for (const b of perCaller) if (b.applies(req)) await spendPoint(b.limiter, req.ip ?? 'unknown', res);
+      next();
+    });
+  }
+  if (identifies) chain.push(runtime.identify);
+  if (perCaller.length > 0) {
+    chain.push(async (req, res, next) => {
+      if (!runtime.hasSessionCookie || runtime.hasSessionCookie(req)) {
+        const key = runtime.callerOf(req)?.id ?? req.ip ?? 'unknown';
+        for (const b of perCaller) if (b.applies(req)) await spendPoint(b.limiter, key, res);
+      }
+      next();
+    });
+  }
   // Only a route that reads a body gets one read: anyone may send a megabyte of deeply nested
   // JSON to an unlimited route (probes, /metrics, the webhook), and parsing it blocks the process.
   const bodyReader = route.body ? runtime.parseBody : route.rawBody?.contentType === 'application/json' ? runtime.readRawBody : undefined;
   if (bodyReader) chain.push(bodyReader);
-  if (route.auth !== 'none' && route.auth !== 'ops') chain.push(runtime.identify);
   chain.push(async (req, res, next) => {
     const user = runtime.callerOf(req);
     if (route.auth === 'ops') {
@@ -106,7 +137,7 @@ function chainOf(route: Route, runtime: RouteRuntime): RequestHandler[] {
     for (const { limiter, per, applies } of afterValidation) {
       if (!applies(req)) continue;
       const key = per === 'account' ? accountKeyOf(input.body) : (user?.id ?? req.ip ?? 'unknown');
-      if (key !== undefined) await limiter.consume(key);
+      if (key !== undefined) await spendPoint(limiter, key, res);
     }
     const reply = await route.handler(context);
     if (!reply) return;

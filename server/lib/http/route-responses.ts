@@ -3,6 +3,13 @@ import { bucketOf, type HeaderSpec, type ResponseSpec, type Route } from './defi
 const retryAfter: Record<string, HeaderSpec> = {
   'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer' } },
 };
+// IETF draft RateLimit header fields, for the bucket that refused (the scarcest one on other answers).
+const rateLimited: Record<string, HeaderSpec> = {
+  ...retryAfter,
+  'RateLimit-Limit': { description: 'Points of the bucket per window', schema: { type: 'integer' } },
+  'RateLimit-Remaining': { description: 'Points left in the window', schema: { type: 'integer' } },
+  'RateLimit-Reset': { description: 'Seconds until the window ends', schema: { type: 'integer' } },
+};
 
 /*
  * The answers the shared plumbing gives on a route's behalf, so a declaration lists only what its
@@ -41,7 +48,7 @@ function plumbingResponses(route: Route): Array<[number, ResponseSpec]> {
     const buckets = route.limit.map((spec) => (typeof spec === 'string' ? spec : `${bucketOf(spec)} when ${spec.onlyWhen}`));
     out.push([
       429,
-      { description: `Rate limited (buckets: ${buckets.join(', ')}); see Retry-After`, errors: ['rate_limited'], headers: retryAfter },
+      { description: `Rate limited (buckets: ${buckets.join(', ')}); see Retry-After`, errors: ['rate_limited'], headers: rateLimited },
     ]);
   }
   // Any route may reach the database (a signed-in one at least through its session), and a

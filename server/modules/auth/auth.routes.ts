@@ -17,7 +17,7 @@ export function authRoutes(deps: { database: Database; onUserRegistered?: OnUser
       tag: 'auth',
       summary: 'Create an account and sign in',
       auth: 'anyone',
-      limit: ['api', 'auth'],
+      limit: ['writes', 'auth'],
       body: RegisterBody,
       responses: {
         201: json('The new account, signed in (session cookie set)', UserResponse),
@@ -38,7 +38,7 @@ export function authRoutes(deps: { database: Database; onUserRegistered?: OnUser
       tag: 'auth',
       summary: 'Sign in (new session id)',
       auth: 'anyone',
-      limit: ['api', 'auth', 'login-account'],
+      limit: ['writes', 'auth', 'login-account'],
       body: LoginBody,
       responses: {
         200: json('Signed in (session cookie set)', UserResponse),
@@ -58,7 +58,7 @@ export function authRoutes(deps: { database: Database; onUserRegistered?: OnUser
       tag: 'auth',
       summary: 'Sign out (session destroyed)',
       auth: 'anyone',
-      limit: ['api'],
+      limit: ['writes'],
       responses: { 204: { description: 'Signed out (cookie cleared)' } },
       async handler({ req, res }) {
         await endSession(req, res);
@@ -73,7 +73,7 @@ export function authRoutes(deps: { database: Database; onUserRegistered?: OnUser
       tag: 'auth',
       summary: 'The signed-in user',
       auth: 'user',
-      limit: ['api'],
+      limit: ['reads'],
       responses: {
         200: json('The signed-in user', UserResponse),
         404: errors('The account was deleted since the session started', 'not_found'),

@@ -88,7 +88,7 @@ export function catalogueRoutes(deps: CatalogueDeps, policy: SharedCachePolicy):
       tag: 'catalogue',
       summary: 'Open a store (become a vendor)',
       auth: 'user',
-      limit: ['api'],
+      limit: ['writes'],
       body: CreateVendorBody,
       responses: {
         201: json('The new store; the session id changes with the new role', VendorResponse),
@@ -109,7 +109,7 @@ export function catalogueRoutes(deps: CatalogueDeps, policy: SharedCachePolicy):
       tag: 'catalogue',
       summary: 'A store with its product count (cached)',
       auth: 'anyone',
-      limit: ['api'],
+      limit: ['reads'],
       params: IdParams,
       responses: {
         200: json('The store', VendorResponse, cached),
@@ -128,7 +128,7 @@ export function catalogueRoutes(deps: CatalogueDeps, policy: SharedCachePolicy):
       summary: 'Search and list products (keyset cursor, cached)',
       auth: 'anyone',
       limit: [
-        'api',
+        'reads',
         // Full-text search costs far more than a listing: it has its own budget.
         {
           bucket: 'search',
@@ -160,7 +160,7 @@ export function catalogueRoutes(deps: CatalogueDeps, policy: SharedCachePolicy):
       tag: 'catalogue',
       summary: 'A product (cached)',
       auth: 'anyone',
-      limit: ['api'],
+      limit: ['reads'],
       params: IdParams,
       responses: {
         200: json('The product', ProductResponse, cached),
@@ -178,7 +178,7 @@ export function catalogueRoutes(deps: CatalogueDeps, policy: SharedCachePolicy):
       tag: 'catalogue',
       summary: 'List a product (vendors)',
       auth: 'user',
-      limit: ['api'],
+      limit: ['writes'],
       body: CreateProductBody,
       responses: {
         201: json('The new product', ProductResponse),
@@ -196,7 +196,7 @@ export function catalogueRoutes(deps: CatalogueDeps, policy: SharedCachePolicy):
       tag: 'catalogue',
       summary: 'Change a product (its vendor only)',
       auth: 'user',
-      limit: ['api'],
+      limit: ['writes'],
       params: IdParams,
       body: UpdateProductBody,
       responses: {
@@ -216,7 +216,7 @@ export function catalogueRoutes(deps: CatalogueDeps, policy: SharedCachePolicy):
       tag: 'catalogue',
       summary: 'Remove a product (soft delete, its vendor only)',
       auth: 'user',
-      limit: ['api'],
+      limit: ['writes'],
       params: IdParams,
       responses: {
         204: { description: 'Removed' },

@@ -15,7 +15,7 @@ export function cryptoRatesRoutes(service: RateService): Route[] {
       summary: 'Crypto rates with tier, age and source',
       description: 'Never fails for lack of upstreams: the worst answer is the built-in table (tier `hardcoded`).',
       auth: 'anyone',
-      limit: ['api'],
+      limit: ['reads'],
       query: RatesQuery,
       responses: { 200: json('Rates per coin in the requested currency', RatesResponse, noStore) },
       handler: async ({ query }) => reply(200, await service.rates(query.symbols, query.vs), NO_STORE),
@@ -28,7 +28,7 @@ export function cryptoRatesRoutes(service: RateService): Route[] {
       tag: 'crypto',
       summary: 'An amount in a coin (15-minute quote)',
       auth: 'anyone',
-      limit: ['api'],
+      limit: ['reads'],
       query: QuoteQuery,
       responses: {
         200: json('The quote', QuoteResponse, noStore),

@@ -15,7 +15,7 @@ export function docsRoutes(options: { version: string; routes: () => readonly Ro
       tag: 'docs',
       summary: 'This document (OpenAPI 3.1)',
       auth: 'anyone',
-      limit: ['api'],
+      limit: ['reads'],
       responses: { 200: json('The OpenAPI 3.1 document', z.object({ openapi: z.string() }).catchall(z.unknown())) },
       async handler({ res }) {
         document ??= JSON.stringify(buildOpenApiDocument(options.routes(), options));

@@ -94,7 +94,7 @@ export function uploadRoutes(service: ObjectsService): Route[] {
       summary: 'Upload a file (multipart, streamed; public needs a vendor)',
       description: 'The type is decided by the bytes, not the declared type. Private unless `visibility=public`.',
       auth: 'user',
-      limit: ['api', 'uploads'],
+      limit: ['writes', 'uploads'],
       query: UploadQuery,
       rawBody: {
         contentType: 'multipart/form-data',

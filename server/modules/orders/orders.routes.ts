@@ -16,7 +16,7 @@ export function ordersRoutes(deps: OrdersDeps): Route[] {
       tag: 'orders',
       summary: 'Place an order (stock reserved atomically)',
       auth: 'user',
-      limit: ['api', 'orders'],
+      limit: ['writes', 'orders'],
       body: PlaceOrderBody,
       responses: {
         201: json('The order, pending payment until it expires', OrderResponse),
@@ -44,7 +44,7 @@ export function ordersRoutes(deps: OrdersDeps): Route[] {
       tag: 'orders',
       summary: 'My orders',
       auth: 'user',
-      limit: ['api'],
+      limit: ['reads'],
       query: OrderListQuery,
       responses: { 200: json('My orders, newest first', z.object({ items: z.array(OrderView) })) },
       handler: async ({ user, query }) => reply(200, { items: await listMyOrders(deps, user.id, query.limit) }),
@@ -57,7 +57,7 @@ export function ordersRoutes(deps: OrdersDeps): Route[] {
       tag: 'orders',
       summary: 'An order (its buyer, or a vendor of its items, who sees only their own lines)',
       auth: 'user',
-      limit: ['api'],
+      limit: ['reads'],
       params: IdParams,
       responses: {
         200: json('The order', OrderResponse),
@@ -73,7 +73,7 @@ export function ordersRoutes(deps: OrdersDeps): Route[] {
       tag: 'orders',
       summary: 'Cancel an unpaid order (stock released)',
       auth: 'user',
-      limit: ['api'],
+      limit: ['writes'],
       params: IdParams,
       responses: {
         200: json('The cancelled order', OrderResponse),

@@ -17,7 +17,7 @@ export function paymentsRoutes(deps: PaymentsDeps): Route[] {
       tag: 'payments',
       summary: 'Stripe PaymentIntent for a card order (idempotent)',
       auth: 'user',
-      limit: ['api'],
+      limit: ['writes'],
       params: IdParams,
       responses: {
         200: json('The PaymentIntent to confirm in the browser', PaymentIntentView),

@@ -30,7 +30,7 @@ export function realtimeRoutes(deps: { db: Db; stats: WsStatsRecorder }): Route[
       // Instance counters: for operators, like the detailed health (ops token).
       summary: 'WebSocket connection and message counters of this instance',
       auth: 'ops',
-      limit: ['api'],
+      limit: ['reads'],
       responses: { 200: json('Counters since the instance started', WsStats, noStore) },
       handler: async () => reply(200, deps.stats.snapshot(), NO_STORE),
     }),
@@ -42,7 +42,7 @@ export function realtimeRoutes(deps: { db: Db; stats: WsStatsRecorder }): Route[
       tag: 'realtime',
       summary: 'Chat history with one user, newest first',
       auth: 'user',
-      limit: ['api'],
+      limit: ['reads'],
       query: MessageHistoryQuery,
       responses: {
         200: json('One page of messages', MessageHistoryResponse, noStore),
@@ -58,7 +58,7 @@ export function realtimeRoutes(deps: { db: Db; stats: WsStatsRecorder }): Route[
       tag: 'realtime',
       summary: 'Mark every message from one user to me read',
       auth: 'user',
-      limit: ['api'],
+      limit: ['writes'],
       body: MarkReadBody,
       responses: { 200: json('How many messages changed', MarkReadResponse) },
       handler: async ({ user, body }) => reply(200, { updated: await service.markConversationRead(db, user.id, body.with) }),
@@ -71,7 +71,7 @@ export function realtimeRoutes(deps: { db: Db; stats: WsStatsRecorder }): Route[
       tag: 'realtime',
       summary: 'My conversations with last message and unread count',
       auth: 'user',
-      limit: ['api'],
+      limit: ['reads'],
       query: ConversationsQuery,
       responses: { 200: json('Most recent conversation first', ConversationsResponse, noStore) },
       handler: async ({ user, query }) => reply(200, { conversations: await service.conversations(db, user.id, query.limit) }, NO_STORE),
@@ -84,7 +84,7 @@ export function realtimeRoutes(deps: { db: Db; stats: WsStatsRecorder }): Route[
       tag: 'realtime',
       summary: 'My notifications, newest first',
       auth: 'user',
-      limit: ['api'],
+      limit: ['reads'],
       query: NotificationsQuery,
       responses: {
         200: json('One page of notifications', NotificationsResponse, noStore),
@@ -100,7 +100,7 @@ export function realtimeRoutes(deps: { db: Db; stats: WsStatsRecorder }): Route[
       tag: 'realtime',
       summary: 'Mark a notification read',
       auth: 'user',
-      limit: ['api'],
+      limit: ['writes'],
       params: z.object({ id: uuidParam }),
       responses: {
         200: json('The notification', NotificationResponse),

@@ -100,8 +100,8 @@ describe('rate limits', () => {
     }
   });
 
-  it('the API limit applies per IP to /api routes but never to health probes', async () => {
-    const t = await startTestApp({ env: { RATE_LIMIT_API_PER_MIN: '3' } });
+  it('the reads limit applies per IP to anonymous /api reads but never to health probes', async () => {
+    const t = await startTestApp({ env: { RATE_LIMIT_READS_PER_MIN: '3' } });
     try {
       for (let i = 0; i < 3; i++) await t.request.get('/api/auth/me').expect(401);
       const limited = await t.request.get('/api/auth/me').expect(429);

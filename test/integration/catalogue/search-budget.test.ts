@@ -2,7 +2,7 @@ import { startTestApp, type TestApp } from '../../support/app';
 
 let t: TestApp;
 beforeAll(async () => {
-  t = await startTestApp({ env: { RATE_LIMIT_SEARCH_PER_MIN: '3', RATE_LIMIT_API_PER_MIN: '100' } });
+  t = await startTestApp({ env: { RATE_LIMIT_SEARCH_PER_MIN: '3', RATE_LIMIT_READS_PER_MIN: '100' } });
 });
 afterAll(() => t.close());
 

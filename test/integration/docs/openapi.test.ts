@@ -67,16 +67,20 @@ it('every 4xx and 5xx answer is the shared error shape with its codes listed; ev
   expect(wrong).toEqual([]);
 });
 
-it('every rate-limited operation documents its 429 with Retry-After; unlimited ones have no 429', () => {
+it('every rate-limited operation documents its 429 with Retry-After and RateLimit-*; unlimited ones have no 429', () => {
   for (const { method, path, op } of operations()) {
     const limited = (op['x-rate-limit-buckets'] ?? []).length > 0;
     expect([`${method} ${path}`, op.responses['429']?.headers?.['Retry-After'] !== undefined]).toEqual([`${method} ${path}`, limited]);
+    expect([`${method} ${path}`, op.responses['429']?.headers?.['RateLimit-Remaining'] !== undefined]).toEqual([
+      `${method} ${path}`,
+      limited,
+    ]);
   }
   expect(doc.paths['/api/stripe/webhook']!.post!.responses['429']).toBeUndefined();
   expect(doc.paths['/api/health/live']!.get!.responses['429']).toBeUndefined();
-  expect(doc.paths['/api/auth/login']!.post!['x-rate-limit-buckets']).toEqual(['api', 'auth', 'login-account']);
-  expect(doc.paths['/api/products']!.get!['x-rate-limit-buckets']).toEqual(['api', 'search']);
-  expect(doc.paths['/api/orders']!.post!['x-rate-limit-buckets']).toEqual(['api', 'orders']);
+  expect(doc.paths['/api/auth/login']!.post!['x-rate-limit-buckets']).toEqual(['writes', 'auth', 'login-account']);
+  expect(doc.paths['/api/products']!.get!['x-rate-limit-buckets']).toEqual(['reads', 'search']);
+  expect(doc.paths['/api/orders']!.post!['x-rate-limit-buckets']).toEqual(['writes', 'orders']);
 });
 
 it('parameter defaults are valid values of their own schema (e.g. limit=20 is the string the query carries)', () => {

@@ -13,7 +13,12 @@ afterAll(async () => {
 });
 
 async function start(env: Record<string, string> = {}): Promise<ServerProcess> {
-  const server = await spawnServer({ DATABASE_URL: testDb.url, RATE_LIMIT_API_PER_MIN: '100000', ...env });
+  const server = await spawnServer({
+    DATABASE_URL: testDb.url,
+    RATE_LIMIT_READS_PER_MIN: '100000',
+    RATE_LIMIT_WRITES_PER_MIN: '100000',
+    ...env,
+  });
   running.add(server);
   void server.exited.then(() => running.delete(server));
   await server.waitForOutput('[SERVER] Ready at', 30_000);

@@ -20,7 +20,12 @@ interface Outcome {
 }
 
 it('SIGTERM with 200 requests in flight: all complete, keep-alive clients told to close, WebSockets get 1001, exit 0 within 10 s', async () => {
-  server = await spawnServer({ DATABASE_URL: testDb.url, RATE_LIMIT_API_PER_MIN: '100000', RATE_LIMIT_AUTH_PER_MIN: '100000' });
+  server = await spawnServer({
+    DATABASE_URL: testDb.url,
+    RATE_LIMIT_READS_PER_MIN: '100000',
+    RATE_LIMIT_WRITES_PER_MIN: '100000',
+    RATE_LIMIT_AUTH_PER_MIN: '100000',
+  });
   await server.waitForOutput('[SERVER] Ready at', 30_000);
   const url = new URL(server.url);
 

@@ -159,7 +159,8 @@ describe('graceful shutdown', () => {
       host: url.hostname,
       port: url.port,
       method: 'POST',
-      path: '/api/in-flight-probe',
+      // A route that reads the body: it stays in flight until the body arrives.
+      path: '/api/auth/login',
       headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), expect: '100-continue' },
     });
     const response = new Promise<{ status: number; connection?: string; text: string }>((resolve, reject) => {
@@ -177,8 +178,8 @@ describe('graceful shutdown', () => {
     req.end(body);
 
     const res = await response;
-    expect(res.status).toBe(404);
-    expect(JSON.parse(res.text).error.code).toBe('not_found');
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.text).error.code).toBe('validation_failed');
     expect(res.connection).toBe('close');
     const { code } = await server.exited;
     expect(code).toBe(0);

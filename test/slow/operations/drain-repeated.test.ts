@@ -18,7 +18,11 @@ it('SIGTERM under 200 keep-alive callers, 10 times: 0 resets and 0 non-2xx acros
   const codes: Array<number | null> = [];
   let requests = 0;
   for (let run = 1; run <= 10; run++) {
-    const current = await spawnServer({ DATABASE_URL: testDb.url, RATE_LIMIT_API_PER_MIN: '1000000' });
+    const current = await spawnServer({
+      DATABASE_URL: testDb.url,
+      RATE_LIMIT_READS_PER_MIN: '1000000',
+      RATE_LIMIT_WRITES_PER_MIN: '1000000',
+    });
     server = current;
     await current.waitForOutput('[SERVER] Ready at', 30_000);
     const outcomes = await keepAliveLoad(current.url, {

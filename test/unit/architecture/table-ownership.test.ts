@@ -29,7 +29,7 @@ function tablesByOwner(): Map<string, string[]> {
 function ownerOf(file: string): string | undefined {
   const relative = path.relative(path.join(root, 'server'), file).split(path.sep);
   if (relative[0] === 'modules') return relative[1];
-  if (relative.join('/') === 'lib/rate-limit.ts') return 'rate-limits';
+  if (['lib/rate-limit.ts', 'lib/rate-limit-batcher.ts'].includes(relative.join('/'))) return 'rate-limits';
   return undefined;
 }
 
