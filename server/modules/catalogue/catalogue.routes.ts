@@ -10,7 +10,7 @@ import {
   VendorView,
 } from '../../../shared/contracts';
 import { type Caller, defineRoute, errors, type HeaderSpec, json, type ResponseSpec, type Route, reply } from '../../lib/http/define-route';
-import { sendStoredBody, storeJsonBody } from '../../lib/http/stored-body';
+import { sendStoredBody, type StoredBody, storeJsonBody } from '../../lib/http/stored-body';
 import { uuidParam } from '../../lib/validate';
 import { startPrivilegedSession } from '../auth';
 import {
@@ -56,6 +56,19 @@ export function catalogueRoutes(deps: CatalogueDeps, policy: SharedCachePolicy):
   // session is not for shared caches; the browser keeps it and revalidates each time (a 304).
   const signedInCacheControl = 'private, no-cache';
 
+  /*
+   * Concurrent misses of one key share one load: after a deploy or an invalidation, a burst of
+   * readers of a popular page would otherwise each run its query and queue on the pool.
+   */
+  const inFlight = new Map<string, Promise<StoredBody>>();
+  const loadAndStore = async (key: string, load: () => Promise<{ body: unknown; list?: ListEntry }>) => {
+    const loadStarted = cache.loadStarted();
+    const loaded = await load();
+    const body = await storeJsonBody(loaded.body);
+    cache.set(key, body, loaded.list, loadStarted);
+    return body;
+  };
+
   /**
    * Answers from the cache (HIT), or loads, stores and answers (MISS) the same stored bytes;
    * errors are never cached.
@@ -68,10 +81,12 @@ export function catalogueRoutes(deps: CatalogueDeps, policy: SharedCachePolicy):
     let body = cache.get(key);
     const hit = body !== undefined;
     if (!body) {
-      const loadStarted = cache.loadStarted();
-      const loaded = await load();
-      body = await storeJsonBody(loaded.body);
-      cache.set(key, body, loaded.list, loadStarted);
+      let loading = inFlight.get(key);
+      if (!loading) {
+        loading = loadAndStore(key, load).finally(() => inFlight.delete(key));
+        inFlight.set(key, loading);
+      }
+      body = await loading;
     }
     sendStoredBody(req, res, body, {
       'X-Cache': hit ? 'HIT' : 'MISS',
