@@ -72,10 +72,13 @@ export type StockReservation =
 
 /**
  * Takes every line's units in one statement, sending `broadcast` with it. The rows are locked in
- * id order first (a release and other checkouts take them in the same order, so none deadlock),
- * and the stock check reads the locked row, not the statement's snapshot (taken before the wait),
- * so stock never goes below zero however many checkouts race and a unit returned meanwhile
- * counts. Lines come back in `lines` order; `lines` holds each product once.
+ * id order first (a release and other checkouts take them in the same order, so none deadlock).
+ * Both the check and the new stock come from the locked row, the latest version, which nobody
+ * else can change until we commit: the statement's snapshot was taken before the wait, so its
+ * `p.stock` may be older (a unit returned meanwhile would be missed, and a new value computed
+ * from it trips the non-negative CHECK before Postgres re-reads the row). So stock never goes
+ * below zero however many checkouts and releases race. Lines come back in `lines` order;
+ * `lines` holds each product once.
  */
 export async function takeStock(
   tx: DbOrTx,
@@ -100,7 +103,7 @@ export async function takeStock(
       WHERE p.id IN (SELECT product_id FROM l) AND p.deleted_at IS NULL
       ORDER BY p.id FOR UPDATE
     ), taken AS (
-      UPDATE products p SET stock = p.stock - l.quantity, updated_at = now()
+      UPDATE products p SET stock = locked.stock - l.quantity, updated_at = now()
       FROM l, locked
       WHERE p.id = l.product_id AND locked.id = p.id AND locked.stock >= l.quantity
       RETURNING p.id, p.vendor_id, p.title, p.price_cents, p.currency
