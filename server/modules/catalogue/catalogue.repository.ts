@@ -65,10 +65,13 @@ export interface Broadcast {
   payloads: readonly string[];
 }
 
-/** One line of a reservation: what was taken, or how much there was when it could not be. */
+/**
+ * One line of a reservation: what was taken, or how much there was when it could not be
+ * (`available` undefined: no such live product).
+ */
 export type StockReservation =
   | { productId: string; taken: StockTaken }
-  | { productId: string; taken: undefined /** undefined: no such live product */; available: number | undefined };
+  | { productId: string; taken: undefined; available: number | undefined };
 
 /**
  * Takes every line's units in one statement, sending `broadcast` with it. The rows are locked in
