@@ -24,6 +24,15 @@ export interface UnitOfWork {
   afterCommit(effect: () => void | Promise<void>): void;
 }
 
+interface TransactionOptions {
+  /**
+   * A `pg_advisory_xact_lock` key taken before `work` runs, sent with BEGIN in the same round
+   * trip (a key is a number, so no parameter is needed). Every statement of `work` then starts
+   * after the lock is held and sees what the previous holder committed.
+   */
+  advisoryLock?: bigint;
+}
+
 export interface TransactionRunner {
   /**
    * Runs `work` in one transaction on one pooled connection; commits when it resolves, rolls
@@ -32,7 +41,7 @@ export interface TransactionRunner {
    * again on a fresh connection: the failed attempt rolled back and recorded no effect, so
    * `work` must only avoid side effects outside the database.
    */
-  transaction<T>(work: (unit: UnitOfWork) => Promise<T>): Promise<T>;
+  transaction<T>(work: (unit: UnitOfWork) => Promise<T>, options?: TransactionOptions): Promise<T>;
 }
 
 // Marks a failure whose outcome is known to be "nothing committed" and that may pass.
@@ -51,9 +60,10 @@ export function createTransactionRunner(options: {
   maxAttempts?: number;
 }): TransactionRunner {
   return {
-    async transaction(work) {
+    async transaction(work, transactionOptions = {}) {
+      const begin = beginStatement(transactionOptions);
       try {
-        return await executeWithRetry(() => attempt(work), {
+        return await executeWithRetry(() => attempt(work, begin), {
           maxAttempts: options.maxAttempts ?? 3,
           initialDelayMs: 20,
           maxDelayMs: 500,
@@ -65,7 +75,7 @@ export function createTransactionRunner(options: {
     },
   };
 
-  async function attempt<T>(work: (unit: UnitOfWork) => Promise<T>): Promise<T> {
+  async function attempt<T>(work: (unit: UnitOfWork) => Promise<T>, begin: string): Promise<T> {
     // Not reaching the database at all is not retried here: the caller answers 503 at once.
     const client = await options.pool.connect();
     const effects: Array<() => void | Promise<void>> = [];
@@ -73,7 +83,7 @@ export function createTransactionRunner(options: {
     let failure: unknown;
     try {
       try {
-        await client.query('BEGIN');
+        await client.query(begin);
         result = await work({
           tx: options.bind(client),
           query: (text, values) => client.query(text, values as unknown[]),
@@ -110,6 +120,13 @@ export function createTransactionRunner(options: {
     }
     return result;
   }
+}
+
+function beginStatement({ advisoryLock }: TransactionOptions): string {
+  if (advisoryLock === undefined) return 'BEGIN';
+  if (BigInt.asIntN(64, advisoryLock) !== advisoryLock) throw new RangeError('An advisory lock key is a signed 64-bit integer');
+  // Two statements in one simple query: one round trip instead of two.
+  return `BEGIN; SELECT pg_advisory_xact_lock(${advisoryLock.toString()})`;
 }
 
 const ROLLED_BACK = new Set(['40001', '40P01']);

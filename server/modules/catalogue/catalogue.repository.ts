@@ -59,24 +59,71 @@ export interface StockTaken {
   currency: string;
 }
 
+/** NOTIFY messages a statement sends along with its change (none when nobody listens). */
+export interface Broadcast {
+  channel: string;
+  payloads: readonly string[];
+}
+
 /**
- * Takes `quantity` units in one conditional UPDATE: the row lock it takes serialises
- * concurrent buyers, and `stock >= quantity` is re-checked on the locked row, so stock can
- * never go below zero however many checkouts race. Undefined when there is not enough.
+ * One line of a reservation: what was taken, or how much there was when it could not be
+ * (`available` undefined: no such live product).
  */
-export async function takeStock(tx: DbOrTx, productId: string, quantity: number): Promise<StockTaken | undefined> {
-  const [row] = await tx
-    .update(products)
-    .set({ stock: sql`${products.stock} - ${quantity}`, updatedAt: sql`now()` })
-    .where(and(eq(products.id, productId), isNull(products.deletedAt), sql`${products.stock} >= ${quantity}`))
-    .returning({
-      id: products.id,
-      vendorId: products.vendorId,
-      title: products.title,
-      priceCents: products.priceCents,
-      currency: products.currency,
-    });
-  return row;
+export type StockReservation =
+  | { productId: string; taken: StockTaken }
+  | { productId: string; taken: undefined; available: number | undefined };
+
+/**
+ * Takes every line's units in one statement, sending `broadcast` with it. The rows are locked in
+ * id order first (a release and other checkouts take them in the same order, so none deadlock).
+ * Both the check and the new stock come from the locked row, the latest version, which nobody
+ * else can change until we commit: the statement's snapshot was taken before the wait, so its
+ * `p.stock` may be older (a unit returned meanwhile would be missed, and a new value computed
+ * from it trips the non-negative CHECK before Postgres re-reads the row). So stock never goes
+ * below zero however many checkouts and releases race. Lines come back in `lines` order;
+ * `lines` holds each product once.
+ */
+export async function takeStock(
+  tx: DbOrTx,
+  lines: ReadonlyArray<{ productId: string; quantity: number }>,
+  broadcast: Broadcast,
+): Promise<StockReservation[]> {
+  if (lines.length === 0) return [];
+  const { rows } = await tx.execute<{
+    product_id: string;
+    id: string | null;
+    vendor_id: string | null;
+    title: string | null;
+    price_cents: number | null;
+    currency: string | null;
+    available: number | null;
+  }>(sql`
+    WITH l AS (
+      SELECT * FROM unnest(${sql.param(lines.map((l) => l.productId))}::uuid[], ${sql.param(lines.map((l) => l.quantity))}::int[])
+        WITH ORDINALITY AS l(product_id, quantity, position)
+    ), locked AS (
+      SELECT p.id, p.stock FROM products p
+      WHERE p.id IN (SELECT product_id FROM l) AND p.deleted_at IS NULL
+      ORDER BY p.id FOR UPDATE
+    ), taken AS (
+      UPDATE products p SET stock = locked.stock - l.quantity, updated_at = now()
+      FROM l, locked
+      WHERE p.id = l.product_id AND locked.id = p.id AND locked.stock >= l.quantity
+      RETURNING p.id, p.vendor_id, p.title, p.price_cents, p.currency
+    ), notified AS (
+      SELECT count(pg_notify(${broadcast.channel}, payload)) AS n FROM unnest(${sql.param([...broadcast.payloads])}::text[]) AS payload
+    )
+    SELECT l.product_id, t.id, t.vendor_id, t.title, t.price_cents, t.currency, locked.stock AS available
+    FROM l LEFT JOIN locked ON locked.id = l.product_id LEFT JOIN taken t ON t.id = l.product_id CROSS JOIN notified
+    ORDER BY l.position`);
+  return rows.map((r) =>
+    r.id
+      ? {
+          productId: r.product_id,
+          taken: { id: r.id, vendorId: r.vendor_id!, title: r.title!, priceCents: r.price_cents!, currency: r.currency! },
+        }
+      : { productId: r.product_id, taken: undefined, available: r.available ?? undefined },
+  );
 }
 
 export async function findLiveProductPrices(
@@ -88,14 +135,6 @@ export async function findLiveProductPrices(
     .select({ id: products.id, priceCents: products.priceCents, currency: products.currency })
     .from(products)
     .where(and(inArray(products.id, [...productIds]), isNull(products.deletedAt)));
-}
-
-export async function findLiveProductStock(tx: DbOrTx, productId: string): Promise<number | undefined> {
-  const [row] = await tx
-    .select({ stock: products.stock })
-    .from(products)
-    .where(and(eq(products.id, productId), isNull(products.deletedAt)));
-  return row?.stock;
 }
 
 /**

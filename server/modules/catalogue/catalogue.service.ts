@@ -10,7 +10,7 @@ import { type Database, isUniqueViolation, type UnitOfWork } from '../../db';
 import { AppError, badRequest, conflict, forbidden, notFound } from '../../lib/errors';
 import { grantRole, type Role } from '../auth';
 import {
-  findLiveProductStock,
+  type Broadcast,
   findProduct,
   findVendorById,
   findVendorByUserId,
@@ -37,6 +37,11 @@ export interface CatalogueDeps {
    * when (and only if) the transaction commits; this one drops them right after COMMIT.
    */
   invalidate(unit: UnitOfWork, invalidations: readonly CacheInvalidation[]): Promise<void>;
+  /**
+   * The same for a caller that sends the broadcast inside its own statement (a round trip
+   * fewer): schedules this instance's drop after COMMIT and returns the NOTIFY to send.
+   */
+  invalidateWithin(unit: UnitOfWork, invalidations: readonly CacheInvalidation[]): Broadcast;
   /** Whether an uploaded public image exists (the objects capability answers); absent = not checked. */
   imageExists?: (key: string) => Promise<boolean>;
 }
@@ -173,31 +178,28 @@ function mergeLines(lines: readonly StockLine[]): StockLine[] {
 }
 
 /**
- * Reserves every line's units inside the caller's unit of work (an order being placed). Any
- * line short of stock throws, which rolls the caller's whole transaction back (all-or-nothing);
- * reserving in product-id order keeps two multi-line checkouts from deadlocking.
+ * Reserves every line's units inside the caller's unit of work (an order being placed), in one
+ * statement that also tells the other instances' caches. Any line short of stock throws, which
+ * rolls the caller's whole transaction back (all-or-nothing), the broadcast with it.
  */
 export async function reserveStock(deps: CatalogueDeps, unit: UnitOfWork, lines: readonly StockLine[]): Promise<ReservedLine[]> {
+  const merged = mergeLines(lines);
+  const broadcast = deps.invalidateWithin(unit, stockInvalidations(merged.map((l) => l.productId)));
+  const reservations = await takeStock(unit.tx, merged, broadcast);
   const reserved: ReservedLine[] = [];
-  for (const line of mergeLines(lines)) {
-    const product = await takeStock(unit.tx, line.productId, line.quantity);
-    if (!product) {
-      const available = await findLiveProductStock(unit.tx, line.productId);
-      if (available === undefined)
-        throw new AppError(404, 'product_not_found', `Product ${line.productId} does not exist`, { productId: line.productId });
-      throw conflict('insufficient_stock', `Only ${available} left of product ${line.productId}`, {
-        productId: line.productId,
-        requested: line.quantity,
-        available,
+  for (const [i, reservation] of reservations.entries()) {
+    const { productId, quantity } = merged[i]!;
+    if (!reservation.taken) {
+      if (reservation.available === undefined)
+        throw new AppError(404, 'product_not_found', `Product ${productId} does not exist`, { productId });
+      throw conflict('insufficient_stock', `Only ${reservation.available} left of product ${productId}`, {
+        productId,
+        requested: quantity,
+        available: reservation.available,
       });
     }
-    reserved.push({ ...product, quantity: line.quantity });
+    reserved.push({ ...reservation.taken, quantity });
   }
-  await invalidateStock(
-    deps,
-    unit,
-    reserved.map((p) => p.id),
-  );
   return reserved;
 }
 
@@ -208,11 +210,12 @@ export async function releaseStock(deps: CatalogueDeps, unit: UnitOfWork, lines:
 }
 
 // Stock or state changed, not the list facets: lists holding the product and its detail go.
+function stockInvalidations(productIds: readonly string[]): CacheInvalidation[] {
+  return [...new Set(productIds)].map((productId) => ({ kind: 'product', productId, facets: [] }));
+}
+
 async function invalidateStock(deps: CatalogueDeps, unit: UnitOfWork, productIds: readonly string[]): Promise<void> {
-  await deps.invalidate(
-    unit,
-    [...new Set(productIds)].map((productId) => ({ kind: 'product', productId, facets: [] })),
-  );
+  await deps.invalidate(unit, stockInvalidations(productIds));
 }
 
 export async function getProduct(deps: CatalogueDeps, id: string): Promise<ProductView> {

@@ -79,17 +79,23 @@ export function createCatalogueModule(context: ModuleContext, options: Catalogue
     cache,
     imageExists: options.imageExists,
     async invalidate(unit, invalidations) {
-      if (invalidations.length === 0) return;
+      const { channel, payloads } = deps.invalidateWithin(unit, invalidations);
+      // Sent through the business transaction: other instances hear it exactly when it commits.
+      for (const payload of payloads) await listener!.publish(channel, payload, unit.tx);
+    },
+    invalidateWithin(unit, invalidations) {
+      const payloads: string[] = [];
+      if (invalidations.length === 0) return { channel: INVALIDATION_CHANNEL, payloads };
       if (listener) {
-        // Sent through the business transaction: other instances hear it exactly when it commits.
         for (let i = 0; i < invalidations.length; i += INVALIDATIONS_PER_NOTIFY) {
           const batch = invalidations.slice(i, i + INVALIDATIONS_PER_NOTIFY);
-          await listener.publish(INVALIDATION_CHANNEL, JSON.stringify({ from: instanceId, invalidations: batch }), unit.tx);
+          payloads.push(JSON.stringify({ from: instanceId, invalidations: batch }));
         }
       }
       unit.afterCommit(() => {
         for (const invalidation of invalidations) cache.apply(invalidation);
       });
+      return { channel: INVALIDATION_CHANNEL, payloads };
     },
   };
   new Gauge({

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { PlaceOrderBody } from '../../../shared/contracts';
 import type { DbOrTx } from '../../db';
 import { AppError, conflict } from '../../lib/errors';
@@ -36,13 +37,25 @@ export function checkQuantities(limits: OrderLimits, body: PlaceOrderBody): void
   }
 }
 
-/** 409 when the buyer already holds as many unpaid orders as allowed. */
+/** 409 when the buyer already holds as many unpaid orders as allowed (a pre-check: unlocked). */
 export async function checkOpenUnpaid(limits: OrderLimits, db: DbOrTx, buyerId: string, now: Date): Promise<void> {
   const open = await countOpenUnpaidOrders(db, buyerId, now);
-  if (open >= limits.maxOpenUnpaid)
-    throw conflict(
-      'too_many_open_orders',
-      `You have ${open} unpaid orders; pay or cancel one before placing another (at most ${limits.maxOpenUnpaid})`,
-      { open, limit: limits.maxOpenUnpaid },
-    );
+  if (open >= limits.maxOpenUnpaid) throw tooManyOpenOrders(limits, open);
+}
+
+export function tooManyOpenOrders(limits: OrderLimits, open: number): AppError {
+  return conflict(
+    'too_many_open_orders',
+    `You have ${open} unpaid orders; pay or cancel one before placing another (at most ${limits.maxOpenUnpaid})`,
+    { open, limit: limits.maxOpenUnpaid },
+  );
+}
+
+/**
+ * The advisory lock that serialises one buyer's order placements, so two concurrent orders
+ * cannot both see room under the open-order cap. Derived from the buyer id (a collision only
+ * makes two buyers wait for each other); nothing else takes these keys.
+ */
+export function buyerOrdersLock(buyerId: string): bigint {
+  return createHash('sha256').update(`orders:buyer:${buyerId}`).digest().readBigInt64BE(0);
 }

@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import { and, desc, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
 import { orderItems, orders } from '../../../shared/schema/orders';
 import type { DbOrTx } from '../../db';
 import type { OrderStatus } from './order-state';
@@ -7,13 +7,68 @@ export type OrderRow = typeof orders.$inferSelect;
 export type OrderItemRow = typeof orderItems.$inferSelect;
 export type NewOrder = typeof orders.$inferInsert;
 
-export async function insertOrder(tx: DbOrTx, values: NewOrder): Promise<OrderRow> {
-  const [row] = await tx.insert(orders).values(values).returning();
-  return row!;
+/** An order to write with its lines (the lines' order ids are the new order's). */
+export interface OrderToPlace {
+  order: Omit<NewOrder, 'id' | 'status' | 'createdAt' | 'updatedAt'>;
+  items: Array<Omit<typeof orderItems.$inferInsert, 'id' | 'orderId'>>;
 }
 
-export async function insertOrderItems(tx: DbOrTx, items: Array<typeof orderItems.$inferInsert>): Promise<OrderItemRow[]> {
-  return tx.insert(orderItems).values(items).returning();
+/**
+ * Writes the order and its lines in one statement, unless the buyer already holds `maxOpen`
+ * unpaid orders within their hold time (the expiry sweep may not have run yet): then nothing is
+ * written and `order` is undefined. Race-free only under the buyer's lock taken before this
+ * statement (its snapshot then holds every order the previous holder committed).
+ */
+export async function insertOrderUnlessAtCap(
+  tx: DbOrTx,
+  { order, items }: OrderToPlace,
+  cap: { maxOpen: number; now: Date },
+): Promise<{ open: number; order: OrderRow | undefined; items: OrderItemRow[] }> {
+  const { rows } = await tx.execute<Record<string, unknown> & { open_unpaid: number; placed_items: OrderItemJson[] | null }>(sql`
+    WITH open AS (
+      SELECT count(*)::int AS n FROM orders
+      WHERE buyer_id = ${order.buyerId} AND status = 'pending' AND expires_at > ${cap.now.toISOString()}::timestamptz
+    ), placed AS (
+      INSERT INTO orders (buyer_id, payment_method, total_cents, currency, expires_at, crypto_symbol, crypto_amount, crypto_rate,
+        crypto_rate_tier, crypto_rate_source, crypto_quote_expires_at)
+      SELECT ${order.buyerId}, ${order.paymentMethod}, ${order.totalCents}, ${order.currency}, ${order.expiresAt.toISOString()}::timestamptz,
+        ${order.cryptoSymbol ?? null}, ${order.cryptoAmount ?? null}::numeric, ${order.cryptoRate ?? null}::numeric,
+        ${order.cryptoRateTier ?? null}, ${order.cryptoRateSource ?? null}, ${order.cryptoQuoteExpiresAt?.toISOString() ?? null}::timestamptz
+      FROM open WHERE open.n < ${cap.maxOpen}
+      RETURNING *
+    ), placed_items AS (
+      INSERT INTO order_items (order_id, product_id, vendor_id, title, quantity, unit_price_cents)
+      SELECT placed.id, i.product_id, i.vendor_id, i.title, i.quantity, i.unit_price_cents
+      FROM placed, unnest(${sql.param(items.map((i) => i.productId))}::uuid[], ${sql.param(items.map((i) => i.vendorId))}::uuid[],
+        ${sql.param(items.map((i) => i.title))}::text[], ${sql.param(items.map((i) => i.quantity))}::int[],
+        ${sql.param(items.map((i) => i.unitPriceCents))}::int[]) AS i(product_id, vendor_id, title, quantity, unit_price_cents)
+      RETURNING *
+    )
+    SELECT open.n AS open_unpaid, placed.*, (SELECT json_agg(placed_items) FROM placed_items) AS placed_items
+    FROM open LEFT JOIN placed ON true`);
+  const row = rows[0]!;
+  if (row.id == null) return { open: row.open_unpaid, order: undefined, items: [] };
+  // In the order the lines were given (one line per product).
+  const position = new Map(items.map((item, i) => [item.productId, i]));
+  return {
+    open: row.open_unpaid,
+    order: fromColumns(orders, row) as OrderRow,
+    items: (row.placed_items ?? [])
+      .map((i) => fromColumns(orderItems, i) as OrderItemRow)
+      .sort((a, b) => position.get(a.productId)! - position.get(b.productId)!),
+  };
+}
+
+type OrderItemJson = Record<string, unknown>;
+
+// A raw row (column names as in the database) as Drizzle would have returned it.
+function fromColumns(table: typeof orders | typeof orderItems, row: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(getTableColumns(table)).map(([key, column]) => {
+      const value = row[column.name];
+      return [key, value == null ? null : column.mapFromDriverValue(value)];
+    }),
+  );
 }
 
 export async function findItems(db: DbOrTx, orderId: string): Promise<OrderItemRow[]> {
@@ -66,15 +121,6 @@ export async function findOrderVisibleTo(
       ),
     );
   return row;
-}
-
-/**
- * Serialises order placement per buyer until the transaction ends, so two concurrent orders
- * cannot both see room under the open-order cap. Keyed by a hash of the buyer id; nothing else
- * takes this lock.
- */
-export async function lockBuyerOrders(tx: DbOrTx, buyerId: string): Promise<void> {
-  await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${`orders:buyer:${buyerId}`}, 0))`);
 }
 
 /** The buyer's unpaid orders still within their hold time (the expiry sweep may not have run yet). */

@@ -4,17 +4,15 @@ import type { Clock } from '../../lib/clock';
 import { AppError, badRequest, conflict, notFound, serviceUnavailable } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
 import { findProductPrices, findVendorIdOfUser, type ReservedLine, type StockLine } from '../catalogue';
-import { checkOpenUnpaid, checkQuantities, type OrderLimits } from './order-limits';
+import { buyerOrdersLock, checkOpenUnpaid, checkQuantities, type OrderLimits, tooManyOpenOrders } from './order-limits';
 import {
   expireOverdueOrders,
   findItems,
   findItemsOfOrders,
   findOrder,
   findOrderVisibleTo,
-  insertOrder,
-  insertOrderItems,
+  insertOrderUnlessAtCap,
   listOrdersOfBuyer,
-  lockBuyerOrders,
   type OrderItemRow,
   type OrderRow,
   transitionOwnOrder,
@@ -140,55 +138,67 @@ export async function placeOrder(deps: OrdersDeps, buyerId: string, body: PlaceO
   // Unlocked first, so a buyer at the cap costs no rates-provider call; the check that counts is under the lock below.
   if (body.paymentMethod === 'crypto') await checkOpenUnpaid(deps.limits, deps.database.db, buyerId, new Date(deps.clock.now()));
   const quoted = body.paymentMethod === 'crypto' ? await quoteBeforeReserving(deps, body) : undefined;
-  const { order, items } = await deps.database.transaction(async (unit) => {
-    // Taken before any stock row, by every placement alike, so the locks cannot deadlock.
-    await lockBuyerOrders(unit.tx, buyerId);
-    await checkOpenUnpaid(deps.limits, unit.tx, buyerId, new Date(deps.clock.now()));
-    const reserved = await deps.stock.reserveStock(unit, body.items);
-    const { currency, totalCents } = priceLines(reserved);
-    /*
-     * A price changed between the quote and the reservation. Refused rather than re-quoted:
-     * re-quoting means waiting on the provider again, and the buyer should see the new total
-     * before paying it. The rollback puts the stock back.
-     */
-    if (quoted && (quoted.priced.totalCents !== totalCents || quoted.priced.currency !== currency))
-      throw conflict('price_changed', 'A price changed while the order was being quoted; please review the order and try again', {
-        quotedCents: quoted.priced.totalCents,
-        totalCents,
-        currency,
-      });
-    const quote = quoted?.quote;
-    const now = deps.clock.now();
-    const order = await insertOrder(unit.tx, {
-      buyerId,
-      paymentMethod: body.paymentMethod,
-      totalCents,
-      currency,
-      expiresAt: new Date(now + (body.paymentMethod === 'card' ? deps.limits.cardHoldMinutes : deps.limits.cryptoHoldMinutes) * 60_000),
-      ...(quote
-        ? {
-            cryptoSymbol: quote.symbol,
-            cryptoAmount: quote.amount,
-            cryptoRate: String(quote.rate),
-            cryptoRateTier: quote.tier,
-            cryptoRateSource: quote.source,
-            cryptoQuoteExpiresAt: new Date(quote.expiresAt),
-          }
-        : {}),
-    });
-    const items = await insertOrderItems(
-      unit.tx,
-      reserved.map((p) => ({
-        orderId: order.id,
-        productId: p.id,
-        vendorId: p.vendorId,
-        title: p.title,
-        quantity: p.quantity,
-        unitPriceCents: p.priceCents,
-      })),
-    );
-    return { order, items };
-  });
+  /*
+   * Four round trips: BEGIN with the buyer's lock (taken before any stock row, by every
+   * placement alike, so the locks cannot deadlock), the catalogue's reservation of every line,
+   * the order and its lines written unless the buyer is at the cap (counted after the lock),
+   * COMMIT.
+   */
+  const { order, items } = await deps.database.transaction(
+    async (unit) => {
+      const reserved = await deps.stock.reserveStock(unit, body.items);
+      const { currency, totalCents } = priceLines(reserved);
+      /*
+       * A price changed between the quote and the reservation. Refused rather than re-quoted:
+       * re-quoting means waiting on the provider again, and the buyer should see the new total
+       * before paying it. The rollback puts the stock back.
+       */
+      if (quoted && (quoted.priced.totalCents !== totalCents || quoted.priced.currency !== currency))
+        throw conflict('price_changed', 'A price changed while the order was being quoted; please review the order and try again', {
+          quotedCents: quoted.priced.totalCents,
+          totalCents,
+          currency,
+        });
+      const quote = quoted?.quote;
+      const now = deps.clock.now();
+      const placed = await insertOrderUnlessAtCap(
+        unit.tx,
+        {
+          order: {
+            buyerId,
+            paymentMethod: body.paymentMethod,
+            totalCents,
+            currency,
+            expiresAt: new Date(
+              now + (body.paymentMethod === 'card' ? deps.limits.cardHoldMinutes : deps.limits.cryptoHoldMinutes) * 60_000,
+            ),
+            ...(quote
+              ? {
+                  cryptoSymbol: quote.symbol,
+                  cryptoAmount: quote.amount,
+                  cryptoRate: String(quote.rate),
+                  cryptoRateTier: quote.tier,
+                  cryptoRateSource: quote.source,
+                  cryptoQuoteExpiresAt: new Date(quote.expiresAt),
+                }
+              : {}),
+          },
+          items: reserved.map((p) => ({
+            productId: p.id,
+            vendorId: p.vendorId,
+            title: p.title,
+            quantity: p.quantity,
+            unitPriceCents: p.priceCents,
+          })),
+        },
+        { maxOpen: deps.limits.maxOpenUnpaid, now: new Date(now) },
+      );
+      // At the cap: the rollback puts the reserved stock back.
+      if (!placed.order) throw tooManyOpenOrders(deps.limits, placed.open);
+      return { order: placed.order, items: placed.items };
+    },
+    { advisoryLock: buyerOrdersLock(buyerId) },
+  );
   return toOrderView(order, items);
 }
 

@@ -60,6 +60,16 @@ describe('the Neon serverless driver against the real embedded PostgreSQL (throu
     expect(rows).toEqual([]);
   });
 
+  it('takes an advisory lock with BEGIN (two statements in one simple query) through the Neon pool', async () => {
+    const seen = await database.transaction(
+      async (unit) =>
+        (await unit.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted`))
+          .rows,
+      { advisoryLock: -7n },
+    );
+    expect(seen).toEqual([{ n: 1 }]);
+  });
+
   it('serves /api/health through the Neon pool', async () => {
     const app = createApp({ config: testConfig({ DATABASE_URL: testDb.url }), logger, database, sessionDatabase: database });
     await app.start();

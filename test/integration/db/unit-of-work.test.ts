@@ -1,7 +1,9 @@
 import { sql } from 'drizzle-orm';
+import { Client } from 'pg';
 import type { Database } from '../../../server/db';
 import { createTestDatabase, openTestDatabase, type TestDatabase } from '../../support/database';
 import { captureLogger, waitForLog } from '../../support/logger';
+import { waitFor } from '../../support/wait-for';
 
 let testDb: TestDatabase;
 let database: Database;
@@ -131,5 +133,39 @@ describe('database.transaction (unit of work)', () => {
     expect(result).toBe(20);
     await waitForLog(memory, /after-commit effect failed: cache unreachable/);
     expect(await count()).toBeGreaterThanOrEqual(3);
+  });
+
+  it('with an advisory lock, a second transaction on the same key starts its work after the first commits and sees its rows', async () => {
+    await database.db.execute(sql`DELETE FROM uow_probe`);
+    const observer = new Client({ connectionString: testDb.url });
+    await observer.connect();
+    try {
+      let finishFirst!: () => void;
+      const firstMayFinish = new Promise<void>((resolve) => (finishFirst = resolve));
+      const first = database.transaction(
+        async (unit) => {
+          await unit.query('INSERT INTO uow_probe VALUES (1)');
+          await firstMayFinish;
+        },
+        { advisoryLock: 4242n },
+      );
+      const second = database.transaction(async (unit) => (await unit.query('SELECT count(*)::int AS n FROM uow_probe')).rows, {
+        advisoryLock: 4242n,
+      });
+      // The second is queued behind the first's lock (its BEGIN round trip has not answered).
+      await waitFor('the second transaction to wait for the advisory lock', async () => {
+        const { rows } = await observer.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`);
+        return rows[0].n === 1;
+      });
+      finishFirst();
+      await first;
+      expect(await second).toEqual([{ n: 1 }]);
+    } finally {
+      await observer.end();
+    }
+  });
+
+  it('an advisory lock key outside the signed 64-bit range is refused before any statement', async () => {
+    await expect(database.transaction(async () => undefined, { advisoryLock: 2n ** 63n })).rejects.toThrow(RangeError);
   });
 });
