@@ -166,8 +166,9 @@ export function createApp(deps: AppDeps): App {
   routes.push(...docsRoutes({ version: '1.0.0', routes: () => routes }));
   // Counters are shared by every instance through Postgres; which routes spend from which is
   // declared per route. Buckets that guard guessing (sign-in, registration, an account's sign-ins)
-  // and rare, costly requests (orders, uploads) count `exact`ly: one statement per request.
-  // Buckets that ration load count in memory and sync in batches (rate-limit-batcher.ts): no
+  // and uploads (rare, 5 a minute: one point over is 20 %) count `exact`ly: one statement per
+  // request. Buckets that ration load — orders too: a checkout's round trips are its cost, and the
+  // cap on open unpaid orders is what stops hoarding — count in memory and sync in batches (rate-limit-batcher.ts): no
   // statement on the request path, overshoot bounded. `whenStoreDown` is a deliberate choice per
   // bucket (rate-limit.ts): guessing buckets refuse with 503 `rate_limit_unavailable` while
   // Postgres cannot count, so an outage never switches brute-force protection off; load buckets
@@ -194,7 +195,7 @@ export function createApp(deps: AppDeps): App {
     'login-account': bucket('login-account', 'account', 'exact', config.RATE_LIMIT_LOGIN_PER_ACCOUNT_PER_15MIN, 'refuse', 15 * 60),
     uploads: bucket('uploads', 'user', 'exact', config.RATE_LIMIT_UPLOADS_PER_MIN, 'allow'),
     search: bucket('search', 'ip', 'batched', config.RATE_LIMIT_SEARCH_PER_MIN, 'allow'),
-    orders: bucket('orders', 'user', 'exact', config.RATE_LIMIT_ORDERS_PER_MIN, 'allow'),
+    orders: bucket('orders', 'user', 'batched', config.RATE_LIMIT_ORDERS_PER_MIN, 'allow'),
     downloads: bucket('downloads', 'ip', 'batched', config.RATE_LIMIT_DOWNLOADS_PER_MIN, 'allow'),
   } satisfies Record<LimitBucket, BucketLimiter>;
   // First to start, last to stop: it sends this instance's last counts while the pool is still open.
