@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig, readEnvironment } from './lib/config';
-import { createLogger } from './lib/logger';
+import { createLogger, summarizeError } from './lib/logger';
 import { startServer } from './runtime';
 
 /* Entry point: config → server → signals. Everything else lives behind createApp. */
@@ -15,6 +15,15 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger({ config });
+  /*
+   * pg-boss 10 completes and fails jobs without awaiting the statement (manager.js, onFetch): a
+   * database that drops at that moment rejects a promise nobody holds, and Node's default would
+   * end the process and every request in flight with it. The job stays active and pg-boss expires
+   * and retries it, so the error is logged (loudly) and the server keeps serving.
+   */
+  process.on('unhandledRejection', (reason) => {
+    logger.error(`[PROCESS] Unhandled rejection, kept running: ${summarizeError(reason)}`);
+  });
   const running = await startServer(config, logger);
 
   let signalled = false;
