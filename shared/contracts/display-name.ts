@@ -13,7 +13,9 @@ import { text } from './text';
  */
 // C0 controls and DEL are already refused by `text`; these are the ones it lets through.
 const UNPRINTABLE = /[\u0080-\u009f\u2028\u2029\u202A-\u202E\u2066-\u2069]/u;
-const WEB_ADDRESS = /[a-z][a-z0-9+.-]*:\/\/|\bwww\./i;
+// `://` anywhere (no name needs one) rather than a scheme pattern, which backtracks quadratically
+// over a long run of letters.
+const WEB_ADDRESS = /:\/\/|\bwww\./i;
 
 /** A trimmed display name of 1 to `max` characters: one line, printable, no markup, no web address. */
 export const displayName = (max: number) =>

@@ -11,11 +11,14 @@ const ANY_CONTROL = /[\u0000-\u001f\u007f]/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
 const CONTROL_EXCEPT_LAYOUT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 
+// Every length check aborts: the checks after it (and the ones a caller chains) never run over a
+// megabyte a client sent, so none of them can cost more than `max` characters' worth.
+
 /** Plain text without control characters (for values that are not trimmed, such as opaque tokens). */
 export const plainString = (max: number) =>
   z
     .string()
-    .max(max)
+    .max(max, { abort: true })
     .refine((value) => !ANY_CONTROL.test(value), 'must not contain control characters');
 
 /** Trimmed single-line text up to `max` characters (names, titles, e-mails, search terms): no control characters at all. */
@@ -23,7 +26,7 @@ export const text = (max: number) =>
   z
     .string()
     .trim()
-    .max(max)
+    .max(max, { abort: true })
     .refine((value) => !ANY_CONTROL.test(value), 'must not contain control characters or line breaks');
 
 /** Trimmed multi-line text up to `max` characters (descriptions, chat): tabs and line breaks allowed, other control characters not. */
@@ -31,5 +34,5 @@ export const multilineText = (max: number) =>
   z
     .string()
     .trim()
-    .max(max)
+    .max(max, { abort: true })
     .refine((value) => !CONTROL_EXCEPT_LAYOUT.test(value), 'must not contain control characters');

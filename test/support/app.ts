@@ -76,7 +76,15 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   await app.start();
   // Every response is recorded for the contract check after the file (test/support/contract-check.ts).
   const handler = recordResponses(app);
-  let server: http.Server | undefined;
+  /*
+   * One listening server per test app, shared by supertest and by tests that need a real socket
+   * (WebSockets, raw HTTP): supertest given a bare handler would start and stop a server for every
+   * request, which made the whole suite pay a listen, a connect and a close per request.
+   */
+  const server = http.createServer(handler);
+  app.attach(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const handle: TestApp = {
     app,
     config,
@@ -84,21 +92,16 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     sessionDatabase,
     testDatabase,
     logs: memory,
-    request: supertest(handler),
+    request: supertest(server),
+    server,
     async listen() {
-      server = http.createServer(handler);
-      app.attach(server);
-      await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-      handle.server = server;
-      return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      return url;
     },
     async close() {
       await app.beginShutdown();
-      if (server) {
-        const closed = new Promise<void>((resolve) => server!.close(() => resolve()));
-        server.closeAllConnections();
-        await closed;
-      }
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
       await app.stop();
       if (!options.database) await database.close();
       if (ownsSessionDatabase) await sessionDatabase.close();
