@@ -48,6 +48,7 @@ async function main(): Promise<void> {
       value: `${format(r.value)} ${r.unit}`.trim(),
       baseline: format(r.baseline),
       ratio: r.ratio === undefined ? '' : `${format(r.ratio)}×`,
+      spread: r.spread === undefined ? '' : `${format(r.spread[0])}–${format(r.spread[1])}×`,
       target: r.target ?? '',
       pass: r.pass === undefined ? '' : r.pass ? 'yes' : 'NO',
     })),

@@ -10,6 +10,8 @@ import { freePort } from '../../test/support/ports';
 export interface BenchPostgres {
   /** A fresh, migrated database on the bench cluster. */
   createDatabase(name: string, options?: { max?: number }): Promise<{ url: string; database: Database }>;
+  /** Another pool on a database of this cluster (closed with the cluster). */
+  open(url: string, options?: { max?: number }): Database;
   logger: Logger;
   stop(): Promise<void>;
 }
@@ -26,18 +28,23 @@ export async function startBenchPostgres(): Promise<BenchPostgres> {
   const embedded = await startEmbeddedPostgres({ dataDir, port: await freePort(), database: 'postgres', logger });
   const base = embedded.url.replace(/\/[^/]*$/, '');
   const opened: Database[] = [];
+  const open = (url: string, options: { max?: number } = {}) => {
+    // The same pool settings as the test harness.
+    const database = openTestDatabase(url, logger, { max: options.max });
+    opened.push(database);
+    return database;
+  };
   return {
     logger,
+    open,
     async createDatabase(name, options = {}) {
       const admin = new pg.Client({ connectionString: `${base}/postgres` });
       await admin.connect();
       await admin.query(`CREATE DATABASE "${name}"`);
       await admin.end();
       const url = `${base}/${name}`;
-      // The same pool settings as the test harness.
-      const database = openTestDatabase(url, logger, { max: options.max });
+      const database = open(url, options);
       await runMigrations(database.pool, 'pg', logger);
-      opened.push(database);
       return { url, database };
     },
     async stop() {
