@@ -1,6 +1,7 @@
 import { runCatalogueBench } from './catalogue';
 import { runCheckoutBench } from './checkout';
 import { runCryptoBench } from './crypto-rates';
+import { runLimiterBench } from './limiter';
 import { runObjectsBench } from './objects';
 import { runRealtimeBench } from './realtime';
 import { runSearchBench } from './search';
@@ -17,6 +18,7 @@ const suites: Record<string, () => Promise<BenchResult[]>> = {
   catalogue: runCatalogueBench,
   search: runSearchBench,
   checkout: runCheckoutBench,
+  limiter: runLimiterBench,
   crypto: runCryptoBench,
   realtime: runRealtimeBench,
   objects: runObjectsBench,
