@@ -88,13 +88,10 @@ export async function startBenchApp(postgres: BenchPostgres, config: Config, opt
   const statements = countStatements({ app: database.pool, sessions: sessionDatabase.pool }, app.express);
   await app.start();
   const server = await serveOnLoopback(app.express);
-  return {
-    url: server.url,
-    statements,
-    async close() {
-      await server.close();
-      await app.beginShutdown();
-      await app.stop();
-    },
-  };
+  const close = postgres.beforeStop(async () => {
+    await server.close();
+    await app.beginShutdown();
+    await app.stop();
+  });
+  return { url: server.url, statements, close };
 }

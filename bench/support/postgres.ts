@@ -12,6 +12,11 @@ export interface BenchPostgres {
   createDatabase(name: string, options?: { max?: number }): Promise<{ url: string; database: Database }>;
   /** Another pool on a database of this cluster (closed with the cluster). */
   open(url: string, options?: { max?: number }): Database;
+  /**
+   * Work to finish before the pools close (an app's shutdown: its LISTEN client stays checked out
+   * until then), also when a measurement failed; returns it run-once, for stopping earlier.
+   */
+  beforeStop(stop: () => Promise<void>): () => Promise<void>;
   logger: Logger;
   stop(): Promise<void>;
 }
@@ -28,6 +33,7 @@ export async function startBenchPostgres(): Promise<BenchPostgres> {
   const embedded = await startEmbeddedPostgres({ dataDir, port: await freePort(), database: 'postgres', logger });
   const base = embedded.url.replace(/\/[^/]*$/, '');
   const opened: Database[] = [];
+  const stoppers: Array<() => Promise<void>> = [];
   const open = (url: string, options: { max?: number } = {}) => {
     // The same pool settings as the test harness.
     const database = openTestDatabase(url, logger, { max: options.max });
@@ -37,6 +43,15 @@ export async function startBenchPostgres(): Promise<BenchPostgres> {
   return {
     logger,
     open,
+    beforeStop(stop) {
+      let stopping: Promise<void> | undefined;
+      const once = () => {
+        stopping ??= stop();
+        return stopping;
+      };
+      stoppers.push(once);
+      return once;
+    },
     async createDatabase(name, options = {}) {
       const admin = new pg.Client({ connectionString: `${base}/postgres` });
       await admin.connect();
@@ -48,6 +63,8 @@ export async function startBenchPostgres(): Promise<BenchPostgres> {
       return { url, database };
     },
     async stop() {
+      // Also after a failed measurement: a running app's pools would never finish closing.
+      await Promise.allSettled(stoppers.map((stop) => stop()));
       await Promise.allSettled(opened.map((d) => d.close()));
       await embedded.stop();
       rmSync(dataDir, { recursive: true, force: true });
