@@ -1,9 +1,4 @@
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { createApp } from '../server/app';
-import { loadConfig } from '../server/lib/config';
-import { serveOnLoopback } from './support/load';
+import { everyRateLimitAt, startBenchApp, testConfig } from './support/app-instance';
 import { startBenchPostgres } from './support/postgres';
 import { runStandalone } from './support/standalone';
 import type { BenchResult } from './types';
@@ -11,6 +6,7 @@ import type { BenchResult } from './types';
 const BUYERS = 40;
 const ATTEMPTS = 1_200;
 const STOCK = 300;
+const ROUND_TRIPS_TARGET = 4;
 
 async function json(
   url: string,
@@ -62,22 +58,13 @@ async function storm(
 export async function runCheckoutBench(): Promise<BenchResult[]> {
   const postgres = await startBenchPostgres();
   try {
-    const { url: dbUrl, database } = await postgres.createDatabase('bench_checkout', { max: 20 });
-    const config = loadConfig({
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'error',
-      DATABASE_URL: dbUrl,
-      DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'mp-bench-data-')),
-      RATE_LIMIT_API_PER_MIN: '100000000',
-      RATE_LIMIT_AUTH_PER_MIN: '100000000',
+    const { url: dbUrl, database } = await postgres.createDatabase('bench_checkout');
+    const config = testConfig(dbUrl, {
+      ...everyRateLimitAt(100_000_000),
       // Each bench buyer keeps ~30 orders unpaid: the bench measures stock contention, not the per-buyer cap.
       ORDER_MAX_OPEN_UNPAID: '100000',
-      COINGECKO_API_URL: 'http://127.0.0.1:9',
-      CRYPTOCOMPARE_API_URL: 'http://127.0.0.1:9',
     });
-    const app = createApp({ config, logger: postgres.logger, database, sessionDatabase: database });
-    await app.start();
-    const server = await serveOnLoopback(app.express);
+    const server = await startBenchApp(postgres, config, { poolMax: 20 });
     const seller = await json(`${server.url}/api/auth/register`, {
       email: 'seller@example.com',
       password: 'bench password',
@@ -95,6 +82,16 @@ export async function runCheckoutBench(): Promise<BenchResult[]> {
         (await json(`${server.url}/api/auth/register`, { email: `b${i}@example.com`, password: 'bench password', name: 'B' })).cookie!,
       );
 
+    // Round trips of one signed-in card checkout (after a first one, so nothing is cold).
+    const checkoutOf = async (url: string, productId: string) => {
+      const res = await json(`${url}/api/orders`, { items: [{ productId, quantity: 1 }], paymentMethod: 'card' }, buyers[0]);
+      if (res.status !== 201) throw new Error(`checkout answered ${res.status}`);
+    };
+    const counted = await list(10);
+    await checkoutOf(server.url, counted);
+    const trips = await server.statements.countDuring((url) => checkoutOf(url, counted));
+    const roundTrips = server.statements.total(trips.byRequests);
+
     const baseline = await storm(server.url, buyers, (i) => spread[i]!);
     const contended = await storm(server.url, buyers, () => hot);
     const { rows } = await database.pool.query('SELECT stock FROM products WHERE id = $1', [hot]);
@@ -102,12 +99,17 @@ export async function runCheckoutBench(): Promise<BenchResult[]> {
       .rows[0].n as number;
     const oversold = Math.max(0, sold - STOCK) + (rows[0].stock < 0 ? -rows[0].stock : 0);
     await server.close();
-    await app.beginShutdown();
-    await app.stop();
 
     const contendedRate = ATTEMPTS / contended.seconds;
     const baselineRate = ATTEMPTS / baseline.seconds;
     return [
+      {
+        name: 'database round trips per card checkout',
+        value: roundTrips,
+        unit: `statements (app ${trips.byRequests.app}, sessions ${trips.byRequests.sessions})`,
+        target: `≤ ${ROUND_TRIPS_TARGET}`,
+        pass: roundTrips <= ROUND_TRIPS_TARGET,
+      },
       {
         name: `checkout attempts/s, ${BUYERS} buyers racing for ${STOCK} units`,
         value: Math.round(contendedRate),

@@ -5,12 +5,12 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import autocannon from 'autocannon';
 import express, { type Express } from 'express';
 import { loadConfig } from '../server/lib/config';
 import { errorHandler } from '../server/lib/error-handler';
 import { createLogger } from '../server/lib/logger';
 import { createObjectsServiceFor, createStorageDriver, objectDownloads } from '../server/modules/objects';
+import { failedRequests, loadInRounds, summarise } from './support/rounds';
 import { runStandalone } from './support/standalone';
 import type { BenchResult } from './types';
 
@@ -18,12 +18,10 @@ import type { BenchResult } from './types';
  * Object downloads vs express.static on the same 1 MiB file, both on bare Express on 127.0.0.1
  * (no session, helmet or logging on either side: this measures the download path itself).
  * Full 1 MiB GETs, then 64 KiB range GETs (what a video player issues while seeking).
- * The ratio is ours / express.static, measured in the same run; target ≥ 0.9×.
+ * The ratio is the median of ours / express.static over alternating rounds; target ≥ 0.9×.
  */
 
 const SIZE = 1024 * 1024;
-const ROUNDS = 3;
-const ROUND_S = Number(process.env.BENCH_ROUND_S ?? 3);
 const CONNECTIONS = 8;
 const TARGET = 0.9;
 
@@ -31,30 +29,6 @@ async function listen(app: Express): Promise<{ url: string; server: http.Server 
   const server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
-}
-
-async function run(url: string, headers: Record<string, string>, duration: number) {
-  const result = await autocannon({ url, connections: CONNECTIONS, duration, headers });
-  if (result.errors > 0 || result.non2xx > 0 || result['2xx'] === 0) {
-    throw new Error(`bench run against ${url} failed: ${result.errors} errors, ${result.non2xx} non-2xx`);
-  }
-  return result.requests.average;
-}
-
-/**
- * Mean req/s of ours and of the reference, measured in alternating rounds after a warm-up of
- * each, so drift on a shared machine hits both sides alike.
- */
-async function compare(oursUrl: string, referenceUrl: string, headers: Record<string, string>) {
-  await run(referenceUrl, headers, 1);
-  await run(oursUrl, headers, 1);
-  let ours = 0;
-  let reference = 0;
-  for (let round = 0; round < ROUNDS; round++) {
-    reference += await run(referenceUrl, headers, ROUND_S);
-    ours += await run(oursUrl, headers, ROUND_S);
-  }
-  return { ours: ours / ROUNDS, reference: reference / ROUNDS };
 }
 
 export async function runObjectsBench(): Promise<BenchResult[]> {
@@ -93,23 +67,27 @@ export async function runObjectsBench(): Promise<BenchResult[]> {
     const staticUrl = `${reference.url}/one-mib.bin`;
 
     const results: BenchResult[] = [];
-    const row = (name: string, value: number, baseline: number): BenchResult => {
-      const ratio = value / baseline;
+    const row = async (name: string, headers: Record<string, string>): Promise<BenchResult> => {
+      const rounds = await loadInRounds({
+        ours: { url: oursUrl, connections: CONNECTIONS, headers },
+        baseline: { url: staticUrl, connections: CONNECTIONS, headers },
+      });
+      const throughput = summarise(rounds, (run) => run.requestsPerSecond);
+      const round = (n: number) => Math.round(n * 100) / 100;
       return {
         name,
-        value: Math.round(value),
+        value: Math.round(throughput.ours),
         unit: 'req/s',
-        baseline: Math.round(baseline),
-        ratio: Math.round(ratio * 100) / 100,
+        baseline: Math.round(throughput.baseline),
+        ratio: round(throughput.ratio),
+        spread: [round(throughput.spread[0]), round(throughput.spread[1])],
         target: `≥ ${TARGET}× express.static`,
-        pass: ratio >= TARGET,
+        pass: throughput.ratio >= TARGET && failedRequests(rounds.ours) === 0 && failedRequests(rounds.baseline) === 0,
       };
     };
 
-    const full = await compare(oursUrl, staticUrl, {});
-    results.push(row('objects: 1 MiB download vs express.static', full.ours, full.reference));
-    const range = await compare(oursUrl, staticUrl, { Range: 'bytes=262144-327679' });
-    results.push(row('objects: 64 KiB range request vs express.static', range.ours, range.reference));
+    results.push(await row('objects: 1 MiB download vs express.static', {}));
+    results.push(await row('objects: 64 KiB range request vs express.static', { Range: 'bytes=262144-327679' }));
     return results;
   } finally {
     await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));

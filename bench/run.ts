@@ -1,6 +1,7 @@
 import { runCatalogueBench } from './catalogue';
 import { runCheckoutBench } from './checkout';
 import { runCryptoBench } from './crypto-rates';
+import { runLimiterBench } from './limiter';
 import { runObjectsBench } from './objects';
 import { runRealtimeBench } from './realtime';
 import { runSearchBench } from './search';
@@ -17,6 +18,7 @@ const suites: Record<string, () => Promise<BenchResult[]>> = {
   catalogue: runCatalogueBench,
   search: runSearchBench,
   checkout: runCheckoutBench,
+  limiter: runLimiterBench,
   crypto: runCryptoBench,
   realtime: runRealtimeBench,
   objects: runObjectsBench,
@@ -48,6 +50,7 @@ async function main(): Promise<void> {
       value: `${format(r.value)} ${r.unit}`.trim(),
       baseline: format(r.baseline),
       ratio: r.ratio === undefined ? '' : `${format(r.ratio)}×`,
+      spread: r.spread === undefined ? '' : `${format(r.spread[0])}–${format(r.spread[1])}×`,
       target: r.target ?? '',
       pass: r.pass === undefined ? '' : r.pass ? 'yes' : 'NO',
     })),

@@ -7,6 +7,8 @@ export interface BenchResult {
   baseline?: number;
   /** value / baseline (or the inverse for lower-is-better metrics; `target` says which). */
   ratio?: number;
+  /** The lowest and highest per-round ratio, when the row is the median of alternating rounds. */
+  spread?: [number, number];
   /** Human-readable target, e.g. "≥ 0.9× express.static". */
   target?: string;
   pass?: boolean;
