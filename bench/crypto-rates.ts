@@ -53,7 +53,8 @@ async function scenario(database: Database, url: string, healthy: boolean): Prom
   const config = loadConfig({
     NODE_ENV: 'test',
     DATABASE_URL: url,
-    RATE_LIMIT_API_PER_MIN: '10000000',
+    RATE_LIMIT_READS_PER_MIN: '10000000',
+    RATE_LIMIT_WRITES_PER_MIN: '10000000',
     COINGECKO_API_URL: `${cg.url}/api/v3`,
     CRYPTOCOMPARE_API_URL: cc.url,
   });

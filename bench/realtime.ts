@@ -158,7 +158,8 @@ async function benchApp(connections: number, tabsCount: number, rate: number, se
     DATABASE_URL: databaseUrl,
     LOG_LEVEL: 'info',
     RATE_LIMIT_AUTH_PER_MIN: '100000',
-    RATE_LIMIT_API_PER_MIN: '100000',
+    RATE_LIMIT_READS_PER_MIN: '100000',
+    RATE_LIMIT_WRITES_PER_MIN: '100000',
     WS_MESSAGES_PER_MIN: '1000000',
     // Thousands of idle tabs of one user from one address: the caps would refuse them.
     WS_MAX_SOCKETS_PER_USER: '1000000',

@@ -52,7 +52,8 @@ export async function runSessionWritesBench(): Promise<BenchResult[]> {
       LOG_LEVEL: 'error',
       DATABASE_URL: ours.url,
       DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'mp-bench-data-')),
-      RATE_LIMIT_API_PER_MIN: '1000000',
+      RATE_LIMIT_READS_PER_MIN: '1000000',
+      RATE_LIMIT_WRITES_PER_MIN: '1000000',
       RATE_LIMIT_AUTH_PER_MIN: '1000000',
     });
     const app = createApp({ config, logger: postgres.logger, database: ours.database, sessionDatabase: ours.database });

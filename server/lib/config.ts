@@ -360,6 +360,12 @@ export function findProductionProblems(env: Env): ConfigProblem[] {
   return problems;
 }
 
+// Variables an earlier release read and this one does not: a deploy still setting one would have
+// it silently ignored (a limit the operator chose, gone), so it is refused with what replaced it.
+const REPLACED_VARIABLES: Record<string, string> = {
+  RATE_LIMIT_API_PER_MIN: 'replaced by RATE_LIMIT_READS_PER_MIN (GET, 600/min) and RATE_LIMIT_WRITES_PER_MIN (the rest, 60/min)',
+};
+
 /** Parses the environment; in production also applies `findProductionProblems`. Reports every problem at once. */
 export function parseConfig(env: Env): ConfigResult {
   const parsed = envSchema.safeParse(env);
@@ -370,6 +376,9 @@ export function parseConfig(env: Env): ConfigResult {
         const variable = String(issue.path[0] ?? '(environment)');
         return { variable, message: `${issue.message} (${describeValue(variable, env[variable])})` };
       });
+  for (const [variable, replacement] of Object.entries(REPLACED_VARIABLES)) {
+    if (env[variable] !== undefined) problems.push({ variable, message: `no longer read: ${replacement}` });
+  }
   if (env.NODE_ENV === 'production') {
     for (const p of findProductionProblems(env)) {
       if (!problems.some((q) => q.variable === p.variable)) problems.push(p);

@@ -15,6 +15,17 @@ const LIVE_ENV = {
 };
 
 describe('config', () => {
+  it('a variable this release no longer reads is refused, naming what replaced it (a chosen limit must not vanish silently)', () => {
+    const result = parseConfig({ RATE_LIMIT_API_PER_MIN: '120' });
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.problems).toEqual([
+      {
+        variable: 'RATE_LIMIT_API_PER_MIN',
+        message: expect.stringMatching(/no longer read: replaced by RATE_LIMIT_READS_PER_MIN .*RATE_LIMIT_WRITES_PER_MIN/),
+      },
+    ]);
+  });
+
   it('when nothing is set in development, every default makes a working config', () => {
     const config = loadConfig({});
     expect(config).toMatchObject({
