@@ -14,9 +14,18 @@ type WithDeadline = Request & { [deadlineOf]?: { arrivedAt: number; timer?: Node
  * is closed. Node's headersTimeout still covers slow headers.
  */
 
-/** Arms the deadline for every request as it arrives. */
+/**
+ * Whether a body follows the headers: HTTP/1.1 says one does only with Content-Length or
+ * Transfer-Encoding (RFC 9112 §6.3); the same test as type-is's `hasBody`.
+ */
+function announcesBody(req: Request): boolean {
+  return req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
+}
+
+/** Arms the deadline for every request with a body as it arrives (a bodiless one, most reads, has nothing to police). */
 export function bodyDeadline(ms: number) {
   return (req: Request, res: Response, next: NextFunction) => {
+    if (!announcesBody(req)) return next();
     (req as WithDeadline)[deadlineOf] = { arrivedAt: performance.now() };
     setBodyDeadline(req, res, ms);
     next();
