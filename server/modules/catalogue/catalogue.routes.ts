@@ -10,7 +10,7 @@ import {
   VendorView,
 } from '../../../shared/contracts';
 import { type Caller, defineRoute, errors, type HeaderSpec, json, type ResponseSpec, type Route, reply } from '../../lib/http/define-route';
-import { sendStoredBody, type StoredBody, storeJsonBody } from '../../lib/http/stored-body';
+import { sendStoredBody, storeJsonBody } from '../../lib/http/stored-body';
 import { uuidParam } from '../../lib/validate';
 import { startPrivilegedSession } from '../auth';
 import {
@@ -56,19 +56,6 @@ export function catalogueRoutes(deps: CatalogueDeps, policy: SharedCachePolicy):
   // session is not for shared caches; the browser keeps it and revalidates each time (a 304).
   const signedInCacheControl = 'private, no-cache';
 
-  /*
-   * Concurrent misses of one key share one load: after a deploy or an invalidation, a burst of
-   * readers of a popular page would otherwise each run its query and queue on the pool.
-   */
-  const inFlight = new Map<string, Promise<StoredBody>>();
-  const loadAndStore = async (key: string, load: () => Promise<{ body: unknown; list?: ListEntry }>) => {
-    const loadStarted = cache.loadStarted();
-    const loaded = await load();
-    const body = await storeJsonBody(loaded.body);
-    cache.set(key, body, loaded.list, loadStarted);
-    return body;
-  };
-
   /**
    * Answers from the cache (HIT), or loads, stores and answers (MISS) the same stored bytes;
    * errors are never cached.
@@ -78,16 +65,10 @@ export function catalogueRoutes(deps: CatalogueDeps, policy: SharedCachePolicy):
     key: string,
     load: () => Promise<{ body: unknown; list?: ListEntry }>,
   ): Promise<undefined> {
-    let body = cache.get(key);
-    const hit = body !== undefined;
-    if (!body) {
-      let loading = inFlight.get(key);
-      if (!loading) {
-        loading = loadAndStore(key, load).finally(() => inFlight.delete(key));
-        inFlight.set(key, loading);
-      }
-      body = await loading;
-    }
+    const { body, hit } = await cache.load(key, async () => {
+      const loaded = await load();
+      return { body: await storeJsonBody(loaded.body), list: loaded.list };
+    });
     sendStoredBody(req, res, body, {
       'X-Cache': hit ? 'HIT' : 'MISS',
       'Cache-Control': user ? signedInCacheControl : anonymousCacheControl,

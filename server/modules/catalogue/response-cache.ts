@@ -67,6 +67,7 @@ const BYTES_PER_INDEXED_ID = 128;
 
 export class ResponseCache {
   private readonly cache: LRUCache<string, Entry>;
+  private readonly loading = new Map<string, { startedAt: number; body: Promise<StoredBody> }>();
   /**
    * Product id → keys of the cached list pages holding it. A stock change (every order line) asks
    * for these; scanning every page's ids instead cost ~170 ms per product with a full cache of
@@ -98,6 +99,31 @@ export class ResponseCache {
     if (entry) this.hits++;
     else this.misses++;
     return entry?.body;
+  }
+
+  /**
+   * The cached answer, or one load shared by every concurrent miss of the key (after a deploy or
+   * an invalidation, a burst of readers of a popular page would otherwise each run its query). A
+   * miss joins only a load that started after the latest invalidation: one started before it may
+   * hold the rows the invalidating write replaced, and is neither stored nor handed to newcomers.
+   */
+  async load(key: string, loader: () => Promise<{ body: StoredBody; list?: ListEntry }>): Promise<{ body: StoredBody; hit: boolean }> {
+    const cached = this.get(key);
+    if (cached) return { body: cached, hit: true };
+    const running = this.loading.get(key);
+    if (running && running.startedAt === this.changes) return { body: await running.body, hit: false };
+    const startedAt = this.changes;
+    const body = loader().then((loaded) => {
+      this.set(key, loaded.body, loaded.list, startedAt);
+      return loaded.body;
+    });
+    const entry = { startedAt, body };
+    this.loading.set(key, entry);
+    try {
+      return { body: await body, hit: false };
+    } finally {
+      if (this.loading.get(key) === entry) this.loading.delete(key);
+    }
   }
 
   /** A mark to take before loading what will be stored, and to hand to `set`. */

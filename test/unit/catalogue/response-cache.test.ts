@@ -88,3 +88,39 @@ it('a flush (missed broadcasts) also keeps a load that started before it from be
   cache.set('vendor:v1', await storeJsonBody({ vendor: { id: 'v1' } }), undefined, started);
   expect(cache.get('vendor:v1')).toBeUndefined();
 });
+
+describe('load: one load per key for concurrent misses', () => {
+  const deferred = <T>() => {
+    let resolve!: (value: T) => void;
+    const promise = new Promise<T>((r) => {
+      resolve = r;
+    });
+    return { promise, resolve };
+  };
+
+  it('concurrent misses of one key share one loader call, then the next read is a hit', async () => {
+    const cache = new ResponseCache(limits);
+    const pending = deferred<{ body: StoredBody }>();
+    const loader = jest.fn(() => pending.promise);
+    const first = cache.load('product:p1', loader);
+    const second = cache.load('product:p1', loader);
+    pending.resolve({ body: bodies.new });
+    expect(await first).toEqual({ body: bodies.new, hit: false });
+    expect(await second).toEqual({ body: bodies.new, hit: false });
+    expect(loader).toHaveBeenCalledTimes(1);
+    expect(await cache.load('product:p1', loader)).toEqual({ body: bodies.new, hit: true });
+  });
+
+  it('a miss after an invalidation does not join a load that started before it: it loads afresh, and the old answer is not stored', async () => {
+    const cache = new ResponseCache(limits);
+    const before = deferred<{ body: StoredBody }>();
+    const stale = cache.load('product:p1', () => before.promise);
+    // The vendor's write commits while the first read's rows are on their way.
+    cache.apply({ kind: 'product', productId: 'p1', facets: [] });
+    const fresh = cache.load('product:p1', async () => ({ body: bodies.new }));
+    before.resolve({ body: bodies.old });
+    expect((await fresh).body).toBe(bodies.new);
+    expect((await stale).body).toBe(bodies.old);
+    expect(cache.get('product:p1')).toBe(bodies.new);
+  });
+});
