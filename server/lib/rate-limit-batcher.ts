@@ -155,6 +155,9 @@ export function createRateLimitBatcher(options: RateLimitBatcherOptions): RateLi
         // Waiting requests with nothing to send still ride along: the upsert of 0 reads the total.
         sent.push({ bucket, key, count, points: count.pending });
         count.sending += count.pending;
+        // What is left of the share stays left, no more: while the sync is out, the points just
+        // sent must not make room for a second share on totals that are not fresh yet.
+        count.share = Math.max(0, count.share - count.pending);
         count.pending = 0;
       }
       bucket.touched.clear();
