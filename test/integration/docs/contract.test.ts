@@ -7,6 +7,7 @@ import { type FakeStripe, startFakeStripe } from '../../support/fake-stripe';
 import { binary, pngBytes, upload } from '../../support/objects';
 import { registerUser, type SignedInUser } from '../../support/users';
 import { deliverStripeEvent, signStripeEvent } from '../../support/stripe-events';
+import { placeCardOrder } from '../../support/orders';
 
 /*
  * Drives every declared route at least once, its success and its main error statuses. Each
@@ -170,13 +171,7 @@ it("an upstream's HTTP status is not passed on: Stripe refusing our API key is a
   });
   try {
     const product = await listProduct(misconfigured.request, vendor, { stock: 2 });
-    const order = (
-      await misconfigured.request
-        .post('/api/orders')
-        .set('Cookie', buyer.cookie)
-        .send({ items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'card' })
-        .expect(201)
-    ).body.order;
+    const order = await placeCardOrder(misconfigured.request, buyer, [{ productId: product.id, quantity: 1 }]);
     const res = await misconfigured.request.post(`/api/orders/${order.id}/payment-intent`).set('Cookie', buyer.cookie).expect(503);
     expect(res.body.error.code).toBe('payment_provider_unavailable');
     expect(res.headers['retry-after']).toBeDefined();

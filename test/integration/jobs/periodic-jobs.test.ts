@@ -3,6 +3,7 @@ import { listProduct, openStore } from '../../support/catalogue';
 import { ManualClock } from '../../support/clock';
 import { registerUser } from '../../support/users';
 import { waitFor } from '../../support/wait-for';
+import { placeCardOrder } from '../../support/orders';
 
 const clock = new ManualClock(Date.now());
 let t: TestApp;
@@ -56,13 +57,7 @@ it('when the expiry job runs, an unpaid order past ORDER_EXPIRY_MINUTES expires 
   const vendor = await openStore(t.request);
   const product = await listProduct(t.request, vendor, { stock: 3 });
   const buyer = await registerUser(t.request);
-  const order = (
-    await t.request
-      .post('/api/orders')
-      .set('Cookie', buyer.cookie)
-      .send({ items: [{ productId: product.id, quantity: 3 }], paymentMethod: 'card' })
-      .expect(201)
-  ).body.order;
+  const order = await placeCardOrder(t.request, buyer, [{ productId: product.id, quantity: 3 }]);
   clock.advance(31 * 60_000);
   await t.app.jobs.sendNow('orders-expire-overdue');
   await waitFor(

@@ -3,6 +3,7 @@ import { startTestApp, type TestApp } from '../../support/app';
 import { listProduct, openStore, type Vendor } from '../../support/catalogue';
 import { ManualClock } from '../../support/clock';
 import { registerUser } from '../../support/users';
+import { placeCardOrder } from '../../support/orders';
 
 const clock = new ManualClock(Date.now());
 let t: TestApp;
@@ -95,13 +96,7 @@ it('the total comes from the database prices, and repeated lines are merged', as
 it('an unpaid card order holds its stock for ORDER_CARD_HOLD_MINUTES (15), then the sweep expires it and the stock comes back', async () => {
   const product = await listProduct(t.request, vendor, { stock: 2 });
   const buyer = await registerUser(t.request);
-  const order = (
-    await t.request
-      .post('/api/orders')
-      .set('Cookie', buyer.cookie)
-      .send({ items: [{ productId: product.id, quantity: 2 }], paymentMethod: 'card' })
-      .expect(201)
-  ).body.order;
+  const order = await placeCardOrder(t.request, buyer, [{ productId: product.id, quantity: 2 }]);
   expect(Date.parse(order.expiresAt) - clock.now()).toBe(15 * 60_000);
   const orders = t.app.modules.find((m) => m.name === 'orders') as OrdersModule;
   clock.advance(14 * 60_000);
@@ -121,13 +116,7 @@ it('an order is visible to its buyer and to a vendor of its items; anyone else g
   const buyer = await registerUser(t.request);
   const stranger = await registerUser(t.request);
   const otherVendor = await openStore(t.request);
-  const order = (
-    await t.request
-      .post('/api/orders')
-      .set('Cookie', buyer.cookie)
-      .send({ items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'card' })
-      .expect(201)
-  ).body.order;
+  const order = await placeCardOrder(t.request, buyer, [{ productId: product.id, quantity: 1 }]);
   await t.request.get(`/api/orders/${order.id}`).set('Cookie', buyer.cookie).expect(200);
   await t.request.get(`/api/orders/${order.id}`).set('Cookie', vendor.cookie).expect(200);
   await t.request.get(`/api/orders/${order.id}`).set('Cookie', stranger.cookie).expect(404);

@@ -2,6 +2,7 @@ import { startTestApp, type TestApp } from '../../support/app';
 import { listProduct, openStore, type Vendor } from '../../support/catalogue';
 import { deliverStripeEvent, signStripeEvent } from '../../support/stripe-events';
 import { registerUser, type SignedInUser } from '../../support/users';
+import { placeCardOrder } from '../../support/orders';
 
 /*
  * An order with lines from several stores: each store sees its own lines and what they come
@@ -25,20 +26,11 @@ beforeAll(async () => {
   hat = await listProduct(t.request, hats, { priceCents: 2_000, stock: 5 });
   scarf = await listProduct(t.request, hats, { priceCents: 500, stock: 5 });
   boot = await listProduct(t.request, shoes, { priceCents: 9_000, stock: 5 });
-  order = (
-    await t.request
-      .post('/api/orders')
-      .set('Cookie', buyer.cookie)
-      .send({
-        items: [
-          { productId: hat.id, quantity: 2 },
-          { productId: boot.id, quantity: 1 },
-          { productId: scarf.id, quantity: 3 },
-        ],
-        paymentMethod: 'card',
-      })
-      .expect(201)
-  ).body.order;
+  order = await placeCardOrder(t.request, buyer, [
+    { productId: hat.id, quantity: 2 },
+    { productId: boot.id, quantity: 1 },
+    { productId: scarf.id, quantity: 3 },
+  ]);
 });
 afterAll(() => t.close());
 

@@ -6,6 +6,7 @@ import { waitForLog } from '../../support/logger';
 import { TestWsClient } from '../../support/ws-client';
 import { registerUser, type SignedInUser } from '../../support/users';
 import { deliverStripeEvent, signStripeEvent } from '../../support/stripe-events';
+import { placeCardOrder as placeOrder } from '../../support/orders';
 
 const WEBHOOK_SECRET = 'whsec_test_secret_for_signatures';
 
@@ -38,12 +39,7 @@ afterAll(async () => {
 
 async function placeCardOrder(buyer: SignedInUser, priceCents = 4_200, quantity = 1) {
   const product = await listProduct(t.request, vendor, { priceCents, stock: 10 });
-  const res = await t.request
-    .post('/api/orders')
-    .set('Cookie', buyer.cookie)
-    .send({ items: [{ productId: product.id, quantity }], paymentMethod: 'card' })
-    .expect(201);
-  return res.body.order as { id: string; totalCents: number };
+  return await placeOrder(t.request, buyer, [{ productId: product.id, quantity }]);
 }
 
 const signedEvent = (type: string, object: Record<string, unknown>, id?: string) => signStripeEvent(WEBHOOK_SECRET, type, object, { id });
@@ -105,13 +101,7 @@ describe('payment intents', () => {
       const seller = await openStore(bare.request);
       const buyer = await registerUser(bare.request);
       const product = await listProduct(bare.request, seller);
-      const order = (
-        await bare.request
-          .post('/api/orders')
-          .set('Cookie', buyer.cookie)
-          .send({ items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'card' })
-          .expect(201)
-      ).body.order;
+      const order = await placeOrder(bare.request, buyer, [{ productId: product.id, quantity: 1 }]);
       const res = await bare.request.post(`/api/orders/${order.id}/payment-intent`).set('Cookie', buyer.cookie).expect(503);
       expect(res.body.error.code).toBe('payments_not_configured');
     } finally {
@@ -217,13 +207,7 @@ describe('webhooks', () => {
       const buyer = await registerUser(t.request);
       const product = await listProduct(t.request, vendor, { priceCents: 900, stock: 10 });
       const stock = async () => (await t.request.get(`/api/products/${product.id}`).expect(200)).body.product.stock as number;
-      const order = (
-        await t.request
-          .post('/api/orders')
-          .set('Cookie', buyer.cookie)
-          .send({ items: [{ productId: product.id, quantity: 3 }], paymentMethod: 'card' })
-          .expect(201)
-      ).body.order as { id: string };
+      const order = await placeOrder(t.request, buyer, [{ productId: product.id, quantity: 3 }]);
       expect(await stock()).toBe(7);
       const piId = (await t.request.post(`/api/orders/${order.id}/payment-intent`).set('Cookie', buyer.cookie).expect(200)).body
         .paymentIntentId;

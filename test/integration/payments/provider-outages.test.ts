@@ -4,6 +4,7 @@ import { type FakeStripe, startFakeStripe, stripeErrorBody } from '../../support
 import { waitForLog } from '../../support/logger';
 import { deliverStripeEvent, signStripeEvent } from '../../support/stripe-events';
 import { registerUser, type SignedInUser } from '../../support/users';
+import { placeCardOrder as placeOrder } from '../../support/orders';
 
 const SECRET_KEY = 'sk_test_outage_key_must_never_be_logged';
 const STRIPE_TIMEOUT_MS = 1_000;
@@ -37,12 +38,7 @@ afterAll(async () => {
 
 async function placeCardOrder() {
   const product = await listProduct(t.request, vendor, { priceCents: 1_500, stock: 50 });
-  const res = await t.request
-    .post('/api/orders')
-    .set('Cookie', buyer.cookie)
-    .send({ items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'card' })
-    .expect(201);
-  return res.body.order as { id: string };
+  return await placeOrder(t.request, buyer, [{ productId: product.id, quantity: 1 }]);
 }
 
 const startPayment = (orderId: string) => t.request.post(`/api/orders/${orderId}/payment-intent`).set('Cookie', buyer.cookie);
@@ -140,13 +136,7 @@ describe('payment intents when Stripe is not answering as it should', () => {
 describe('cancelling a failed payment when Stripe is not answering', () => {
   it('when Stripe fails while the declined intent is cancelled, then the webhook still answers 200: the order failed, its stock is back, the operator is told', async () => {
     const product = await listProduct(t.request, vendor, { priceCents: 1_500, stock: 4 });
-    const order = (
-      await t.request
-        .post('/api/orders')
-        .set('Cookie', buyer.cookie)
-        .send({ items: [{ productId: product.id, quantity: 2 }], paymentMethod: 'card' })
-        .expect(201)
-    ).body.order as { id: string };
+    const order = await placeOrder(t.request, buyer, [{ productId: product.id, quantity: 2 }]);
     const piId = (await startPayment(order.id).expect(200)).body.paymentIntentId as string;
     await stripe.setFault({ status: 500, body: stripeErrorBody('api_error', 'Something went wrong on our end') });
     const failed = signStripeEvent('whsec_outages', 'payment_intent.payment_failed', {
