@@ -1,6 +1,6 @@
 /**
- * What the request-id and access-log middleware cost per request: an Express hello-world with
- * and without them, measured interleaved (A/B/A/B, several rounds) so machine drift hits every
+ * What the request preamble and its access line cost per request (winston against pino): an
+ * Express hello-world with and without them, measured interleaved (A/B/A/B, several rounds) so machine drift hits every
  * variant alike; the median of each round's ratio is reported. Standalone:
  * `npx tsx bench/logging-cost.ts [rounds] [seconds per run]`.
  *
@@ -15,13 +15,14 @@ import autocannon from 'autocannon';
 import express, { type Express } from 'express';
 import winston from 'winston';
 import { createLogger } from '../server/lib/logger';
-import { accessLog, requestContext } from '../server/lib/request-context';
+import { type AccessLog, accessLogThroughLogger, createJsonAccessLog } from '../server/lib/access-log';
+import { installRequestLogger, requestPreamble } from '../server/lib/request-context';
 
 const CONNECTIONS = 10;
 const BODY = { hello: 'world' };
 
-type Variant = 'hello' | 'request-id' | 'logging, line dropped (info)' | 'logging, line written (http)';
-const VARIANTS: Variant[] = ['hello', 'request-id', 'logging, line dropped (info)', 'logging, line written (http)'];
+type Variant = 'hello' | 'preamble, no access line' | 'preamble, winston line' | 'preamble, pino line';
+const VARIANTS: Variant[] = ['hello', 'preamble, no access line', 'preamble, winston line', 'preamble, pino line'];
 
 function helloApp(setup: (app: Express) => void = () => {}): Express {
   const app = express();
@@ -34,30 +35,45 @@ function helloApp(setup: (app: Express) => void = () => {}): Express {
   return app;
 }
 
-function loggerAt(level: 'info' | 'http') {
-  // The production format (JSON) into a sink that discards it: the cost measured is ours, not the terminal's.
-  const sink = new Writable({ write: (_chunk, _encoding, done) => done() });
+// The production format (JSON) into a sink that discards it: the cost measured is ours, not the terminal's.
+const discard = () => new Writable({ write: (_chunk, _encoding, done) => done() });
+
+function winstonLogger(level: 'info' | 'warn') {
   return createLogger({
     config: { NODE_ENV: 'production', LOG_LEVEL: level },
-    transports: [new winston.transports.Stream({ stream: sink, format: winston.format.json() })],
+    transports: [new winston.transports.Stream({ stream: discard(), format: winston.format.json() })],
     console: false,
   });
+}
+
+/** The app's request preamble (request id, no security headers, access line as given). */
+function withPreamble(accessLog: AccessLog | undefined) {
+  return (app: Express) => {
+    installRequestLogger(app, winstonLogger('info'));
+    app.use(
+      requestPreamble({
+        headers: [],
+        bodyTimeoutMs: 30_000,
+        observe: () => {},
+        accessLog,
+        userIdOf: () => undefined,
+        inFlight: new Set(),
+        isShuttingDown: () => false,
+      }),
+    );
+  };
 }
 
 function appOf(variant: Variant): Express {
   switch (variant) {
     case 'hello':
       return helloApp();
-    case 'request-id':
-      return helloApp((app) => app.use(requestContext(app, loggerAt('info'))));
-    case 'logging, line dropped (info)':
-    case 'logging, line written (http)': {
-      const logger = loggerAt(variant === 'logging, line dropped (info)' ? 'info' : 'http');
-      return helloApp((app) => {
-        app.use(requestContext(app, logger));
-        app.use(accessLog(logger));
-      });
-    }
+    case 'preamble, no access line':
+      return helloApp(withPreamble(undefined));
+    case 'preamble, winston line':
+      return helloApp(withPreamble(accessLogThroughLogger(winstonLogger('info'))));
+    case 'preamble, pino line':
+      return helloApp(withPreamble(createJsonAccessLog({ level: 'info', destination: '/dev/null' })));
   }
 }
 

@@ -1,19 +1,16 @@
 import type { Server, ServerResponse } from 'node:http';
 import type { Storage } from '@google-cloud/storage';
 import express, { type Express, type Request } from 'express';
-import helmet from 'helmet';
 import type Stripe from 'stripe';
 import type { Registry } from 'prom-client';
 import type { Database } from './db';
 import { type Clock, systemClock } from './lib/clock';
 import type { Config } from './lib/config';
 import { errorHandler, notFoundHandler } from './lib/error-handler';
-import { serviceUnavailable } from './lib/errors';
 import type { Logger } from './lib/logger';
-import { bodyDeadline } from './lib/http/body-deadline';
 import type { LimitBucket, Route } from './lib/http/define-route';
 import { type BucketLimiter, routerFor } from './lib/http/register-routes';
-import { createMetricsRegistry, httpMetrics, metricsRoute, registerPoolMetrics } from './lib/metrics';
+import { createMetricsRegistry, httpDurationRecorder, metricsRoute, registerPoolMetrics } from './lib/metrics';
 import type { AppModule, ModuleContext } from './lib/module';
 import { createOpsAccessCheck } from './lib/ops-token';
 import { refuseForeignOrigin } from './lib/origin-check';
@@ -22,7 +19,9 @@ import { createJobQueue, type JobQueue } from './lib/job-queue';
 import { createRateLimiter, deleteExpiredRateLimits, rateLimit, type WhenStoreDown } from './lib/rate-limit';
 import { createRateLimitBatcher } from './lib/rate-limit-batcher';
 import { keepRawBody } from './lib/raw-body';
-import { accessLog, requestContext } from './lib/request-context';
+import { installRequestLogger, requestPreamble } from './lib/request-context';
+import { helmetHeaders } from './lib/http/security-headers';
+import { type AccessLog, accessLogThroughLogger } from './lib/access-log';
 import { createAuthModule, currentUser } from './modules/auth';
 import { createCatalogueModule, findReferencedImageKeys } from './modules/catalogue';
 import { type CryptoRatesOptions, createCryptoRatesModule } from './modules/crypto-rates';
@@ -54,6 +53,11 @@ export interface AppDeps {
   cryptoRates?: CryptoRatesOptions;
   /** A Stripe client to use instead of one built from the config. */
   stripe?: Stripe;
+  /**
+   * Where access lines go (production: pino JSON, access-log.ts); omitted: through `logger`
+   * (development and tests). Null: none.
+   */
+  accessLog?: AccessLog | null;
 }
 
 export interface App {
@@ -77,7 +81,6 @@ export interface App {
   isShuttingDown(): boolean;
 }
 
-const HEALTH_PATH = '/api/health';
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** Whether the request carries a session cookie (`sid`, set by auth): without one nobody is signed in. */
@@ -217,26 +220,19 @@ export function createApp(deps: AppDeps): App {
   app.set('x-powered-by', false);
   app.set('etag', false);
   app.set('query parser', 'extended');
-  app.use(requestContext(app, logger));
-  app.use(bodyDeadline(config.HTTP_REQUEST_TIMEOUT_MS));
-  app.use((_req, res, next) => {
-    if (shuttingDown) res.setHeader('Connection', 'close');
-    inFlight.add(res);
-    res.on('close', () => inFlight.delete(res));
-    next();
-  });
-  app.use(accessLog(logger, (req) => currentUser(req)?.id));
-  app.use(httpMetrics(metrics));
-  // A request that reaches tables before migrations finish would fail with a 500; a 503 with
-  // Retry-After tells the client (or the balancer's retry) to come back. Health stays open so
-  // probes can see why.
-  app.use((req, _res, next) => {
-    const starting = deps.isStarting?.() && !req.path.startsWith(HEALTH_PATH);
-    next(
-      starting ? serviceUnavailable('starting', 'The server is starting (database migrations pending); try again shortly', 2) : undefined,
-    );
-  });
-  app.use(helmet());
+  installRequestLogger(app, logger);
+  app.use(
+    requestPreamble({
+      headers: helmetHeaders(),
+      bodyTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS,
+      observe: httpDurationRecorder(metrics),
+      accessLog: deps.accessLog === undefined ? accessLogThroughLogger(logger) : (deps.accessLog ?? undefined),
+      userIdOf: (req) => currentUser(req)?.id,
+      inFlight,
+      isShuttingDown: () => shuttingDown,
+      isStarting: deps.isStarting,
+    }),
+  );
   app.use(refuseForeignOrigin(config.APP_ORIGIN));
   app.use(router);
   // Unknown URLs under /api spend from the reads or writes bucket too, by IP (probing is limited),

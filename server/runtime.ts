@@ -12,6 +12,7 @@ import {
   startEmbeddedPostgres,
   startHealthMonitor,
 } from './db';
+import { createJsonAccessLog } from './lib/access-log';
 import type { Config } from './lib/config';
 import { drainHttpServer } from './lib/http/drain-server';
 import type { Logger } from './lib/logger';
@@ -107,11 +108,14 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
 
   // Tables exist once migrations are applied (readiness also waits for the modules to start).
   let migrated = !config.MIGRATE_ON_START;
+  // Production's access lines go to stdout as pino JSON (cheap: access-log.ts); development's through the logger, readable.
+  const accessLog = config.NODE_ENV === 'production' ? (createJsonAccessLog({ level: config.LOG_LEVEL }) ?? null) : undefined;
   const app = createApp({
     config,
     logger,
     database,
     sessionDatabase,
+    accessLog,
     notReadyReason: () => (migrated ? undefined : 'migrations pending'),
     isStarting: () => !migrated,
   });
@@ -179,6 +183,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       await drainHttpServer(server);
       await ready.catch(() => undefined);
       await app.stop();
+      accessLog?.flush();
       monitor.stop();
       await Promise.all([database.close(), sessionDatabase.close()]);
       if (embedded) await embedded.stop();

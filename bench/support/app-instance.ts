@@ -5,6 +5,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import winston from 'winston';
 import { createApp } from '../../server/app';
+import { createJsonAccessLog } from '../../server/lib/access-log';
 import { CONFIG_VARIABLES, type Config, type Env, loadConfig } from '../../server/lib/config';
 import { createLogger, type Logger } from '../../server/lib/logger';
 import { serveOnLoopback } from './load';
@@ -84,7 +85,14 @@ export async function startBenchApp(postgres: BenchPostgres, config: Config, opt
   const url = config.DATABASE_URL!;
   const database = postgres.open(url, { max: options.poolMax ?? config.DB_POOL_MAX });
   const sessionDatabase = postgres.open(url, { max: config.SESSION_POOL_MAX });
-  const app = createApp({ config, logger: discardingLogger(config), database, sessionDatabase });
+  const app = createApp({
+    config,
+    logger: discardingLogger(config),
+    database,
+    sessionDatabase,
+    // As runtime.ts wires production: access lines as pino JSON, here into /dev/null.
+    accessLog: createJsonAccessLog({ level: config.LOG_LEVEL, destination: '/dev/null' }) ?? null,
+  });
   const statements = countStatements({ app: database.pool, sessions: sessionDatabase.pool }, app.express);
   await app.start();
   const server = await serveOnLoopback(app.express);

@@ -1,4 +1,4 @@
-import type { NextFunction, Request, Response } from 'express';
+import type { Request, Response } from 'express';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { defineRoute, type Route } from './http/define-route';
 import { routePattern } from './request-context';
@@ -13,7 +13,8 @@ export function createMetricsRegistry(options: { defaultMetrics?: boolean } = {}
   return registry;
 }
 
-export function httpMetrics(registry: Registry) {
+/** Records finished requests in `http_request_duration_seconds` (the request preamble calls it). */
+export function httpDurationRecorder(registry: Registry): (req: Request, res: Response, seconds: number) => void {
   const duration = new Histogram({
     name: 'http_request_duration_seconds',
     help: 'HTTP request duration by method, route pattern and status',
@@ -21,12 +22,7 @@ export function httpMetrics(registry: Registry) {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
-  return (req: Request, res: Response, next: NextFunction) => {
-    const end = duration.startTimer();
-    // 'close' fires for every response, also one cut off by its client ('finish' would miss it).
-    res.once('close', () => end({ method: req.method, route: routePattern(req), status: String(res.statusCode) }));
-    next();
-  };
+  return (req, res, seconds) => duration.observe({ method: req.method, route: routePattern(req), status: String(res.statusCode) }, seconds);
 }
 
 /** Connection counts of each named pool, read at scrape time. */

@@ -1,20 +1,25 @@
 import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import type { Express, NextFunction, Request, Response } from 'express';
+import type { AccessLog } from './access-log';
+import { serviceUnavailable } from './errors';
+import { armBodyDeadline } from './http/body-deadline';
+import type { HeaderList } from './http/security-headers';
 import type { Logger } from './logger';
 import './express-types';
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+const HEALTH_PATH = '/api/health';
 
 // A request's child logger, made the first time something logs for it.
 const childLogger = Symbol('childLogger');
 type RequestWithLogger = Request & { [childLogger]?: Logger };
 
 /**
- * Gives each request an id (a sane incoming X-Request-Id is kept, for tracing through proxies)
- * and `req.log`, a logger stamped with that id. `req.log` is a getter on the app's request
- * prototype: most requests never log, so they allocate no child logger.
+ * `req.log`, a logger stamped with the request's id, as a getter on the app's request prototype:
+ * most requests never log, so they allocate no child logger.
  */
-export function requestContext(app: Express, logger: Logger) {
+export function installRequestLogger(app: Express, logger: Logger): void {
   Object.defineProperty(app.request, 'log', {
     configurable: true,
     get(this: RequestWithLogger): Logger {
@@ -22,12 +27,6 @@ export function requestContext(app: Express, logger: Logger) {
       return this[childLogger];
     },
   });
-  return (req: Request, res: Response, next: NextFunction) => {
-    const incoming = req.headers['x-request-id'];
-    req.id = typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    res.setHeader('X-Request-Id', req.id);
-    next();
-  };
 }
 
 /** The declared route pattern that matched (`/api/products/:id`), or a fixed label, so logs and metrics don't explode per URL. */
@@ -35,27 +34,63 @@ export function routePattern(req: Request): string {
   return req.routePattern ?? 'unmatched';
 }
 
-/** One line per finished request: method, route, status, duration, client IP, request id, user id. */
-export function accessLog(logger: Logger, userIdOf: (req: Request) => string | undefined = () => undefined) {
+export interface PreambleOptions {
+  /** Sent on every response (helmet's, computed once: security-headers.ts). */
+  headers: HeaderList;
+  /** Body deadline of requests that announce a body (body-deadline.ts); bodiless ones arm none. */
+  bodyTimeoutMs: number;
+  /** Records the finished request (the duration histogram); seconds from arrival. */
+  observe(req: Request, res: Response, seconds: number): void;
+  /** The access line, undefined when the level drops it. */
+  accessLog: AccessLog | undefined;
+  userIdOf(req: Request): string | undefined;
+  /** Responses in flight, for the shutdown to mark `Connection: close`. */
+  inFlight: Set<ServerResponse>;
+  isShuttingDown(): boolean;
+  /** True while the schema may be incomplete: every route but health answers 503 `starting`. */
+  isStarting?(): boolean;
+}
+
+/*
+ * What every request gets on arrival, in one middleware rather than eight: each Express layer
+ * costs its own dispatch, and each `close` listener its own closure (measured on the cached
+ * catalogue read, bench/README.md). In order: an id (a sane incoming X-Request-Id is kept, for
+ * tracing through proxies), the security headers, the body deadline, shutdown bookkeeping, and
+ * one `close` listener that measures and logs the request — `close`, not `finish`: a response
+ * whose client hung up before it ended (a download the client stopped reading) never finishes,
+ * and must still be counted.
+ */
+export function requestPreamble(options: PreambleOptions) {
+  const { headers, bodyTimeoutMs, observe, accessLog, userIdOf, inFlight, isShuttingDown, isStarting } = options;
   return (req: Request, res: Response, next: NextFunction) => {
-    // Decided when the request arrives: a line the level drops costs no timer, listener or entry.
-    if (!logger.isLevelEnabled('http')) return next();
     const started = performance.now();
-    // 'close', not 'finish': a response whose client hung up before it ended (a download the
-    // client stopped reading) never finishes, and must still be logged.
+    const incoming = req.headers['x-request-id'];
+    req.id = typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    res.setHeader('X-Request-Id', req.id);
+    for (const [name, value] of headers) res.setHeader(name, value);
+    armBodyDeadline(req, res, bodyTimeoutMs);
+    if (isShuttingDown()) res.setHeader('Connection', 'close');
+    inFlight.add(res);
     res.once('close', () => {
-      logger.http('[HTTP] request', {
-        component: 'HTTP',
+      inFlight.delete(res);
+      const elapsedMs = performance.now() - started;
+      observe(req, res, elapsedMs / 1000);
+      accessLog?.write({
         method: req.method,
         route: routePattern(req),
         status: res.statusCode,
-        durationMs: Math.round((performance.now() - started) * 10) / 10,
+        durationMs: Math.round(elapsedMs * 10) / 10,
         ip: req.ip,
         requestId: req.id,
         userId: userIdOf(req),
         ...(res.writableFinished ? {} : { aborted: true }),
       });
     });
+    // A request that reaches tables before migrations finish would fail with a 500; a 503 with
+    // Retry-After tells the client (or the balancer's retry) to come back. Health stays open so
+    // probes can see why.
+    if (isStarting?.() && !req.path.startsWith(HEALTH_PATH))
+      return next(serviceUnavailable('starting', 'The server is starting (database migrations pending); try again shortly', 2));
     next();
   };
 }

@@ -1,4 +1,4 @@
-import type { NextFunction, Request, Response } from 'express';
+import type { Request, Response } from 'express';
 import type { ErrorBody } from '../errors';
 import '../express-types';
 
@@ -22,14 +22,11 @@ function announcesBody(req: Request): boolean {
   return req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
 }
 
-/** Arms the deadline for every request with a body as it arrives (a bodiless one, most reads, has nothing to police). */
-export function bodyDeadline(ms: number) {
-  return (req: Request, res: Response, next: NextFunction) => {
-    if (!announcesBody(req)) return next();
-    (req as WithDeadline)[deadlineOf] = { arrivedAt: performance.now() };
-    setBodyDeadline(req, res, ms);
-    next();
-  };
+/** Arms the deadline of a request with a body as it arrives (a bodiless one, most reads, has nothing to police). */
+export function armBodyDeadline(req: Request, res: Response, ms: number): void {
+  if (!announcesBody(req)) return;
+  (req as WithDeadline)[deadlineOf] = { arrivedAt: performance.now() };
+  setBodyDeadline(req, res, ms);
 }
 
 /** Replaces the request's body deadline with `ms` after its arrival (a route with a budget of its own). */

@@ -10,7 +10,7 @@ import { type CacheInvalidation, ResponseCache } from './response-cache';
 
 export { productListQuery } from './catalogue.repository';
 export type { ReservationRow } from './catalogue.repository';
-export type { ReservedLine, StockLine, StockReservationPlan } from './catalogue.service';
+export type { StockLine, StockReservationPlan } from './catalogue.service';
 
 export interface VendorSummary {
   id: string;

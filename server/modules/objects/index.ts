@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { Router } from 'express';
+import type { RequestHandler } from 'express';
 import { Storage } from '@google-cloud/storage';
 import type { Config } from '../../lib/config';
 import type { Logger } from '../../lib/logger';
@@ -72,7 +72,7 @@ export function createObjectsServiceFor(
 }
 
 /** A router serving only the downloads, anonymously (`/objects/public/<path>`; the bench compares it with express.static). */
-export function objectDownloads(service: ObjectsService): Router {
+export function objectDownloads(service: ObjectsService): RequestHandler {
   // No rate limit: the baseline (express.static) has none either.
   const routes = downloadRoutes(service).map((route) => ({ ...route, limit: [] }));
   return routerFor(routes, { limiters: {}, identify: (_req, _res, next) => next(), callerOf: () => undefined });
