@@ -219,7 +219,10 @@ export function createApp(deps: AppDeps): App {
   app.set('trust proxy', config.TRUST_PROXY);
   app.set('x-powered-by', false);
   app.set('etag', false);
-  app.set('query parser', 'extended');
+  // Express 5's default, node:querystring: flat keys (repeated ones become arrays), which is all
+  // our query schemas read; qs's nested objects were parsed only for zod to refuse them, at ~3 %
+  // of a cached read's CPU.
+  app.set('query parser', 'simple');
   installRequestLogger(app, logger);
   app.use(
     requestPreamble({
