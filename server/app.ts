@@ -11,6 +11,7 @@ import { errorHandler, notFoundHandler } from './lib/error-handler';
 import { serviceUnavailable } from './lib/errors';
 import type { Logger } from './lib/logger';
 import { bodyDeadline } from './lib/http/body-deadline';
+import { warnUntrustedHttpsProxy } from './lib/http/proxy-warning';
 import type { LimitBucket, Route } from './lib/http/define-route';
 import { type BucketLimiter, routerFor } from './lib/http/register-routes';
 import { createMetricsRegistry, httpMetrics, metricsRoute, registerPoolMetrics } from './lib/metrics';
@@ -79,11 +80,6 @@ export interface App {
 
 const HEALTH_PATH = '/api/health';
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-
-/** Whether the request carries a session cookie (`sid`, set by auth): without one nobody is signed in. */
-function hasSessionCookie(req: Request): boolean {
-  return /(?:^|;\s*)sid=/.test(req.headers.cookie ?? '');
-}
 
 export function createApp(deps: AppDeps): App {
   const { config, logger, database } = deps;
@@ -207,7 +203,7 @@ export function createApp(deps: AppDeps): App {
     readRawBody: express.raw({ type: 'application/json', limit: '1mb', verify: keepRawBody }),
     uploadBodyTimeoutMs: config.UPLOAD_REQUEST_TIMEOUT_MS,
     identify: auth.sessionMiddleware,
-    hasSessionCookie,
+    hasSessionCookie: auth.hasSessionCookie,
     callerOf: currentUser,
     isOperator: createOpsAccessCheck({ token: config.OPS_TOKEN, production: config.NODE_ENV === 'production' }),
   });
@@ -219,6 +215,7 @@ export function createApp(deps: AppDeps): App {
   app.set('query parser', 'extended');
   app.use(requestContext(app, logger));
   app.use(bodyDeadline(config.HTTP_REQUEST_TIMEOUT_MS));
+  app.use(warnUntrustedHttpsProxy(logger));
   app.use((_req, res, next) => {
     if (shuttingDown) res.setHeader('Connection', 'close');
     inFlight.add(res);
