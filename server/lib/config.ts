@@ -85,7 +85,7 @@ const envSchema = z.object({
   SESSION_COOKIE_NAME: z
     .string()
     .trim()
-    .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'must be a cookie name (letters, digits and !#$%&\'*+-.^_`|~)')
+    .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "must be a cookie name (letters, digits and !#$%&'*+-.^_`|~)")
     .default('sid'),
   // none: a storefront on another site (not just another subdomain) sends the cookie; it forces Secure.
   SESSION_COOKIE_SAMESITE: z.enum(['lax', 'strict', 'none']).default('lax'),
@@ -303,7 +303,10 @@ function findCrossVariableProblems(config: Config): ConfigProblem[] {
     });
   }
   if (config.EMAIL_DRIVER === 'brevo' && !config.BREVO_API_KEY) {
-    problems.push({ variable: 'BREVO_API_KEY', message: 'required with EMAIL_DRIVER=brevo (or set EMAIL_DRIVER=log to write mail to the log)' });
+    problems.push({
+      variable: 'BREVO_API_KEY',
+      message: 'required with EMAIL_DRIVER=brevo (or set EMAIL_DRIVER=log to write mail to the log)',
+    });
   }
   if (config.SESSION_COOKIE_NAME.startsWith('__Host-') && config.SESSION_COOKIE_DOMAIN) {
     problems.push({
