@@ -159,7 +159,7 @@ export function createApp(deps: AppDeps): App {
   const capabilities: AppModule[] = [listenerModule, auth, realtime, objects, catalogue, cryptoRates, orders, payments, email, jobs];
   modules.push(health, ...capabilities);
   const routes: Route[] = [metricsRoute(metrics), ...modules.flatMap((m) => m.routes ?? [])];
-  routes.push(...docsRoutes({ version: '1.0.0', routes: () => routes }));
+  routes.push(...docsRoutes({ version: '1.0.0', sessionCookieName: config.SESSION_COOKIE_NAME, routes: () => routes }));
   // Counters are shared by every instance through Postgres; which routes spend from which is
   // declared per route. Buckets that guard guessing (sign-in, registration, an account's sign-ins)
   // and uploads (rare, 5 a minute: one point over is 20 %) count `exact`ly: one statement per

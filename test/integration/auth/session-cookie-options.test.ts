@@ -67,6 +67,11 @@ describe('a custom session cookie: SESSION_COOKIE_NAME, SESSION_COOKIE_SAMESITE=
     }
     expect(await refusedUpgradeStatus(url, { Cookie: alice.cookie.replace(/^mp_session=/, 'sid=') })).toBe(401);
   });
+
+  it('the OpenAPI document names the cookie a client must send', async () => {
+    const doc = await t.request.get('/api/openapi.json').expect(200);
+    expect(doc.body.components.securitySchemes.session).toMatchObject({ type: 'apiKey', in: 'cookie', name: 'mp_session' });
+  });
 });
 
 describe('SESSION_COOKIE_SAMESITE=none behind a trusted TLS proxy', () => {
