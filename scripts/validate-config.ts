@@ -18,6 +18,19 @@ if (result.ok) {
   process.stdout.write(
     `Configuration OK for ${c.NODE_ENV}: database driver ${c.DB_DRIVER}, storage ${c.OBJECT_STORAGE_DRIVER}, ` + `port ${c.PORT}.\n`,
   );
+  // The deploy profile: what this shop does and does not do, so nothing is off by surprise.
+  process.stdout.write(
+    [
+      c.STRIPE_ENABLED
+        ? `card payments: on (Stripe, ${c.PAYMENTS_MODE} mode${c.STRIPE_SECRET_KEY ? '' : ', no STRIPE_SECRET_KEY: card checkout answers 503'})`
+        : 'card payments: off (STRIPE_ENABLED=false)',
+      'crypto payments: on',
+      c.EMAIL_DRIVER === 'brevo' ? 'e-mail: sent through Brevo' : 'e-mail: log driver (EMAIL_DRIVER=log: written to the log, never sent)',
+      `session cookie: ${c.SESSION_COOKIE_NAME}, SameSite=${c.SESSION_COOKIE_SAMESITE}${c.SESSION_COOKIE_DOMAIN ? `, Domain=${c.SESSION_COOKIE_DOMAIN}` : ''}`,
+    ]
+      .map((line) => `  ${line}\n`)
+      .join(''),
+  );
   // Not a problem either way, but an operator must know whether a scraper can reach them.
   process.stdout.write(
     c.OPS_TOKEN

@@ -8,6 +8,7 @@ import { type Clock, systemClock } from './lib/clock';
 import type { Config } from './lib/config';
 import { errorHandler, notFoundHandler } from './lib/error-handler';
 import type { Logger } from './lib/logger';
+import { warnUntrustedHttpsProxy } from './lib/http/proxy-warning';
 import type { LimitBucket, Route } from './lib/http/define-route';
 import { type BucketLimiter, routerFor } from './lib/http/register-routes';
 import { createMetricsRegistry, httpDurationRecorder, metricsRoute, registerPoolMetrics } from './lib/metrics';
@@ -82,11 +83,6 @@ export interface App {
 }
 
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-
-/** Whether the request carries a session cookie (`sid`, set by auth): without one nobody is signed in. */
-function hasSessionCookie(req: Request): boolean {
-  return /(?:^|;\s*)sid=/.test(req.headers.cookie ?? '');
-}
 
 export function createApp(deps: AppDeps): App {
   const { config, logger, database } = deps;
@@ -166,7 +162,7 @@ export function createApp(deps: AppDeps): App {
   const capabilities: AppModule[] = [listenerModule, auth, realtime, objects, catalogue, cryptoRates, orders, payments, email, jobs];
   modules.push(health, ...capabilities);
   const routes: Route[] = [metricsRoute(metrics), ...modules.flatMap((m) => m.routes ?? [])];
-  routes.push(...docsRoutes({ version: '1.0.0', routes: () => routes }));
+  routes.push(...docsRoutes({ version: '1.0.0', sessionCookieName: config.SESSION_COOKIE_NAME, routes: () => routes }));
   // Counters are shared by every instance through Postgres; which routes spend from which is
   // declared per route. Buckets that guard guessing (sign-in, registration, an account's sign-ins)
   // and uploads (rare, 5 a minute: one point over is 20 %) count `exact`ly: one statement per
@@ -210,7 +206,7 @@ export function createApp(deps: AppDeps): App {
     readRawBody: express.raw({ type: 'application/json', limit: '1mb', verify: keepRawBody }),
     uploadBodyTimeoutMs: config.UPLOAD_REQUEST_TIMEOUT_MS,
     identify: auth.sessionMiddleware,
-    hasSessionCookie,
+    hasSessionCookie: auth.hasSessionCookie,
     callerOf: currentUser,
     isOperator: createOpsAccessCheck({ token: config.OPS_TOKEN, production: config.NODE_ENV === 'production' }),
   });
@@ -236,6 +232,7 @@ export function createApp(deps: AppDeps): App {
       isStarting: deps.isStarting,
     }),
   );
+  app.use(warnUntrustedHttpsProxy(logger));
   app.use(refuseForeignOrigin(config.APP_ORIGIN));
   app.use(router);
   // Unknown URLs under /api spend from the reads or writes bucket too, by IP (probing is limited),

@@ -81,6 +81,21 @@ const envSchema = z.object({
   // Expired sessions are deleted by a job on this schedule (one instance per tick).
   SESSION_PRUNE_CRON: cron('17 */6 * * *'),
   SESSION_TOUCH_AFTER: int(7_200),
+  // Cookie name; `__Host-` names need production (Secure) and no SESSION_COOKIE_DOMAIN.
+  SESSION_COOKIE_NAME: z
+    .string()
+    .trim()
+    .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, "must be a cookie name (letters, digits and !#$%&'*+-.^_`|~)")
+    .default('sid'),
+  // none: a storefront on another site (not just another subdomain) sends the cookie; it forces Secure.
+  SESSION_COOKIE_SAMESITE: z.enum(['lax', 'strict', 'none']).default('lax'),
+  // Unset: the cookie goes back only to this host. `example.com` shares it with every subdomain.
+  SESSION_COOKIE_DOMAIN: optionalText.pipe(
+    z
+      .string()
+      .regex(/^\.?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i, 'must be a host name such as example.com')
+      .optional(),
+  ),
   // After 3 failed attempts to reach the session table, the next round starts this much later (ms).
   SESSION_INIT_RETRY_MS: int(5_000, 10),
 
@@ -108,6 +123,13 @@ const envSchema = z.object({
   // Cron (UTC) of the job that deletes such unreferenced uploads.
   OBJECT_ORPHAN_CRON: cron('23 * * * *'),
 
+  // false: card checkout, PaymentIntents and the webhook answer 503 card_payments_unavailable; no Stripe key needed.
+  STRIPE_ENABLED: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
+  // Which Stripe keys production accepts (sk_live_/pk_live_ or sk_test_/pk_test_). Unset: live in production, test elsewhere.
+  PAYMENTS_MODE: optionalText.pipe(z.enum(['live', 'test']).optional()),
   STRIPE_SECRET_KEY: optionalText,
   STRIPE_PUBLISHABLE_KEY: optionalText,
   STRIPE_WEBHOOK_SECRET: optionalText,
@@ -115,6 +137,9 @@ const envSchema = z.object({
   // Deadline of one Stripe API call; a buyer waits at most this long before a 503.
   STRIPE_TIMEOUT_MS: int(10_000, 100),
 
+  // log: mail goes through the outbox and is written to the log, never sent. Unset: brevo in production
+  // or when BREVO_API_KEY is set, log otherwise.
+  EMAIL_DRIVER: optionalText.pipe(z.enum(['log', 'brevo']).optional()),
   BREVO_API_KEY: optionalText,
   BREVO_API_URL: optionalUrl,
   EMAIL_FROM: z.string().default('Marketplace <no-reply@marketplace.local>'),
@@ -234,6 +259,8 @@ const SLOW_UPLOAD_BYTES_PER_S = 256 * 1024;
 function applyEnvironmentDefaults(parsed: z.output<typeof envSchema>) {
   return {
     ...parsed,
+    PAYMENTS_MODE: parsed.PAYMENTS_MODE ?? (parsed.NODE_ENV === 'production' ? 'live' : 'test'),
+    EMAIL_DRIVER: parsed.EMAIL_DRIVER ?? (parsed.NODE_ENV === 'production' || parsed.BREVO_API_KEY ? 'brevo' : 'log'),
     SHUTDOWN_DRAIN_DELAY_MS: parsed.SHUTDOWN_DRAIN_DELAY_MS ?? (parsed.NODE_ENV === 'production' ? 5_000 : 0),
     // Never below the headers timeout (keep-alive + 1 s), which Node refuses above the request timeout.
     UPLOAD_REQUEST_TIMEOUT_MS:
@@ -273,6 +300,18 @@ function findCrossVariableProblems(config: Config): ConfigProblem[] {
     problems.push({
       variable: 'DB_QUERY_TIMEOUT_MS',
       message: `must be above DB_STATEMENT_TIMEOUT (${config.DB_STATEMENT_TIMEOUT} ms), so a live server cancels a slow statement before the client drops its connection (got ${config.DB_QUERY_TIMEOUT_MS})`,
+    });
+  }
+  if (config.EMAIL_DRIVER === 'brevo' && !config.BREVO_API_KEY) {
+    problems.push({
+      variable: 'BREVO_API_KEY',
+      message: 'required with EMAIL_DRIVER=brevo (or set EMAIL_DRIVER=log to write mail to the log)',
+    });
+  }
+  if (config.SESSION_COOKIE_NAME.startsWith('__Host-') && config.SESSION_COOKIE_DOMAIN) {
+    problems.push({
+      variable: 'SESSION_COOKIE_DOMAIN',
+      message: `must be unset with a __Host- cookie name: browsers drop a __Host- cookie that names a domain (got "${config.SESSION_COOKIE_DOMAIN}")`,
     });
   }
   return problems;
@@ -338,10 +377,22 @@ export function findProductionProblems(env: Env): ConfigProblem[] {
   );
   need('PUBLIC_OBJECT_SEARCH_PATHS', () => true, 'required in production: comma list of /bucket/path');
   need('PRIVATE_OBJECT_DIR', () => true, 'required in production: /bucket/path');
-  need('STRIPE_SECRET_KEY', (v) => v.startsWith('sk_live_'), 'must be a live secret key starting with sk_live_');
-  need('STRIPE_PUBLISHABLE_KEY', (v) => v.startsWith('pk_live_'), 'must be a live publishable key starting with pk_live_');
-  need('STRIPE_WEBHOOK_SECRET', (v) => v.startsWith('whsec_'), 'must be a webhook signing secret starting with whsec_');
-  need('BREVO_API_KEY', () => true, 'required in production to send e-mail');
+  if (env.STRIPE_ENABLED?.trim() !== 'false') {
+    // The key's mode must be the one declared: a test key in a live shop takes no money, a live key in staging takes real money.
+    const mode = env.PAYMENTS_MODE?.trim() === 'test' ? 'test' : 'live';
+    const other = mode === 'live' ? 'PAYMENTS_MODE=test for a staging deploy, or ' : 'PAYMENTS_MODE=live, or ';
+    need(
+      'STRIPE_SECRET_KEY',
+      (v) => v.startsWith(`sk_${mode}_`),
+      `must be a ${mode} secret key starting with sk_${mode}_ (${other}STRIPE_ENABLED=false for a shop without card payments)`,
+    );
+    need('STRIPE_PUBLISHABLE_KEY', (v) => v.startsWith(`pk_${mode}_`), `must be a ${mode} publishable key starting with pk_${mode}_`);
+    need('STRIPE_WEBHOOK_SECRET', (v) => v.startsWith('whsec_'), 'must be a webhook signing secret starting with whsec_');
+  }
+  if (env.EMAIL_DRIVER?.trim() !== 'log') {
+    need('BREVO_API_KEY', () => true, 'required in production to send e-mail (or EMAIL_DRIVER=log to write mail to the log instead)');
+  }
+  problems.push(...findCookieAndProxyProblems(env));
   // Optional: unset, the operational endpoints answer 401 to everyone (closed, never public).
   if (env.OPS_TOKEN?.trim()) {
     need(
@@ -355,6 +406,33 @@ export function findProductionProblems(env: Env): ConfigProblem[] {
       variable: 'TRUST_PROXY',
       message:
         'must not be true in production: every X-Forwarded-For hop would be trusted, so a client picks its own IP and escapes every per-IP limit; set the number of proxies in front (e.g. 1) or their addresses/subnets (e.g. 10.0.0.0/8)',
+    });
+  }
+  return problems;
+}
+
+const TRUST_PROXY_OFF = new Set(['', 'false', '0']);
+
+/**
+ * Behind a TLS-terminating proxy the app sees plain http: unless it trusts the proxy's
+ * X-Forwarded-Proto, express-session refuses to send the Secure cookie, so sign-in answers 200
+ * and nobody stays signed in.
+ */
+function findCookieAndProxyProblems(env: Env): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const origin = env.APP_ORIGIN?.trim() ?? '';
+  const https = origin.startsWith('https://');
+  const trustProxy = env.TRUST_PROXY?.trim() ?? '';
+  if (https && TRUST_PROXY_OFF.has(trustProxy)) {
+    problems.push({
+      variable: 'TRUST_PROXY',
+      message: `must name the proxy in front when APP_ORIGIN is https (${origin}): behind a TLS-terminating proxy requests arrive as http, and unless TRUST_PROXY lets the server believe X-Forwarded-Proto, the Secure session cookie is dropped (sign-in answers 200 with no Set-Cookie); set the number of proxies (e.g. 1) or their addresses/subnets (got "${trustProxy || 'false'}")`,
+    });
+  }
+  if (env.SESSION_COOKIE_SAMESITE?.trim() === 'none' && !https) {
+    problems.push({
+      variable: 'SESSION_COOKIE_SAMESITE',
+      message: `none needs an https APP_ORIGIN: browsers accept SameSite=None only on a Secure cookie, sent over https (APP_ORIGIN ${origin ? `is "${origin}"` : 'is not set'})`,
     });
   }
   return problems;

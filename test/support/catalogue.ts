@@ -7,10 +7,10 @@ export interface Vendor extends SignedInUser {
 }
 
 /** Registers a user and opens a store through the API; the cookie is the post-upgrade session. */
-export async function openStore(request: ReturnType<typeof supertest>, storeName = 'Test Store'): Promise<Vendor> {
-  const user = await registerUser(request);
+export async function openStore(request: ReturnType<typeof supertest>, storeName = 'Test Store', cookieName = 'sid'): Promise<Vendor> {
+  const user = await registerUser(request, { cookieName });
   const res = await request.post('/api/vendors').set('Cookie', user.cookie).send({ storeName, description: 'A store' }).expect(201);
-  return { ...user, cookie: sidCookie(res.headers['set-cookie']), vendorId: res.body.vendor.id };
+  return { ...user, cookie: sidCookie(res.headers['set-cookie'], cookieName), vendorId: res.body.vendor.id };
 }
 
 let counter = 0;

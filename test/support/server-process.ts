@@ -19,10 +19,16 @@ export interface ServerProcess {
  * The real server (`server/index.ts`) in a child process, as `npm run dev` runs it but in
  * one process (node with tsx's loader) so signals reach it directly.
  */
-export async function spawnServer(env: Record<string, string>, options: { processGroup?: boolean } = {}): Promise<ServerProcess> {
+export async function spawnServer(
+  env: Record<string, string>,
+  options: {
+    processGroup?: boolean /** Another entry point, e.g. a compiled build: node's arguments and directory. */;
+    entry?: { args: string[]; cwd: string };
+  } = {},
+): Promise<ServerProcess> {
   const port = env.PORT ?? String(await freePort());
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/index.ts'], {
-    cwd: root,
+  const child = spawn(process.execPath, options.entry?.args ?? ['--import', 'tsx', 'server/index.ts'], {
+    cwd: options.entry?.cwd ?? root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'info', ...env, PORT: port, HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
     // Its own process group, so `kill` can signal the whole group as a terminal's Ctrl-C does.

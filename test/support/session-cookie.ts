@@ -1,10 +1,10 @@
 import signature from 'cookie-signature';
 
-/** The `sid=…` pair from a Set-Cookie header list. */
-export function sidCookie(setCookie: string[] | string | undefined): string {
+/** The `sid=…` pair (or another SESSION_COOKIE_NAME's) from a Set-Cookie header list. */
+export function sidCookie(setCookie: string[] | string | undefined, name = 'sid'): string {
   const list = Array.isArray(setCookie) ? setCookie : setCookie ? [setCookie] : [];
-  const found = list.find((c) => c.startsWith('sid='));
-  if (!found) throw new Error(`no sid cookie in ${JSON.stringify(list)}`);
+  const found = list.find((c) => c.startsWith(`${name}=`));
+  if (!found) throw new Error(`no ${name} cookie in ${JSON.stringify(list)}`);
   return found.split(';')[0]!;
 }
 

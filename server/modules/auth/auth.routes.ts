@@ -4,11 +4,12 @@ import type { Database } from '../../db';
 import { defineRoute, errors, json, type Route, reply } from '../../lib/http/define-route';
 import { notFound } from '../../lib/errors';
 import { authenticate, findUserById, type OnUserRegistered, registerUser, toUserView } from './auth.service';
+import type { SessionCookie } from './session-cookie';
 import { endSession, startPrivilegedSession } from './session-middleware';
 
 const UserResponse = z.object({ user: UserView });
 
-export function authRoutes(deps: { database: Database; onUserRegistered?: OnUserRegistered }): Route[] {
+export function authRoutes(deps: { database: Database; sessionCookie: SessionCookie; onUserRegistered?: OnUserRegistered }): Route[] {
   return [
     defineRoute({
       operationId: 'register',
@@ -61,7 +62,7 @@ export function authRoutes(deps: { database: Database; onUserRegistered?: OnUser
       limit: ['writes'],
       responses: { 204: { description: 'Signed out (cookie cleared)' } },
       async handler({ req, res }) {
-        await endSession(req, res);
+        await endSession(req, res, deps.sessionCookie);
         return reply(204);
       },
     }),

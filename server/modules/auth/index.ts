@@ -1,4 +1,4 @@
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import { Gauge } from 'prom-client';
 import { type Database, startHealthMonitor, type HealthMonitor, type UnitOfWork } from '../../db';
 import type { Role } from '../../../shared/enums';
@@ -15,6 +15,7 @@ import {
 import { authRoutes } from './auth.routes';
 import type { OnUserRegistered } from './auth.service';
 import { type SessionEndHandler, SessionEndedHub } from './session-ended';
+import { type SessionCookie, sessionCookieOf } from './session-cookie';
 import { createSessionMiddleware } from './session-middleware';
 import { TouchAfterStore } from './session-store';
 import { initialiseSessionTable, type SessionTableState } from './session-table';
@@ -54,6 +55,8 @@ export interface SessionWatch {
 export interface AuthModule extends AppModule, SessionWatch {
   /** express-session over the session pool; also used to authenticate WebSocket upgrades. */
   sessionMiddleware: RequestHandler;
+  /** Whether a request carries the session cookie (SESSION_COOKIE_NAME): without one nobody is signed in. */
+  hasSessionCookie(req: Request): boolean;
   store: TouchAfterStore;
   /** Deletes expired sessions (run periodically by the job queue). */
   pruneExpiredSessions(): Promise<void>;
@@ -83,7 +86,8 @@ export function createAuthModule(context: ModuleContext, options: AuthOptions): 
       if (await deleteSessionAnnounced(sessionDatabase.db, sid)) ended.announce({ sessionId: sid });
     },
   });
-  const sessionMiddleware = createSessionMiddleware(config, store);
+  const sessionCookie: SessionCookie = sessionCookieOf(config);
+  const sessionMiddleware = createSessionMiddleware(config, store, sessionCookie);
   new Gauge({
     name: 'sessions_active',
     help: 'Unexpired sessions in the session store',
@@ -99,8 +103,9 @@ export function createAuthModule(context: ModuleContext, options: AuthOptions): 
   return {
     name: 'sessions',
     sessionMiddleware,
+    hasSessionCookie: (req) => sessionCookie.isIn(req.headers.cookie),
     store,
-    routes: authRoutes({ database, onUserRegistered: options.onUserRegistered }),
+    routes: authRoutes({ database, sessionCookie, onUserRegistered: options.onUserRegistered }),
     pruneExpiredSessions: () => store.prune(),
     onSessionEnded: (handler) => ended.subscribe(handler),
     liveSessionExpiries: (sessionIds) => findLiveSessionExpiries(sessionDatabase.db, sessionIds),

@@ -2,6 +2,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import type { Role } from '../../../shared/enums';
 import session from 'express-session';
 import type { Config } from '../../lib/config';
+import type { SessionCookie } from './session-cookie';
 import type { TouchAfterStore } from './session-store';
 
 export type { Role };
@@ -11,30 +12,27 @@ export interface SessionUser {
   role: Role;
 }
 
-const SESSION_COOKIE = 'sid';
-const HAS_SESSION_COOKIE = /(?:^|;)\s*sid=/;
-
 // Where a cookie-less request keeps the full middleware, for a route that signs someone in.
 const startSessionOf = Symbol('startSession');
 type RequestWithoutSession = Request & { [startSessionOf]?: RequestHandler };
 
 /**
- * express-session over the store, skipped entirely for a request without a `sid` cookie: an
+ * express-session over the store, skipped entirely for a request without the session cookie: an
  * anonymous request pays for no session id, no session object and no response hooks (it could
  * never load a row anyway). Sign-in and sign-up start a session on demand (startPrivilegedSession).
  */
-export function createSessionMiddleware(config: Config, store: TouchAfterStore): RequestHandler {
-  const loadSession = expressSession(config, store);
+export function createSessionMiddleware(config: Config, store: TouchAfterStore, cookie: SessionCookie): RequestHandler {
+  const loadSession = expressSession(config, store, cookie);
   return (req, res, next) => {
-    if (HAS_SESSION_COOKIE.test(req.headers.cookie ?? '')) return loadSession(req, res, next);
+    if (cookie.isIn(req.headers.cookie)) return loadSession(req, res, next);
     (req as RequestWithoutSession)[startSessionOf] = loadSession;
     next();
   };
 }
 
-function expressSession(config: Config, store: TouchAfterStore): RequestHandler {
+function expressSession(config: Config, store: TouchAfterStore, cookie: SessionCookie): RequestHandler {
   return session({
-    name: SESSION_COOKIE,
+    name: cookie.name,
     secret: config.SESSION_SECRET,
     store,
     resave: false,
@@ -42,13 +40,7 @@ function expressSession(config: Config, store: TouchAfterStore): RequestHandler 
     saveUninitialized: false,
     rolling: false,
     proxy: config.TRUST_PROXY !== false,
-    cookie: {
-      httpOnly: true,
-      sameSite: 'lax',
-      secure: config.NODE_ENV === 'production',
-      maxAge: config.SESSION_TTL * 1000,
-      path: '/',
-    },
+    cookie: { ...cookie.options, maxAge: config.SESSION_TTL * 1000 },
   });
 }
 
@@ -90,7 +82,8 @@ export async function startPrivilegedSession(req: Request, user: SessionUser): P
   await new Promise<void>((resolve, reject) => req.session.save((err) => (err ? reject(err) : resolve())));
 }
 
-export async function endSession(req: Request, res: Response): Promise<void> {
+export async function endSession(req: Request, res: Response, cookie: SessionCookie): Promise<void> {
   if (req.session) await new Promise<void>((resolve, reject) => req.session.destroy((err) => (err ? reject(err) : resolve())));
-  res.clearCookie(SESSION_COOKIE, { path: '/' });
+  // Same name, domain and path as when set, or the browser keeps the old cookie.
+  res.clearCookie(cookie.name, cookie.options);
 }

@@ -5,7 +5,7 @@ import { buildOpenApiDocument } from './openapi-document';
 export { buildOpenApiDocument } from './openapi-document';
 
 /** `GET /api/openapi.json`, generated from `routes()` (every declared route, this one included) on first request. */
-export function docsRoutes(options: { version: string; routes: () => readonly Route[] }): Route[] {
+export function docsRoutes(options: { version: string; sessionCookieName?: string; routes: () => readonly Route[] }): Route[] {
   let document: string | undefined;
   return [
     defineRoute({

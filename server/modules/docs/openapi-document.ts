@@ -72,13 +72,13 @@ function security(route: Route): RouteConfig['security'] {
 }
 
 /** OpenAPI 3.1 from the route declarations: every status each route can answer (its own and the plumbing's). */
-export function buildOpenApiDocument(routes: readonly Route[], info: { version: string }) {
+export function buildOpenApiDocument(routes: readonly Route[], info: { version: string; sessionCookieName?: string }) {
   const registry = new OpenAPIRegistry();
   registry.registerComponent('schemas', 'Error', ERROR_SCHEMA);
   registry.registerComponent('securitySchemes', 'session', {
     type: 'apiKey',
     in: 'cookie',
-    name: 'sid',
+    name: info.sessionCookieName ?? 'sid',
     description: 'Set by register and login',
   });
   registry.registerComponent('securitySchemes', 'opsToken', {

@@ -72,12 +72,12 @@ export function createBrevoTransport(
   };
 }
 
-/** Development without a Brevo key: the mail is written to the log, and counts as sent. */
+/** EMAIL_DRIVER=log (development's default without a Brevo key): the mail is written to the log, and counts as sent. */
 export function createLogTransport(logger: Logger): EmailTransport {
   return {
     name: 'log',
     async send(message) {
-      logger.info(`[EMAIL] (not sent: no BREVO_API_KEY) To: ${message.toEmail} | Subject: ${message.subject}\n${message.text}`);
+      logger.info(`[EMAIL] (not sent: EMAIL_DRIVER=log) To: ${message.toEmail} | Subject: ${message.subject}\n${message.text}`);
       return {};
     },
   };

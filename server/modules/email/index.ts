@@ -43,7 +43,7 @@ export function redriveGivenUpEmail(database: TransactionRunner, jobs: Pick<JobQ
 export function createEmailModule(context: ModuleContext, options: { jobs: JobQueue; transport?: EmailTransport }): EmailModule {
   const { config, logger, database, clock } = context;
   const { jobs } = options;
-  const transport = options.transport ?? (config.BREVO_API_KEY ? createBrevoTransport(config) : createLogTransport(logger));
+  const transport = options.transport ?? (config.EMAIL_DRIVER === 'brevo' ? createBrevoTransport(config) : createLogTransport(logger));
   // The lease covers a send that runs into its timeout plus the record's retries.
   const leaseSeconds = 2 * config.EMAIL_SEND_TIMEOUT_S + 60;
   const sender = createEmailSender({
@@ -113,7 +113,7 @@ export function createEmailModule(context: ModuleContext, options: { jobs: JobQu
     },
     requeueStrandedEmail,
     start() {
-      if (transport.name === 'log') logger.info('[EMAIL] No BREVO_API_KEY: e-mails are written to the log instead of sent');
+      if (transport.name === 'log') logger.info('[EMAIL] EMAIL_DRIVER=log: e-mails are written to the log instead of sent');
     },
     async health() {
       const backlog = await countByStatus(database.db, 'pending');

@@ -37,6 +37,7 @@ export function createOrdersModule(context: ModuleContext, options: OrdersOption
     },
     stock: options.stock,
     quoteCrypto: options.quoteCrypto,
+    cardPaymentsEnabled: config.STRIPE_ENABLED,
   };
   const payments: OrderPaymentsDeps = {
     clock,

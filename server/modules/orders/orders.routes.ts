@@ -32,7 +32,12 @@ export function ordersRoutes(deps: OrdersDeps): Route[] {
           'More of one product than one order may take (ORDER_MAX_QUANTITY_PER_PRODUCT, repeated lines summed)',
           'quantity_limit',
         ),
-        503: errors('Crypto payments are off, or no recent rate for the coin', 'crypto_payments_unavailable', 'crypto_rates_unavailable'),
+        503: errors(
+          'Card payments are off (STRIPE_ENABLED=false), crypto payments are off, or no recent rate for the coin',
+          'card_payments_unavailable',
+          'crypto_payments_unavailable',
+          'crypto_rates_unavailable',
+        ),
       },
       handler: async ({ user, body }) => reply(201, { order: await placeOrder(deps, user.id, body) }),
     }),

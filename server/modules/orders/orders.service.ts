@@ -46,6 +46,8 @@ export interface OrdersDeps {
   limits: OrderLimits;
   stock: StockKeeper;
   quoteCrypto?: QuoteCrypto;
+  /** False with STRIPE_ENABLED=false: a card order could never be paid, so none is taken. */
+  cardPaymentsEnabled: boolean;
 }
 
 /** Who is looking at an order: its buyer sees all of it, a vendor only their own lines. */
@@ -131,6 +133,9 @@ async function quoteBeforeReserving(
  * that unit of work waits on the network (a crypto quote is fetched before it).
  */
 export async function placeOrder(deps: OrdersDeps, buyerId: string, body: PlaceOrderBody): Promise<OrderView> {
+  if (body.paymentMethod === 'card' && !deps.cardPaymentsEnabled) {
+    throw serviceUnavailable('card_payments_unavailable', 'Card payments are turned off on this server; pay in crypto');
+  }
   if (body.paymentMethod === 'crypto' && !deps.quoteCrypto) {
     throw serviceUnavailable('crypto_payments_unavailable', 'Crypto payments are not available');
   }

@@ -16,8 +16,10 @@ export interface PaymentsOptions {
 
 export function createPaymentsModule(context: ModuleContext, options: PaymentsOptions): AppModule {
   const { config, logger, database } = context;
-  const stripe = options.stripe ?? createStripeClient(config);
+  // Off: no client at all, even when a key is set, so nothing can reach Stripe.
+  const stripe = config.STRIPE_ENABLED ? (options.stripe ?? createStripeClient(config)) : undefined;
   const deps: PaymentsDeps = {
+    enabled: config.STRIPE_ENABLED,
     database,
     logger,
     provider: stripe ? createStripeProvider(stripe, config.STRIPE_WEBHOOK_SECRET, { timeoutMs: config.STRIPE_TIMEOUT_MS }) : undefined,
@@ -27,6 +29,11 @@ export function createPaymentsModule(context: ModuleContext, options: PaymentsOp
   return {
     name: 'payments',
     routes: paymentsRoutes(deps),
-    health: () => ({ status: 'ok', provider: deps.provider?.name ?? 'not_configured' }),
+    health: () => ({
+      status: 'ok',
+      mode: config.PAYMENTS_MODE,
+      card: config.STRIPE_ENABLED ? 'enabled' : 'disabled',
+      provider: !config.STRIPE_ENABLED ? 'disabled' : (deps.provider?.name ?? 'not_configured'),
+    }),
   };
 }

@@ -27,8 +27,9 @@ export function paymentsRoutes(deps: PaymentsDeps): Route[] {
         502: errors('Stripe answered without a client secret', 'payment_provider_error'),
         503: {
           ...errors(
-            'Card payments are not configured on this server, or the payment provider is unreachable, failing, throttling us or refusing our key (retry after the delay)',
+            'Card payments are not configured or turned off on this server, or the payment provider is unreachable, failing, throttling us or refusing our key (retry after the delay)',
             'payments_not_configured',
+            'card_payments_unavailable',
             'payment_provider_unavailable',
           ),
           headers: retryAfter,
@@ -52,7 +53,11 @@ export function paymentsRoutes(deps: PaymentsDeps): Route[] {
         // Answered as soon as the event is recorded and applied; e-mail goes out from the queue later.
         200: json('Recorded (or a redelivery of an event already recorded)', z.object({ received: z.boolean(), duplicate: z.boolean() })),
         400: errors('Missing or wrong signature', 'invalid_signature'),
-        503: errors('Stripe is not configured on this server', 'payments_not_configured'),
+        503: errors(
+          'Stripe is not configured, or card payments are off (STRIPE_ENABLED=false)',
+          'payments_not_configured',
+          'card_payments_unavailable',
+        ),
       },
       async handler({ req }) {
         const event = verifyWebhook(deps, rawBodyOf(req), (name) => req.get(name));

@@ -11,11 +11,16 @@ export interface PaymentsDeps {
   logger: Logger;
   provider?: PaymentProvider;
   publishableKey?: string;
+  /** False with STRIPE_ENABLED=false: every card route answers 503 card_payments_unavailable. */
+  enabled: boolean;
   /** The orders module applying a verdict inside the unit of work that records the event. */
   applyUpdate(unit: UnitOfWork, update: PaymentUpdate): Promise<string>;
 }
 
-const notConfigured = () => serviceUnavailable('payments_not_configured', 'Card payments are not configured on this server');
+const notConfigured = (deps: PaymentsDeps) =>
+  deps.enabled
+    ? serviceUnavailable('payments_not_configured', 'Card payments are not configured on this server')
+    : serviceUnavailable('card_payments_unavailable', 'Card payments are turned off on this server (STRIPE_ENABLED=false)');
 
 /**
  * Creates (or finds) the order's payment. The amount comes from the database, never the
@@ -54,7 +59,7 @@ function toAppError(deps: PaymentsDeps, error: unknown): unknown {
 }
 
 async function startPayment(deps: PaymentsDeps, buyerId: string, orderId: string): Promise<PaymentIntentView> {
-  if (!deps.provider) throw notConfigured();
+  if (!deps.provider) throw notConfigured(deps);
   const order = await findPayableOrder(deps.database.db, buyerId, orderId);
   let payment = order.paymentReference ? await deps.provider.findPayment(order.paymentReference) : undefined;
   if (!payment) {
@@ -67,7 +72,7 @@ async function startPayment(deps: PaymentsDeps, buyerId: string, orderId: string
 
 /** Verifies a webhook delivery (400 when it does not); 503 when no provider is configured. */
 export function verifyWebhook(deps: PaymentsDeps, raw: Buffer | undefined, header: (name: string) => string | undefined): ProviderEvent {
-  if (!deps.provider) throw notConfigured();
+  if (!deps.provider) throw notConfigured(deps);
   return deps.provider.verifyWebhook(raw, header);
 }
 

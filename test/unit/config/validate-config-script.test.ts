@@ -90,4 +90,35 @@ describe('scripts/validate-config.ts', () => {
     expect(out).toMatch(/TRUST_PROXY: must not be true in production: .*X-Forwarded-For/);
     expect(out.match(/✗/g)).toHaveLength(1);
   });
+
+  it('a crypto-only shop passes and is told what is off: card payments (STRIPE_ENABLED=false) and e-mail (log driver)', () => {
+    const { code, out } = runValidator({
+      DATABASE_URL: 'postgresql://u:p@localhost/db',
+      SESSION_SECRET: 'Zq8v3L1mN0pR6tY2wE5uI9oA4sD7fG1hJ3kL5zX8cV',
+      PUBLIC_OBJECT_SEARCH_PATHS: '/assets/public',
+      PRIVATE_OBJECT_DIR: '/assets-private/uploads',
+      STRIPE_ENABLED: 'false',
+      EMAIL_DRIVER: 'log',
+    });
+    expect(out).toContain('Configuration OK');
+    expect(code).toBe(0);
+    expect(out).toContain('card payments: off (STRIPE_ENABLED=false)');
+    expect(out).toContain('e-mail: log driver');
+  });
+
+  it('an https APP_ORIGIN with TRUST_PROXY=false fails with exit 1, explaining the dropped Secure cookie', () => {
+    const { code, out } = runValidator({
+      DATABASE_URL: 'postgresql://u:p@localhost/db',
+      SESSION_SECRET: 'Zq8v3L1mN0pR6tY2wE5uI9oA4sD7fG1hJ3kL5zX8cV',
+      PUBLIC_OBJECT_SEARCH_PATHS: '/assets/public',
+      PRIVATE_OBJECT_DIR: '/assets-private/uploads',
+      STRIPE_ENABLED: 'false',
+      EMAIL_DRIVER: 'log',
+      APP_ORIGIN: 'https://shop.example.com',
+      TRUST_PROXY: 'false',
+    });
+    expect(code).toBe(1);
+    expect(out).toMatch(/TRUST_PROXY: must name the proxy in front when APP_ORIGIN is https .*Secure session cookie is dropped/);
+    expect(out.match(/✗/g)).toHaveLength(1);
+  });
 });
