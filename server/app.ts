@@ -11,6 +11,9 @@ import { errorHandler, notFoundHandler } from './lib/error-handler';
 import { serviceUnavailable } from './lib/errors';
 import type { Logger } from './lib/logger';
 import { bodyDeadline } from './lib/http/body-deadline';
+import { compressResponses } from './lib/http/compress-responses';
+import { methodNotAllowed } from './lib/http/method-not-allowed';
+import { privateWhenSignedIn } from './lib/http/private-when-signed-in';
 import type { LimitBucket, Route } from './lib/http/define-route';
 import { type BucketLimiter, routerFor } from './lib/http/register-routes';
 import { createMetricsRegistry, httpMetrics, metricsRoute, registerPoolMetrics } from './lib/metrics';
@@ -237,6 +240,8 @@ export function createApp(deps: AppDeps): App {
     );
   });
   app.use(helmet());
+  app.use(compressResponses());
+  app.use(privateWhenSignedIn({ hasSessionCookie, isSignedIn: (req) => currentUser(req) !== undefined }));
   app.use(refuseForeignOrigin(config.APP_ORIGIN));
   app.use(router);
   // Unknown URLs under /api spend from the reads or writes bucket too, by IP (probing is limited),
@@ -245,6 +250,7 @@ export function createApp(deps: AppDeps): App {
   const spendWriteByIp = rateLimit(limiters.writes.limiter);
   app.use('/api', (req, res, next) => (READ_METHODS.has(req.method) ? spendReadByIp : spendWriteByIp)(req, res, next));
   app.use(auth.sessionMiddleware);
+  app.use(methodNotAllowed(routes));
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
 
