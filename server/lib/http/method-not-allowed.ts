@@ -23,7 +23,7 @@ export function methodNotAllowed(routes: readonly Route[]): RequestHandler {
   const router = Router();
   for (const [path, methods] of methodsOf) {
     const allow = METHOD_ORDER.filter((m) => methods.has(m)).join(', ');
-    router.all(path, (req, res, next) => {
+    router.all(path, (req, _res, next) => {
       if (methods.has(req.method)) return next();
       next(new AppError(405, 'method_not_allowed', `${req.method} is not allowed here; allowed: ${allow}`, undefined, { Allow: allow }));
     });
