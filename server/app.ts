@@ -159,6 +159,7 @@ export function createApp(deps: AppDeps): App {
   });
   // Periodic work: one job per cron tick across all instances.
   jobs.every('orders-expire-overdue', config.ORDER_EXPIRY_CRON, () => orders.sweepExpiredOrders());
+  jobs.every('orders-idempotency-keys-cleanup', config.ORDER_IDEMPOTENCY_CLEANUP_CRON, () => orders.sweepIdempotencyKeys());
   jobs.every('sessions-prune', config.SESSION_PRUNE_CRON, () => auth.pruneExpiredSessions());
   jobs.every('rate-limits-cleanup', config.RATE_LIMIT_CLEANUP_CRON, () => deleteExpiredRateLimits(database.pool));
   jobs.every('objects-sweep-orphans', config.OBJECT_ORPHAN_CRON, () => objects.sweepOrphans());

@@ -187,6 +187,8 @@ const envSchema = z.object({
   // Unpaid orders one buyer may hold at once, so nobody reserves a store's stock with orders they never pay.
   ORDER_MAX_OPEN_UNPAID: int(3, 1),
   ORDER_EXPIRY_CRON: cron('* * * * *'),
+  // Cron (UTC) of the job that deletes orders' Idempotency-Keys older than 24 h.
+  ORDER_IDEMPOTENCY_CLEANUP_CRON: cron('41 * * * *'),
   RATE_LIMIT_CLEANUP_CRON: cron('*/10 * * * *'),
   // How often an idle job worker asks for work (pg-boss refuses less than 500 ms); a local enqueue wakes it at once.
   JOBS_POLL_INTERVAL_MS: int(2_000, 500),

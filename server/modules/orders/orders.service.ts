@@ -17,6 +17,7 @@ import {
   type OrderRow,
   transitionOwnOrder,
 } from './orders.repository';
+import { type IdempotentReply, type IdempotentRequest, rememberReply, storedReplyFor } from './order-idempotency';
 import { statusesLeadingTo } from './order-state';
 
 export interface CryptoQuote {
@@ -125,12 +126,24 @@ async function quoteBeforeReserving(
   return { priced, quote };
 }
 
+/** A placed order's answer, or (`replayed`) the answer stored under the request's Idempotency-Key. */
+export type PlacedOrder = { status: 201; body: { order: OrderView }; replayed: false } | (IdempotentReply & { replayed: true });
+
 /**
  * Places an order: the catalogue reserves every line's stock and the order and its lines are
  * written, all in one unit of work. A line short of stock rolls the whole order back. Nothing in
  * that unit of work waits on the network (a crypto quote is fetched before it).
  */
-export async function placeOrder(deps: OrdersDeps, buyerId: string, body: PlaceOrderBody): Promise<OrderView> {
+export async function placeOrder(
+  deps: OrdersDeps,
+  buyerId: string,
+  body: PlaceOrderBody,
+  idempotency?: IdempotentRequest,
+): Promise<PlacedOrder> {
+  // A retry with a known key is answered before anything else is checked or quoted (no second
+  // quote; the cap on unpaid orders must not refuse the buyer their own order). Checked again under the lock below.
+  const seen = idempotency && (await storedReplyFor(deps.database.db, buyerId, idempotency, deps.clock.now()));
+  if (seen) return { ...seen, replayed: true };
   if (body.paymentMethod === 'crypto' && !deps.quoteCrypto) {
     throw serviceUnavailable('crypto_payments_unavailable', 'Crypto payments are not available');
   }
@@ -142,10 +155,13 @@ export async function placeOrder(deps: OrdersDeps, buyerId: string, body: PlaceO
    * Four round trips: BEGIN with the buyer's lock (taken before any stock row, by every
    * placement alike, so the locks cannot deadlock), the catalogue's reservation of every line,
    * the order and its lines written unless the buyer is at the cap (counted after the lock),
-   * COMMIT.
+   * COMMIT. With an Idempotency-Key, two more: the key looked up under the lock, and stored.
    */
-  const { order, items } = await deps.database.transaction(
+  const placed = await deps.database.transaction(
     async (unit) => {
+      // A duplicate that waited on the buyer's lock for the first finds the first's key here.
+      const replay = idempotency && (await storedReplyFor(unit.tx, buyerId, idempotency, deps.clock.now()));
+      if (replay) return { replay };
       const reserved = await deps.stock.reserveStock(unit, body.items);
       const { currency, totalCents } = priceLines(reserved);
       /*
@@ -195,11 +211,14 @@ export async function placeOrder(deps: OrdersDeps, buyerId: string, body: PlaceO
       );
       // At the cap: the rollback puts the reserved stock back.
       if (!placed.order) throw tooManyOpenOrders(deps.limits, placed.open);
-      return { order: placed.order, items: placed.items };
+      const order = toOrderView(placed.order, placed.items);
+      if (idempotency) await rememberReply(unit.tx, buyerId, idempotency, { status: 201, body: { order }, orderId: order.id }, now);
+      return { order };
     },
     { advisoryLock: buyerOrdersLock(buyerId) },
   );
-  return toOrderView(order, items);
+  if (placed.replay) return { ...placed.replay, replayed: true };
+  return { status: 201, body: { order: placed.order }, replayed: false };
 }
 
 export async function cancelOrder(deps: OrdersDeps, buyerId: string, orderId: string): Promise<OrderView> {
