@@ -73,32 +73,33 @@ export type StockReservation =
   | { productId: string; taken: StockTaken }
   | { productId: string; taken: undefined; available: number | undefined };
 
+/** A row of the `reservation` CTE (reservationCtes), as the statement built on it returns it. */
+export interface ReservationRow {
+  product_id: string;
+  id: string | null;
+  vendor_id: string | null;
+  title: string | null;
+  price_cents: number | null;
+  currency: string | null;
+  available: number | null;
+}
+
 /**
- * Takes every line's units in one statement, sending `broadcast` with it. The rows are locked in
- * id order first (a release and other checkouts take them in the same order, so none deadlock).
- * Both the check and the new stock come from the locked row, the latest version, which nobody
- * else can change until we commit: the statement's snapshot was taken before the wait, so its
- * `p.stock` may be older (a unit returned meanwhile would be missed, and a new value computed
- * from it trips the non-negative CHECK before Postgres re-reads the row). So stock never goes
- * below zero however many checkouts and releases race. Lines come back in `lines` order;
- * `lines` holds each product once.
+ * Takes every line's units, as CTEs the caller's statement builds on (an order is written in the
+ * same statement: one round trip, not two). They end in `reservation`: one row per line (columns
+ * of ReservationRow plus `quantity` and `position`), `id` null where the line was not taken;
+ * `broadcast` is sent with them. The rows are locked in id order first (a release and other
+ * checkouts take them in the same order, so none deadlock). Both the check and the new stock come
+ * from the locked row, the latest version, which nobody else can change until we commit: the
+ * statement's snapshot was taken before the wait, so its `p.stock` may be older (a unit returned
+ * meanwhile would be missed, and a new value computed from it trips the non-negative CHECK
+ * before Postgres re-reads the row). So stock never goes below zero however many checkouts and
+ * releases race. `lines` holds each product once. The caller's statement must read
+ * `reservation` (an unread CTE that modifies nothing is never run, and the broadcast is in one).
  */
-export async function takeStock(
-  tx: DbOrTx,
-  lines: ReadonlyArray<{ productId: string; quantity: number }>,
-  broadcast: Broadcast,
-): Promise<StockReservation[]> {
-  if (lines.length === 0) return [];
-  const { rows } = await tx.execute<{
-    product_id: string;
-    id: string | null;
-    vendor_id: string | null;
-    title: string | null;
-    price_cents: number | null;
-    currency: string | null;
-    available: number | null;
-  }>(sql`
-    WITH l AS (
+export function reservationCtes(lines: ReadonlyArray<{ productId: string; quantity: number }>, broadcast: Broadcast): SQL {
+  return sql`
+    l AS (
       SELECT * FROM unnest(${sql.param(lines.map((l) => l.productId))}::uuid[], ${sql.param(lines.map((l) => l.quantity))}::int[])
         WITH ORDINALITY AS l(product_id, quantity, position)
     ), locked AS (
@@ -112,10 +113,14 @@ export async function takeStock(
       RETURNING p.id, p.vendor_id, p.title, p.price_cents, p.currency
     ), notified AS (
       SELECT count(pg_notify(${broadcast.channel}, payload)) AS n FROM unnest(${sql.param([...broadcast.payloads])}::text[]) AS payload
-    )
-    SELECT l.product_id, t.id, t.vendor_id, t.title, t.price_cents, t.currency, locked.stock AS available
-    FROM l LEFT JOIN locked ON locked.id = l.product_id LEFT JOIN taken t ON t.id = l.product_id CROSS JOIN notified
-    ORDER BY l.position`);
+    ), reservation AS (
+      SELECT l.position, l.product_id, l.quantity, t.id, t.vendor_id, t.title, t.price_cents, t.currency, locked.stock AS available
+      FROM l LEFT JOIN locked ON locked.id = l.product_id LEFT JOIN taken t ON t.id = l.product_id CROSS JOIN notified
+    )`;
+}
+
+/** The reservation's rows read back, in `lines` order (rows in `position` order). */
+export function readReservation(rows: readonly ReservationRow[]): StockReservation[] {
   return rows.map((r) =>
     r.id
       ? {

@@ -1,3 +1,4 @@
+import type { SQL } from 'drizzle-orm';
 import type {
   CreateProductBody,
   CreateVendorBody,
@@ -22,7 +23,9 @@ import {
   returnStock,
   softDeleteProduct,
   type StockTaken,
-  takeStock,
+  type ReservationRow,
+  readReservation,
+  reservationCtes,
   updateProduct,
   type VendorRow,
 } from './catalogue.repository';
@@ -177,30 +180,45 @@ function mergeLines(lines: readonly StockLine[]): StockLine[] {
   return [...byProduct.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([productId, quantity]) => ({ productId, quantity }));
 }
 
+/** A reservation to run inside the caller's statement (reservationCtes), and how to read its outcome. */
+export interface StockReservationPlan {
+  /** CTEs ending in `reservation` (one row per product, in `position` order); see reservationCtes. */
+  ctes: SQL;
+  /**
+   * The lines taken, read from the `reservation` rows; a line short of stock or a missing product
+   * throws (409 `insufficient_stock`, 404 `product_not_found`), which rolls the caller's whole
+   * unit of work back (all-or-nothing), the broadcast with it.
+   */
+  settle(rows: readonly ReservationRow[]): ReservedLine[];
+}
+
 /**
- * Reserves every line's units inside the caller's unit of work (an order being placed), in one
- * statement that also tells the other instances' caches. Any line short of stock throws, which
- * rolls the caller's whole transaction back (all-or-nothing), the broadcast with it.
+ * Plans the reservation of every line's units inside the caller's unit of work (an order being
+ * placed): the caller sends it in its own statement, which also tells the other instances' caches.
  */
-export async function reserveStock(deps: CatalogueDeps, unit: UnitOfWork, lines: readonly StockLine[]): Promise<ReservedLine[]> {
+export function planStockReservation(deps: CatalogueDeps, unit: UnitOfWork, lines: readonly StockLine[]): StockReservationPlan {
   const merged = mergeLines(lines);
   const broadcast = deps.invalidateWithin(unit, stockInvalidations(merged.map((l) => l.productId)));
-  const reservations = await takeStock(unit.tx, merged, broadcast);
-  const reserved: ReservedLine[] = [];
-  for (const [i, reservation] of reservations.entries()) {
-    const { productId, quantity } = merged[i]!;
-    if (!reservation.taken) {
-      if (reservation.available === undefined)
-        throw new AppError(404, 'product_not_found', `Product ${productId} does not exist`, { productId });
-      throw conflict('insufficient_stock', `Only ${reservation.available} left of product ${productId}`, {
-        productId,
-        requested: quantity,
-        available: reservation.available,
-      });
-    }
-    reserved.push({ ...reservation.taken, quantity });
-  }
-  return reserved;
+  return {
+    ctes: reservationCtes(merged, broadcast),
+    settle(rows) {
+      const reserved: ReservedLine[] = [];
+      for (const [i, reservation] of readReservation(rows).entries()) {
+        const { productId, quantity } = merged[i]!;
+        if (!reservation.taken) {
+          if (reservation.available === undefined)
+            throw new AppError(404, 'product_not_found', `Product ${productId} does not exist`, { productId });
+          throw conflict('insufficient_stock', `Only ${reservation.available} left of product ${productId}`, {
+            productId,
+            requested: quantity,
+            available: reservation.available,
+          });
+        }
+        reserved.push({ ...reservation.taken, quantity });
+      }
+      return reserved;
+    },
+  };
 }
 
 /** Puts reserved units back (a cancelled or expired order) inside the caller's unit of work. */

@@ -5,11 +5,12 @@ import type { AppModule, ModuleContext } from '../../lib/module';
 import type { PgListener } from '../../lib/pg-listener';
 import { findImageKeysInUse, findLiveProductPrices, findVendorByUserId, findVendorsByIds } from './catalogue.repository';
 import { catalogueRoutes } from './catalogue.routes';
-import { type CatalogueDeps, type ReservedLine, releaseStock, reserveStock, type StockLine } from './catalogue.service';
+import { type CatalogueDeps, planStockReservation, releaseStock, type StockLine, type StockReservationPlan } from './catalogue.service';
 import { type CacheInvalidation, ResponseCache } from './response-cache';
 
 export { productListQuery } from './catalogue.repository';
-export type { ReservedLine, StockLine } from './catalogue.service';
+export type { ReservationRow } from './catalogue.repository';
+export type { ReservedLine, StockLine, StockReservationPlan } from './catalogue.service';
 
 export interface VendorSummary {
   id: string;
@@ -47,10 +48,12 @@ export async function findReferencedImageKeys(db: DbOrTx, keys: readonly string[
 
 export interface CatalogueModule extends AppModule {
   /**
-   * Takes the units of an order inside the caller's unit of work: 404 `product_not_found` or
-   * 409 `insufficient_stock` (rolling the caller back) when a line cannot be served.
+   * Plans taking the units of an order inside the caller's unit of work, as CTEs the caller's
+   * statement builds on (the order is written in the same round trip); `settle` reads the outcome:
+   * 404 `product_not_found` or 409 `insufficient_stock` (rolling the caller back) when a line
+   * cannot be served.
    */
-  reserveStock(unit: UnitOfWork, lines: readonly StockLine[]): Promise<ReservedLine[]>;
+  planStockReservation(unit: UnitOfWork, lines: readonly StockLine[]): StockReservationPlan;
   /** Puts units back (cancel, expiry) inside the caller's unit of work. */
   releaseStock(unit: UnitOfWork, lines: readonly StockLine[]): Promise<void>;
 }
@@ -135,7 +138,7 @@ export function createCatalogueModule(context: ModuleContext, options: Catalogue
       staleWhileRevalidateSeconds: context.config.CATALOGUE_CACHE_SWR_S,
     }),
     health: () => ({ status: 'ok', cache: cache.stats() }),
-    reserveStock: (unit, lines) => reserveStock(deps, unit, lines),
+    planStockReservation: (unit, lines) => planStockReservation(deps, unit, lines),
     releaseStock: (unit, lines) => releaseStock(deps, unit, lines),
     stop() {
       cache.close();

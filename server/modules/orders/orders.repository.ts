@@ -1,62 +1,112 @@
-import { and, desc, eq, getTableColumns, inArray, sql } from 'drizzle-orm';
+import { and, desc, eq, getTableColumns, inArray, type SQL, sql } from 'drizzle-orm';
 import { orderItems, orders } from '../../../shared/schema/orders';
 import type { DbOrTx } from '../../db';
+import type { ReservationRow } from '../catalogue';
 import type { OrderStatus } from './order-state';
 
 export type OrderRow = typeof orders.$inferSelect;
 export type OrderItemRow = typeof orderItems.$inferSelect;
 export type NewOrder = typeof orders.$inferInsert;
 
-/** An order to write with its lines (the lines' order ids are the new order's). */
-export interface OrderToPlace {
-  order: Omit<NewOrder, 'id' | 'status' | 'createdAt' | 'updatedAt'>;
-  items: Array<Omit<typeof orderItems.$inferInsert, 'id' | 'orderId'>>;
+/** An order to write: its lines, prices, total and currency come from the reservation. */
+export type OrderToPlace = Omit<NewOrder, 'id' | 'status' | 'createdAt' | 'updatedAt' | 'totalCents' | 'currency'>;
+
+/** What the placing statement found; `order` is undefined when nothing was written (see placeReservedOrder). */
+export interface PlacementOutcome {
+  /** The reservation's rows, in line order, for the catalogue to settle. */
+  reservation: ReservationRow[];
+  /** The buyer's open unpaid orders before this one. */
+  open: number;
+  /** Distinct currencies and the total (in cents, as a decimal string: it may exceed int4) of the lines taken. */
+  currencies: number;
+  totalCents: string;
+  order: OrderRow | undefined;
+  items: OrderItemRow[];
 }
 
 /**
- * Writes the order and its lines in one statement, unless the buyer already holds `maxOpen`
- * unpaid orders within their hold time (the expiry sweep may not have run yet): then nothing is
- * written and `order` is undefined. Race-free only under the buyer's lock taken before this
+ * Reserves the stock (the catalogue's `reservation` CTEs) and writes the order and its lines, in
+ * one statement: priced from the reserved rows, written only when every line was taken, in one
+ * currency, with a total that fits, matching `expect` (a crypto quote's total) when given, and
+ * while the buyer holds fewer than `maxOpen` unpaid orders within their hold time (the expiry
+ * sweep may not have run yet). Otherwise nothing is written but the reservation, which the
+ * caller rolls back once it has read why. Race-free only under the buyer's lock taken before this
  * statement (its snapshot then holds every order the previous holder committed).
  */
-export async function insertOrderUnlessAtCap(
+export async function placeReservedOrder(
   tx: DbOrTx,
-  { order, items }: OrderToPlace,
-  cap: { maxOpen: number; now: Date },
-): Promise<{ open: number; order: OrderRow | undefined; items: OrderItemRow[] }> {
-  const { rows } = await tx.execute<Record<string, unknown> & { open_unpaid: number; placed_items: OrderItemJson[] | null }>(sql`
-    WITH open AS (
+  reservation: SQL,
+  order: OrderToPlace,
+  rules: { maxOpen: number; now: Date; expect?: { totalCents: number; currency: string } },
+): Promise<PlacementOutcome> {
+  const { rows } = await tx.execute<Record<string, unknown> & PlacementColumns>(sql`
+    WITH ${reservation}, open AS (
       SELECT count(*)::int AS n FROM orders
-      WHERE buyer_id = ${order.buyerId} AND status = 'pending' AND expires_at > ${cap.now.toISOString()}::timestamptz
+      WHERE buyer_id = ${order.buyerId} AND status = 'pending' AND expires_at > ${rules.now.toISOString()}::timestamptz
+    ), priced AS (
+      SELECT count(*) FILTER (WHERE id IS NULL) AS missing, count(DISTINCT currency)::int AS currencies, min(currency) AS currency,
+        coalesce(sum(price_cents::bigint * quantity), 0) AS total
+      FROM reservation
     ), placed AS (
       INSERT INTO orders (buyer_id, payment_method, total_cents, currency, expires_at, crypto_symbol, crypto_amount, crypto_rate,
         crypto_rate_tier, crypto_rate_source, crypto_quote_expires_at)
-      SELECT ${order.buyerId}, ${order.paymentMethod}, ${order.totalCents}, ${order.currency}, ${order.expiresAt.toISOString()}::timestamptz,
+      SELECT ${order.buyerId}, ${order.paymentMethod}, priced.total, priced.currency, ${order.expiresAt.toISOString()}::timestamptz,
         ${order.cryptoSymbol ?? null}, ${order.cryptoAmount ?? null}::numeric, ${order.cryptoRate ?? null}::numeric,
         ${order.cryptoRateTier ?? null}, ${order.cryptoRateSource ?? null}, ${order.cryptoQuoteExpiresAt?.toISOString() ?? null}::timestamptz
-      FROM open WHERE open.n < ${cap.maxOpen}
+      FROM open, priced
+      WHERE open.n < ${rules.maxOpen} AND priced.missing = 0 AND priced.currencies = 1 AND priced.total <= 2147483647
+        ${rules.expect ? sql`AND priced.total = ${rules.expect.totalCents} AND priced.currency = ${rules.expect.currency}` : sql``}
       RETURNING *
     ), placed_items AS (
       INSERT INTO order_items (order_id, product_id, vendor_id, title, quantity, unit_price_cents)
-      SELECT placed.id, i.product_id, i.vendor_id, i.title, i.quantity, i.unit_price_cents
-      FROM placed, unnest(${sql.param(items.map((i) => i.productId))}::uuid[], ${sql.param(items.map((i) => i.vendorId))}::uuid[],
-        ${sql.param(items.map((i) => i.title))}::text[], ${sql.param(items.map((i) => i.quantity))}::int[],
-        ${sql.param(items.map((i) => i.unitPriceCents))}::int[]) AS i(product_id, vendor_id, title, quantity, unit_price_cents)
+      SELECT placed.id, r.product_id, r.vendor_id, r.title, r.quantity, r.price_cents
+      FROM placed, reservation r
       RETURNING *
     )
-    SELECT open.n AS open_unpaid, placed.*, (SELECT json_agg(placed_items) FROM placed_items) AS placed_items
-    FROM open LEFT JOIN placed ON true`);
-  const row = rows[0]!;
-  if (row.id == null) return { open: row.open_unpaid, order: undefined, items: [] };
+    SELECT r.product_id AS r_product_id, r.id AS r_id, r.vendor_id AS r_vendor_id, r.title AS r_title,
+      r.price_cents AS r_price_cents, r.currency AS r_currency, r.available AS r_available,
+      open.n AS open_unpaid, priced.currencies AS line_currencies, priced.total::text AS line_total,
+      placed.*, (SELECT json_agg(placed_items) FROM placed_items) AS placed_items
+    FROM reservation r CROSS JOIN open CROSS JOIN priced LEFT JOIN placed ON true
+    ORDER BY r.position`);
+  const first = rows[0];
+  const placed = first?.id != null ? (fromColumns(orders, first) as OrderRow) : undefined;
   // In the order the lines were given (one line per product).
-  const position = new Map(items.map((item, i) => [item.productId, i]));
+  const position = new Map(rows.map((row, i) => [row.r_product_id, i]));
   return {
-    open: row.open_unpaid,
-    order: fromColumns(orders, row) as OrderRow,
-    items: (row.placed_items ?? [])
-      .map((i) => fromColumns(orderItems, i) as OrderItemRow)
-      .sort((a, b) => position.get(a.productId)! - position.get(b.productId)!),
+    reservation: rows.map((row) => ({
+      product_id: row.r_product_id,
+      id: row.r_id,
+      vendor_id: row.r_vendor_id,
+      title: row.r_title,
+      price_cents: row.r_price_cents,
+      currency: row.r_currency,
+      available: row.r_available,
+    })),
+    open: first?.open_unpaid ?? 0,
+    currencies: first?.line_currencies ?? 0,
+    totalCents: first?.line_total ?? '0',
+    order: placed,
+    items: placed
+      ? (first?.placed_items ?? [])
+          .map((i) => fromColumns(orderItems, i) as OrderItemRow)
+          .sort((a, b) => position.get(a.productId)! - position.get(b.productId)!)
+      : [],
   };
+}
+
+interface PlacementColumns {
+  r_product_id: string;
+  r_id: string | null;
+  r_vendor_id: string | null;
+  r_title: string | null;
+  r_price_cents: number | null;
+  r_currency: string | null;
+  r_available: number | null;
+  open_unpaid: number;
+  line_currencies: number;
+  line_total: string;
+  placed_items: OrderItemJson[] | null;
 }
 
 type OrderItemJson = Record<string, unknown>;

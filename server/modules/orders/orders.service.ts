@@ -3,7 +3,7 @@ import type { Database, UnitOfWork } from '../../db';
 import type { Clock } from '../../lib/clock';
 import { AppError, badRequest, conflict, notFound, serviceUnavailable } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
-import { findProductPrices, findVendorIdOfUser, type ReservedLine, type StockLine } from '../catalogue';
+import { findProductPrices, findVendorIdOfUser, type StockLine, type StockReservationPlan } from '../catalogue';
 import { buyerOrdersLock, checkOpenUnpaid, checkQuantities, type OrderLimits, tooManyOpenOrders } from './order-limits';
 import {
   expireOverdueOrders,
@@ -11,7 +11,7 @@ import {
   findItemsOfOrders,
   findOrder,
   findOrderVisibleTo,
-  insertOrderUnlessAtCap,
+  placeReservedOrder,
   listOrdersOfBuyer,
   type OrderItemRow,
   type OrderRow,
@@ -36,7 +36,7 @@ export type Notify = (unit: UnitOfWork, notification: { userId: string; type: st
 
 /** What orders asks of the catalogue, which owns stock. */
 export interface StockKeeper {
-  reserveStock(unit: UnitOfWork, lines: readonly StockLine[]): Promise<ReservedLine[]>;
+  planStockReservation(unit: UnitOfWork, lines: readonly StockLine[]): StockReservationPlan;
   releaseStock(unit: UnitOfWork, lines: readonly StockLine[]): Promise<void>;
 }
 
@@ -152,22 +152,53 @@ export async function placeOrder(
   if (body.paymentMethod === 'crypto') await checkOpenUnpaid(deps.limits, deps.database.db, buyerId, new Date(deps.clock.now()));
   const quoted = body.paymentMethod === 'crypto' ? await quoteBeforeReserving(deps, body) : undefined;
   /*
-   * Four round trips: BEGIN with the buyer's lock (taken before any stock row, by every
-   * placement alike, so the locks cannot deadlock), the catalogue's reservation of every line,
-   * the order and its lines written unless the buyer is at the cap (counted after the lock),
-   * COMMIT. With an Idempotency-Key, two more: the key looked up under the lock, and stored.
+   * Three round trips: BEGIN with the buyer's lock (taken before any stock row, by every
+   * placement alike, so the locks cannot deadlock); one statement that reserves every line (the
+   * catalogue's CTEs, with its cache broadcast) and writes the order and its lines unless
+   * something is wrong (a line short, mixed currencies, a changed price, the buyer at the cap,
+   * counted after the lock); COMMIT, or ROLLBACK once the reason is known. With an
+   * Idempotency-Key, two more: the key looked up under the lock, and stored with the order.
    */
   const placed = await deps.database.transaction(
     async (unit) => {
       // A duplicate that waited on the buyer's lock for the first finds the first's key here.
       const replay = idempotency && (await storedReplyFor(unit.tx, buyerId, idempotency, deps.clock.now()));
       if (replay) return { replay };
-      const reserved = await deps.stock.reserveStock(unit, body.items);
+      const reservation = deps.stock.planStockReservation(unit, body.items);
+      const now = deps.clock.now();
+      const quote = quoted?.quote;
+      const placed = await placeReservedOrder(
+        unit.tx,
+        reservation.ctes,
+        {
+          buyerId,
+          paymentMethod: body.paymentMethod,
+          expiresAt: new Date(now + (body.paymentMethod === 'card' ? deps.limits.cardHoldMinutes : deps.limits.cryptoHoldMinutes) * 60_000),
+          ...(quote
+            ? {
+                cryptoSymbol: quote.symbol,
+                cryptoAmount: quote.amount,
+                cryptoRate: String(quote.rate),
+                cryptoRateTier: quote.tier,
+                cryptoRateSource: quote.source,
+                cryptoQuoteExpiresAt: new Date(quote.expiresAt),
+              }
+            : {}),
+        },
+        { maxOpen: deps.limits.maxOpenUnpaid, now: new Date(now), expect: quoted?.priced },
+      );
+      if (placed.order) {
+        const order = toOrderView(placed.order, placed.items);
+        if (idempotency) await rememberReply(unit.tx, buyerId, idempotency, { status: 201, body: { order }, orderId: order.id }, now);
+        return { order };
+      }
+      // Nothing written: why, in the order a buyer should hear it. Each throw rolls the reservation back.
+      const reserved = reservation.settle(placed.reservation);
       const { currency, totalCents } = priceLines(reserved);
       /*
        * A price changed between the quote and the reservation. Refused rather than re-quoted:
        * re-quoting means waiting on the provider again, and the buyer should see the new total
-       * before paying it. The rollback puts the stock back.
+       * before paying it.
        */
       if (quoted && (quoted.priced.totalCents !== totalCents || quoted.priced.currency !== currency))
         throw conflict('price_changed', 'A price changed while the order was being quoted; please review the order and try again', {
@@ -175,45 +206,7 @@ export async function placeOrder(
           totalCents,
           currency,
         });
-      const quote = quoted?.quote;
-      const now = deps.clock.now();
-      const placed = await insertOrderUnlessAtCap(
-        unit.tx,
-        {
-          order: {
-            buyerId,
-            paymentMethod: body.paymentMethod,
-            totalCents,
-            currency,
-            expiresAt: new Date(
-              now + (body.paymentMethod === 'card' ? deps.limits.cardHoldMinutes : deps.limits.cryptoHoldMinutes) * 60_000,
-            ),
-            ...(quote
-              ? {
-                  cryptoSymbol: quote.symbol,
-                  cryptoAmount: quote.amount,
-                  cryptoRate: String(quote.rate),
-                  cryptoRateTier: quote.tier,
-                  cryptoRateSource: quote.source,
-                  cryptoQuoteExpiresAt: new Date(quote.expiresAt),
-                }
-              : {}),
-          },
-          items: reserved.map((p) => ({
-            productId: p.id,
-            vendorId: p.vendorId,
-            title: p.title,
-            quantity: p.quantity,
-            unitPriceCents: p.priceCents,
-          })),
-        },
-        { maxOpen: deps.limits.maxOpenUnpaid, now: new Date(now) },
-      );
-      // At the cap: the rollback puts the reserved stock back.
-      if (!placed.order) throw tooManyOpenOrders(deps.limits, placed.open);
-      const order = toOrderView(placed.order, placed.items);
-      if (idempotency) await rememberReply(unit.tx, buyerId, idempotency, { status: 201, body: { order }, orderId: order.id }, now);
-      return { order };
+      throw tooManyOpenOrders(deps.limits, placed.open);
     },
     { advisoryLock: buyerOrdersLock(buyerId) },
   );
