@@ -46,6 +46,14 @@ const envSchema = z.object({
       return v;
     }),
   APP_ORIGIN: optionalUrl,
+  // Public base URL of this server's downloads (/objects/…): image URLs in API answers are built on it.
+  // Behind a CDN, the CDN's URL. Unset in development: http://localhost:PORT; required in production.
+  PUBLIC_BASE_URL: optionalUrl.pipe(
+    z
+      .string()
+      .regex(/^https?:\/\/[^?#]+$/i, 'must be an http(s) URL without query or fragment')
+      .optional(),
+  ),
   // Bearer token for /metrics, /api/health and ws-stats (they show internals); unset: open outside production, closed in it.
   OPS_TOKEN: optionalText,
 
@@ -236,6 +244,7 @@ const SLOW_UPLOAD_BYTES_PER_S = 256 * 1024;
 function applyEnvironmentDefaults(parsed: z.output<typeof envSchema>) {
   return {
     ...parsed,
+    PUBLIC_BASE_URL: (parsed.PUBLIC_BASE_URL ?? `http://localhost:${parsed.PORT}`).replace(/\/+$/, ''),
     SHUTDOWN_DRAIN_DELAY_MS: parsed.SHUTDOWN_DRAIN_DELAY_MS ?? (parsed.NODE_ENV === 'production' ? 5_000 : 0),
     // Never below the headers timeout (keep-alive + 1 s), which Node refuses above the request timeout.
     UPLOAD_REQUEST_TIMEOUT_MS:
@@ -337,6 +346,11 @@ export function findProductionProblems(env: Env): ConfigProblem[] {
     'SESSION_SECRET',
     (v) => v.length >= 32 && !PLACEHOLDER.test(v),
     'required in production: at least 32 characters and not a placeholder',
+  );
+  need(
+    'PUBLIC_BASE_URL',
+    () => true,
+    'required in production: the public URL image links are built on (this server, or the CDN in front of /objects)',
   );
   need('PUBLIC_OBJECT_SEARCH_PATHS', () => true, 'required in production: comma list of /bucket/path');
   need('PRIVATE_OBJECT_DIR', () => true, 'required in production: /bucket/path');
