@@ -7,9 +7,9 @@ const METHOD_ORDER = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'];
 /**
  * 405 with `Allow` for a known path asked with a method none of its routes answers (mount it
  * after the routes, before the 404): `DELETE /api/products` → `Allow: GET, HEAD, POST`. Paths
- * are matched by an Express router, so exactly as the routes themselves are. OPTIONS never gets
- * here: a CORS preflight is answered before the routes, a plain one by the routes' router
- * (Express answers it with 200 and `Allow`).
+ * are matched by an Express router, so exactly as the routes themselves are. A CORS preflight is
+ * answered before the routes; a plain OPTIONS that no router answered (Express's own router
+ * answers it with 200 and `Allow` when it matched the path) gets 204 with `Allow` here.
  */
 export function methodNotAllowed(routes: readonly Route[]): RequestHandler {
   const methodsOf = new Map<string, Set<string>>();
@@ -23,8 +23,13 @@ export function methodNotAllowed(routes: readonly Route[]): RequestHandler {
   const router = Router();
   for (const [path, methods] of methodsOf) {
     const allow = METHOD_ORDER.filter((m) => methods.has(m)).join(', ');
-    router.all(path, (req, _res, next) => {
+    router.all(path, (req, res, next) => {
       if (methods.has(req.method)) return next();
+      if (req.method === 'OPTIONS') {
+        res.setHeader('Allow', allow);
+        res.status(204).end();
+        return;
+      }
       next(new AppError(405, 'method_not_allowed', `${req.method} is not allowed here; allowed: ${allow}`, undefined, { Allow: allow }));
     });
   }

@@ -181,6 +181,7 @@ describe('405 Method Not Allowed', () => {
   it('when the path is unknown, then it stays 404; a plain OPTIONS on a known path gets Allow (Express answers it)', async () => {
     expect((await t.request.delete('/api/no-such-thing')).status).toBe(404);
     const options = await t.request.options('/api/orders');
-    expect([options.status, options.headers.allow]).toEqual([200, 'GET, HEAD, POST']);
+    expect(options.headers.allow).toBe('GET, HEAD, POST');
+    expect([200, 204]).toContain(options.status);
   });
 });
