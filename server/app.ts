@@ -9,6 +9,9 @@ import type { Config } from './lib/config';
 import { errorHandler, notFoundHandler } from './lib/error-handler';
 import type { Logger } from './lib/logger';
 import { warnUntrustedHttpsProxy } from './lib/http/proxy-warning';
+import { compressResponses } from './lib/http/compress-responses';
+import { methodNotAllowed } from './lib/http/method-not-allowed';
+import { privateWhenSignedIn } from './lib/http/private-when-signed-in';
 import type { LimitBucket, Route } from './lib/http/define-route';
 import { type BucketLimiter, routerFor } from './lib/http/register-routes';
 import { createMetricsRegistry, httpDurationRecorder, metricsRoute, registerPoolMetrics } from './lib/metrics';
@@ -155,6 +158,7 @@ export function createApp(deps: AppDeps): App {
   });
   // Periodic work: one job per cron tick across all instances.
   jobs.every('orders-expire-overdue', config.ORDER_EXPIRY_CRON, () => orders.sweepExpiredOrders());
+  jobs.every('orders-idempotency-keys-cleanup', config.ORDER_IDEMPOTENCY_CLEANUP_CRON, () => orders.sweepIdempotencyKeys());
   jobs.every('sessions-prune', config.SESSION_PRUNE_CRON, () => auth.pruneExpiredSessions());
   jobs.every('rate-limits-cleanup', config.RATE_LIMIT_CLEANUP_CRON, () => deleteExpiredRateLimits(database.pool));
   jobs.every('objects-sweep-orphans', config.OBJECT_ORPHAN_CRON, () => objects.sweepOrphans());
@@ -233,6 +237,8 @@ export function createApp(deps: AppDeps): App {
     }),
   );
   app.use(warnUntrustedHttpsProxy(logger));
+  app.use(compressResponses());
+  app.use(privateWhenSignedIn({ hasSessionCookie: auth.hasSessionCookie, isSignedIn: (req) => currentUser(req) !== undefined }));
   app.use(refuseForeignOrigin(config.APP_ORIGIN));
   app.use(router);
   // Unknown URLs under /api spend from the reads or writes bucket too, by IP (probing is limited),
@@ -241,6 +247,7 @@ export function createApp(deps: AppDeps): App {
   const spendWriteByIp = rateLimit(limiters.writes.limiter);
   app.use('/api', (req, res, next) => (READ_METHODS.has(req.method) ? spendReadByIp : spendWriteByIp)(req, res, next));
   app.use(auth.sessionMiddleware);
+  app.use(methodNotAllowed(routes));
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
 

@@ -44,6 +44,7 @@ export function productionLikeConfig(databaseUrl: string, overrides: Env = {}): 
     DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'mp-bench-data-')),
     SESSION_SECRET: randomBytes(32).toString('hex'),
     PUBLIC_OBJECT_SEARCH_PATHS: '/bench-public/public',
+    PUBLIC_BASE_URL: 'http://127.0.0.1',
     PRIVATE_OBJECT_DIR: '/bench-private/private',
     STRIPE_SECRET_KEY: 'sk_live_bench',
     STRIPE_PUBLISHABLE_KEY: 'pk_live_bench',

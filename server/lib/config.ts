@@ -46,6 +46,14 @@ const envSchema = z.object({
       return v;
     }),
   APP_ORIGIN: optionalUrl,
+  // Public base URL of this server's downloads (/objects/…): image URLs in API answers are built on it.
+  // Behind a CDN, the CDN's URL. Unset in development: http://localhost:PORT; required in production.
+  PUBLIC_BASE_URL: optionalUrl.pipe(
+    z
+      .string()
+      .regex(/^https?:\/\/[^?#]+$/i, 'must be an http(s) URL without query or fragment')
+      .optional(),
+  ),
   // Bearer token for /metrics, /api/health and ws-stats (they show internals); unset: open outside production, closed in it.
   OPS_TOKEN: optionalText,
 
@@ -212,6 +220,8 @@ const envSchema = z.object({
   // Unpaid orders one buyer may hold at once, so nobody reserves a store's stock with orders they never pay.
   ORDER_MAX_OPEN_UNPAID: int(3, 1),
   ORDER_EXPIRY_CRON: cron('* * * * *'),
+  // Cron (UTC) of the job that deletes orders' Idempotency-Keys older than 24 h.
+  ORDER_IDEMPOTENCY_CLEANUP_CRON: cron('41 * * * *'),
   RATE_LIMIT_CLEANUP_CRON: cron('*/10 * * * *'),
   // How often an idle job worker asks for work (pg-boss refuses less than 500 ms); a local enqueue wakes it at once.
   JOBS_POLL_INTERVAL_MS: int(2_000, 500),
@@ -261,6 +271,7 @@ function applyEnvironmentDefaults(parsed: z.output<typeof envSchema>) {
     ...parsed,
     PAYMENTS_MODE: parsed.PAYMENTS_MODE ?? (parsed.NODE_ENV === 'production' ? 'live' : 'test'),
     EMAIL_DRIVER: parsed.EMAIL_DRIVER ?? (parsed.NODE_ENV === 'production' || parsed.BREVO_API_KEY ? 'brevo' : 'log'),
+    PUBLIC_BASE_URL: (parsed.PUBLIC_BASE_URL ?? `http://localhost:${parsed.PORT}`).replace(/\/+$/, ''),
     SHUTDOWN_DRAIN_DELAY_MS: parsed.SHUTDOWN_DRAIN_DELAY_MS ?? (parsed.NODE_ENV === 'production' ? 5_000 : 0),
     // Never below the headers timeout (keep-alive + 1 s), which Node refuses above the request timeout.
     UPLOAD_REQUEST_TIMEOUT_MS:
@@ -374,6 +385,11 @@ export function findProductionProblems(env: Env): ConfigProblem[] {
     'SESSION_SECRET',
     (v) => v.length >= 32 && !PLACEHOLDER.test(v),
     'required in production: at least 32 characters and not a placeholder',
+  );
+  need(
+    'PUBLIC_BASE_URL',
+    () => true,
+    'required in production: the public URL image links are built on (this server, or the CDN in front of /objects)',
   );
   need('PUBLIC_OBJECT_SEARCH_PATHS', () => true, 'required in production: comma list of /bucket/path');
   need('PRIVATE_OBJECT_DIR', () => true, 'required in production: /bucket/path');

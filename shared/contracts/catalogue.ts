@@ -94,7 +94,8 @@ export const ProductView = z.object({
   stock: z.number().int(),
   category: z.string().nullable(),
   imageKeys: z.array(z.string()),
-  imageUrls: z.array(z.string()),
+  /** Absolute download URLs of the images, on the server's public base URL (PUBLIC_BASE_URL, possibly a CDN). */
+  imageUrls: z.array(z.url()),
   createdAt: z.string(),
   updatedAt: z.string(),
 });

@@ -1,6 +1,6 @@
 // Owned by the orders module: orders and their lines (stock itself belongs to the catalogue).
 import { sql } from 'drizzle-orm';
-import { check, index, integer, numeric, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import { check, index, integer, numeric, pgTable, primaryKey, text, uuid } from 'drizzle-orm/pg-core';
 import { orderStatuses, paymentMethods } from '../enums';
 import { products, vendors } from './catalogue';
 import { createdAt, id, tstz } from './columns';
@@ -61,5 +61,34 @@ export const orderItems = pgTable(
     index('order_items_order_id_idx').on(t.orderId),
     index('order_items_product_id_idx').on(t.productId),
     index('order_items_vendor_id_idx').on(t.vendorId, t.orderId),
+  ],
+);
+
+/**
+ * `Idempotency-Key`s of `POST /api/orders`, per buyer: the request's fingerprint and the answer
+ * it got, written in the order's own transaction (a placement that fails leaves no key). Kept
+ * 24 h, then swept.
+ */
+export const orderIdempotencyKeys = pgTable(
+  'order_idempotency_keys',
+  {
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    key: text('key').notNull(),
+    /** SHA-256 of the validated request body: the same key with another body is refused. */
+    requestHash: text('request_hash').notNull(),
+    orderId: uuid('order_id')
+      .notNull()
+      .references(() => orders.id, { onDelete: 'cascade' }),
+    responseStatus: integer('response_status').notNull(),
+    /** The JSON text sent, kept as text so a replay sends the same bytes (jsonb would reorder keys). */
+    responseBody: text('response_body').notNull(),
+    createdAt: tstz('created_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.userId, t.key] }),
+    index('order_idempotency_keys_created_at_idx').on(t.createdAt),
+    index('order_idempotency_keys_order_id_idx').on(t.orderId),
   ],
 );

@@ -109,6 +109,8 @@ export interface RouteDeclaration<P, Q, B, A extends RouteAuth, R extends Respon
   /** A JSON body, validated with the params and query (one 400 `validation_failed` listing every issue). */
   body?: B;
   rawBody?: RawRequestBody;
+  /** Request headers the handler reads (e.g. `Idempotency-Key`), for the document; the handler checks them. */
+  requestHeaders?: z.ZodObject;
   /** A check that needs the validated input (403 before any per-user bucket is spent). */
   authorize?(context: RouteContext<P, Q, B, A>): void;
   /** Every status this route answers itself; the statuses of the shared plumbing are added (see route-responses.ts). */

@@ -5,6 +5,7 @@ import { opsTokenRequired } from '../ops-token';
 import { type RateLimiter, rateLimit, spendPoint } from '../rate-limit';
 import { validateRequest } from '../validate';
 import { setBodyDeadline } from './body-deadline';
+import { sendJsonReply } from './send-json-reply';
 import { bucketOf, type Caller, type LimitBucket, type LimitSpec, type Route } from './define-route';
 import '../express-types';
 
@@ -188,10 +189,7 @@ function chainOf(route: Route, runtime: RouteRuntime): RequestHandler[] {
     }
     const reply = await route.handler(context);
     if (!reply) return;
-    if (reply.headers) res.set(reply.headers);
-    res.status(reply.status);
-    if (reply.body === undefined) res.end();
-    else res.json(reply.body);
+    await sendJsonReply(req, res, reply);
   });
   return chain;
 }

@@ -11,6 +11,10 @@ const rateLimited: Record<string, HeaderSpec> = {
   'RateLimit-Reset': { description: 'Seconds until the window ends', schema: { type: 'integer' } },
 };
 
+const etagHeader: Record<string, HeaderSpec> = {
+  ETag: { description: 'Strong validator of the body as sent (a compressed body carries its own)', schema: { type: 'string' } },
+};
+
 /*
  * The answers the shared plumbing gives on a route's behalf, so a declaration lists only what its
  * own handler and services answer: validation (validate.ts), sign-in and role checks, rate
@@ -38,6 +42,9 @@ function plumbingResponses(route: Route): Array<[number, ResponseSpec]> {
   // Express cannot decode a malformed %-escape in a path parameter and answers before the route runs.
   if (/[:*]/.test(route.path) && !route.malformedPath)
     out.push([400, { description: 'A path parameter has a malformed %-escape', errors: ['bad_request'] }]);
+  // A GET's JSON 200 carries a strong ETag; If-None-Match naming it gets a 304 (send-json-reply.ts).
+  if (route.method === 'get' && route.responses[200]?.json)
+    out.push([304, { description: 'Not modified: If-None-Match names the ETag of this answer', headers: etagHeader }]);
   if (route.method !== 'get')
     out.push([403, { description: 'Cross-origin request refused (foreign Origin header)', errors: ['foreign_origin'] }]);
   if (signedIn) out.push([401, { description: 'Not signed in', errors: ['unauthorized'] }]);

@@ -67,7 +67,7 @@ function parseAcceptEncoding(header: string): Map<string, number> {
  * The variant to send: the highest `q` the client gives a variant we hold, br before gzip before
  * identity on a tie; `q=0` refuses a coding. Identity not named is acceptable but comes last.
  */
-function chooseCoding(acceptEncoding: string | undefined, body: StoredBody): Coding | 'identity' {
+export function chooseCoding(acceptEncoding: string | undefined, body: Partial<Record<Coding, unknown>>): Coding | 'identity' {
   if (!acceptEncoding) return 'identity';
   const weights = parseAcceptEncoding(acceptEncoding);
   const weightOf = (coding: string) => weights.get(coding) ?? weights.get('*') ?? 0;

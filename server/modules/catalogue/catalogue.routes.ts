@@ -10,6 +10,7 @@ import {
   VendorView,
 } from '../../../shared/contracts';
 import { type Caller, defineRoute, errors, type HeaderSpec, json, type ResponseSpec, type Route, reply } from '../../lib/http/define-route';
+import { PRIVATE_NO_STORE } from '../../lib/http/private-when-signed-in';
 import { sendStoredBody, storeJsonBody } from '../../lib/http/stored-body';
 import { uuidParam } from '../../lib/validate';
 import { startPrivilegedSession } from '../auth';
@@ -31,7 +32,7 @@ const ProductResponse = z.object({ product: ProductView });
 const header = (description: string): HeaderSpec => ({ description, schema: { type: 'string' } });
 const validators: Record<string, HeaderSpec> = {
   ETag: header('Strong validator of the body as sent (a compressed variant carries its own); send it back in If-None-Match'),
-  'Cache-Control': header('Anonymous: `public, max-age=…, stale-while-revalidate=…` (a CDN may hold it); signed in: `private, no-cache`'),
+  'Cache-Control': header('Anonymous: `public, max-age=…, stale-while-revalidate=…` (a CDN may hold it); signed in: `private, no-store`'),
   Vary: header('`Accept-Encoding`'),
 };
 const cached: Record<string, HeaderSpec> = {
@@ -52,9 +53,9 @@ export interface SharedCachePolicy {
 export function catalogueRoutes(deps: CatalogueDeps, policy: SharedCachePolicy): Route[] {
   const { cache } = deps;
   const anonymousCacheControl = `public, max-age=${policy.maxAgeSeconds}, stale-while-revalidate=${policy.staleWhileRevalidateSeconds}`;
-  // Same body as anonymous readers get (so the same server-side entry), but a request with a
-  // session is not for shared caches; the browser keeps it and revalidates each time (a 304).
-  const signedInCacheControl = 'private, no-cache';
+  // Same body as anonymous readers get (so the same server-side entry), but a response to a
+  // signed-in user is kept by no cache, like every other one (lib/http/private-when-signed-in.ts).
+  const signedInCacheControl = PRIVATE_NO_STORE;
 
   /**
    * Answers from the cache (HIT), or loads, stores and answers (MISS) the same stored bytes;

@@ -35,6 +35,8 @@ import type { CacheInvalidation, ProductFacet, ResponseCache } from './response-
 export interface CatalogueDeps {
   database: Database;
   cache: ResponseCache;
+  /** Image URLs are built on it (config PUBLIC_BASE_URL): clients on other origins and CDNs need absolute ones. */
+  imageBaseUrl: string;
   /**
    * Records, inside the unit of work, that cached answers must go: other instances hear it
    * when (and only if) the transaction commits; this one drops them right after COMMIT.
@@ -49,7 +51,8 @@ export interface CatalogueDeps {
   imageExists?: (key: string) => Promise<boolean>;
 }
 
-export function toProductView(row: ProductRow): ProductView {
+/** `imageBaseUrl`: the public base URL (config PUBLIC_BASE_URL, no trailing slash); image URLs are absolute on it. */
+export function toProductView(row: ProductRow, imageBaseUrl: string): ProductView {
   return {
     id: row.id,
     vendorId: row.vendorId,
@@ -60,7 +63,7 @@ export function toProductView(row: ProductRow): ProductView {
     stock: row.stock,
     category: row.category,
     imageKeys: row.imageKeys,
-    imageUrls: row.imageKeys.map((key) => `/objects/${key}`),
+    imageUrls: row.imageKeys.map((key) => `${imageBaseUrl}/objects/${key}`),
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
@@ -139,7 +142,7 @@ export async function createProduct(deps: CatalogueDeps, userId: string, body: C
     ]);
     return row;
   });
-  return toProductView(row);
+  return toProductView(row, deps.imageBaseUrl);
 }
 
 export async function changeProduct(deps: CatalogueDeps, userId: string, productId: string, body: UpdateProductBody): Promise<ProductView> {
@@ -151,7 +154,7 @@ export async function changeProduct(deps: CatalogueDeps, userId: string, product
     await deps.invalidate(unit, [{ kind: 'product', productId, facets: [facetOf(before), facetOf(after)] }]);
     return after;
   });
-  return toProductView(after);
+  return toProductView(after, deps.imageBaseUrl);
 }
 
 export async function removeProduct(deps: CatalogueDeps, userId: string, productId: string): Promise<void> {
@@ -239,7 +242,7 @@ async function invalidateStock(deps: CatalogueDeps, unit: UnitOfWork, productIds
 export async function getProduct(deps: CatalogueDeps, id: string): Promise<ProductView> {
   const product = await findProduct(deps.database.db, id);
   if (!product) throw notFound('Product');
-  return toProductView(product);
+  return toProductView(product, deps.imageBaseUrl);
 }
 
 export async function browseProducts(
@@ -256,7 +259,7 @@ export async function browseProducts(
   const { rows, more } = await listProducts(deps.database.db, filters, after);
   const last = rows.at(-1);
   return {
-    items: rows.map(toProductView),
+    items: rows.map((row) => toProductView(row, deps.imageBaseUrl)),
     nextCursor: more && last ? encodeCursor({ sort: filters.sort, value: last.sortKey, id: last.id }) : null,
     ids: rows.map((r) => r.id),
   };

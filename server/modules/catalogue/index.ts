@@ -80,6 +80,7 @@ export function createCatalogueModule(context: ModuleContext, options: Catalogue
   const deps: CatalogueDeps = {
     database: context.database,
     cache,
+    imageBaseUrl: context.config.PUBLIC_BASE_URL,
     imageExists: options.imageExists,
     async invalidate(unit, invalidations) {
       const { channel, payloads } = deps.invalidateWithin(unit, invalidations);

@@ -110,6 +110,7 @@ export function buildOpenApiDocument(routes: readonly Route[], info: { version: 
       request: {
         ...(route.params ? { params: route.params as z.ZodObject } : {}),
         ...(route.query ? { query: route.query as z.ZodObject } : {}),
+        ...(route.requestHeaders ? { headers: route.requestHeaders } : {}),
         ...(body ? { body } : {}),
       },
       responses,

@@ -2,6 +2,7 @@ import type { UnitOfWork } from '../../db';
 import type { AppModule, ModuleContext } from '../../lib/module';
 import type { OutgoingEmail } from '../email';
 import { applyPaymentUpdate, type OrderPaymentsDeps, type PaymentUpdate } from './order-payments';
+import { sweepExpiredKeys } from './order-idempotency';
 import { ordersRoutes } from './orders.routes';
 import { expireOverdue, type Notify, type OrdersDeps, type QuoteCrypto, type StockKeeper } from './orders.service';
 
@@ -19,6 +20,8 @@ export interface OrdersOptions {
 export interface OrdersModule extends AppModule {
   /** Expires overdue unpaid orders now; returns how many (the periodic job calls the same). */
   sweepExpiredOrders(): Promise<number>;
+  /** Deletes Idempotency-Keys past their 24 h; returns how many (the periodic job calls it). */
+  sweepIdempotencyKeys(): Promise<number>;
   /** Applies a payment provider's verdict inside the caller's unit of work (payments calls it). */
   applyPaymentUpdate(unit: UnitOfWork, update: PaymentUpdate): Promise<string>;
 }
@@ -53,6 +56,7 @@ export function createOrdersModule(context: ModuleContext, options: OrdersOption
     name: 'orders',
     routes: ordersRoutes(deps),
     sweepExpiredOrders: sweep,
+    sweepIdempotencyKeys: () => sweepExpiredKeys(database.db, clock.now()),
     applyPaymentUpdate: (unit, update) => applyPaymentUpdate(payments, unit, update),
   };
 }

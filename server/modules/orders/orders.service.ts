@@ -17,6 +17,7 @@ import {
   type OrderRow,
   transitionOwnOrder,
 } from './orders.repository';
+import { type IdempotentReply, type IdempotentRequest, rememberReply, storedReplyFor } from './order-idempotency';
 import { statusesLeadingTo } from './order-state';
 
 export interface CryptoQuote {
@@ -127,15 +128,27 @@ async function quoteBeforeReserving(
   return { priced, quote };
 }
 
+/** A placed order's answer, or (`replayed`) the answer stored under the request's Idempotency-Key. */
+export type PlacedOrder = { status: 201; body: { order: OrderView }; replayed: false } | (IdempotentReply & { replayed: true });
+
 /**
  * Places an order: the catalogue reserves every line's stock and the order and its lines are
  * written, all in one unit of work. A line short of stock rolls the whole order back. Nothing in
  * that unit of work waits on the network (a crypto quote is fetched before it).
  */
-export async function placeOrder(deps: OrdersDeps, buyerId: string, body: PlaceOrderBody): Promise<OrderView> {
+export async function placeOrder(
+  deps: OrdersDeps,
+  buyerId: string,
+  body: PlaceOrderBody,
+  idempotency?: IdempotentRequest,
+): Promise<PlacedOrder> {
   if (body.paymentMethod === 'card' && !deps.cardPaymentsEnabled) {
     throw serviceUnavailable('card_payments_unavailable', 'Card payments are turned off on this server; pay in crypto');
   }
+  // A retry with a known key is answered before anything else is checked or quoted (no second
+  // quote; the cap on unpaid orders must not refuse the buyer their own order). Checked again under the lock below.
+  const seen = idempotency && (await storedReplyFor(deps.database.db, buyerId, idempotency, deps.clock.now()));
+  if (seen) return { ...seen, replayed: true };
   if (body.paymentMethod === 'crypto' && !deps.quoteCrypto) {
     throw serviceUnavailable('crypto_payments_unavailable', 'Crypto payments are not available');
   }
@@ -148,10 +161,14 @@ export async function placeOrder(deps: OrdersDeps, buyerId: string, body: PlaceO
    * placement alike, so the locks cannot deadlock); one statement that reserves every line (the
    * catalogue's CTEs, with its cache broadcast) and writes the order and its lines unless
    * something is wrong (a line short, mixed currencies, a changed price, the buyer at the cap,
-   * counted after the lock); COMMIT, or ROLLBACK once the reason is known.
+   * counted after the lock); COMMIT, or ROLLBACK once the reason is known. With an
+   * Idempotency-Key, two more: the key looked up under the lock, and stored with the order.
    */
-  const { order, items } = await deps.database.transaction(
+  const placed = await deps.database.transaction(
     async (unit) => {
+      // A duplicate that waited on the buyer's lock for the first finds the first's key here.
+      const replay = idempotency && (await storedReplyFor(unit.tx, buyerId, idempotency, deps.clock.now()));
+      if (replay) return { replay };
       const reservation = deps.stock.planStockReservation(unit, body.items);
       const now = deps.clock.now();
       const quote = quoted?.quote;
@@ -175,7 +192,11 @@ export async function placeOrder(deps: OrdersDeps, buyerId: string, body: PlaceO
         },
         { maxOpen: deps.limits.maxOpenUnpaid, now: new Date(now), expect: quoted?.priced },
       );
-      if (placed.order) return { order: placed.order, items: placed.items };
+      if (placed.order) {
+        const order = toOrderView(placed.order, placed.items);
+        if (idempotency) await rememberReply(unit.tx, buyerId, idempotency, { status: 201, body: { order }, orderId: order.id }, now);
+        return { order };
+      }
       // Nothing written: why, in the order a buyer should hear it. Each throw rolls the reservation back.
       const reserved = reservation.settle(placed.reservation);
       const { currency, totalCents } = priceLines(reserved);
@@ -194,7 +215,8 @@ export async function placeOrder(deps: OrdersDeps, buyerId: string, body: PlaceO
     },
     { advisoryLock: buyerOrdersLock(buyerId) },
   );
-  return toOrderView(order, items);
+  if (placed.replay) return { ...placed.replay, replayed: true };
+  return { status: 201, body: { order: placed.order }, replayed: false };
 }
 
 export async function cancelOrder(deps: OrdersDeps, buyerId: string, orderId: string): Promise<OrderView> {

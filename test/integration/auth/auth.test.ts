@@ -154,6 +154,7 @@ describe('behind a TLS-terminating proxy in production', () => {
         TRUST_PROXY: '1',
         SESSION_SECRET: 'a-production-grade-secret-of-forty-chars!',
         PUBLIC_OBJECT_SEARCH_PATHS: '/shop-public/public',
+        PUBLIC_BASE_URL: 'https://api.shop.example.com',
         PRIVATE_OBJECT_DIR: '/shop-private/private',
         // Production demands live-looking keys; nothing is called with them here.
         STRIPE_SECRET_KEY: 'sk_live_placeholder_for_config_only',

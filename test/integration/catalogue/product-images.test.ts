@@ -4,11 +4,12 @@ import { binary, pngBytes, upload } from '../../support/objects';
 
 let t: TestApp;
 beforeAll(async () => {
-  t = await startTestApp();
+  // Behind a CDN: image links point at it, not at the API's own origin (trailing slash ignored).
+  t = await startTestApp({ env: { PUBLIC_BASE_URL: 'https://cdn.example.com/' } });
 });
 afterAll(() => t.close());
 
-it('a product attaches an uploaded public image by key and serves its URL; an unknown key is a 400', async () => {
+it('a product attaches an uploaded public image by key and serves its absolute URL (on PUBLIC_BASE_URL); an unknown key is a 400', async () => {
   const vendor = await openStore(t.request);
   const image = pngBytes(2_048);
   const uploaded = await upload(t, vendor, image, { visibility: 'public' }).expect(201);
@@ -20,7 +21,10 @@ it('a product attaches an uploaded public image by key and serves its URL; an un
     .send({ title: 'Framed print', priceCents: 2_500, imageKeys: [key] })
     .expect(201);
   expect(created.body.product.imageKeys).toEqual([key]);
-  expect(created.body.product.imageUrls).toEqual([url]);
+  // Absolute, on PUBLIC_BASE_URL: a storefront on another origin (or a CDN) can use it as it is.
+  expect(created.body.product.imageUrls).toEqual([`https://cdn.example.com${url}`]);
+  const listed = await t.request.get(`/api/products/${created.body.product.id}`).expect(200);
+  expect(listed.body.product.imageUrls).toEqual([`https://cdn.example.com${url}`]);
   const bytes = await t.request.get(url).buffer(true).parse(binary).expect(200);
   expect(Buffer.compare(bytes.body as Buffer, image)).toBe(0);
 

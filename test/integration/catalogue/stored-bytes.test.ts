@@ -146,12 +146,12 @@ it('anonymous answers are public for CDNs (max-age and stale-while-revalidate fr
   const anonymous = await get(path, identity);
   expect(anonymous.headers['cache-control']).toBe('public, max-age=7, stale-while-revalidate=70');
   const signedIn = await get(path, { ...identity, Cookie: vendor.cookie });
-  expect(signedIn.headers['cache-control']).toBe('private, no-cache');
+  expect(signedIn.headers['cache-control']).toBe('private, no-store');
   // The body does not depend on who asks: the same stored answer serves both.
   expect([signedIn.headers['x-cache'], signedIn.headers.etag]).toEqual(['HIT', anonymous.headers.etag]);
   expect(signedIn.bytes.equals(anonymous.bytes)).toBe(true);
   const revalidated = await get(path, { ...identity, Cookie: vendor.cookie, 'If-None-Match': anonymous.headers.etag! });
-  expect([revalidated.status, revalidated.headers['cache-control']]).toEqual([304, 'private, no-cache']);
+  expect([revalidated.status, revalidated.headers['cache-control']]).toEqual([304, 'private, no-store']);
   // Errors are not cached and carry no public Cache-Control.
   const missing = await get('/api/products/00000000-0000-4000-8000-000000000000', identity);
   expect(missing.status).toBe(404);

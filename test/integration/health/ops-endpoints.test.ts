@@ -16,6 +16,7 @@ function productionEnv(extra: Record<string, string> = {}): Record<string, strin
     NODE_ENV: 'production',
     SESSION_SECRET: 'a-production-grade-secret-of-forty-chars!',
     PUBLIC_OBJECT_SEARCH_PATHS: '/shop-public/public',
+    PUBLIC_BASE_URL: 'https://api.shop.example.com',
     PRIVATE_OBJECT_DIR: '/shop-private/private',
     STRIPE_SECRET_KEY: 'sk_live_placeholder_for_config_only',
     STRIPE_PUBLISHABLE_KEY: 'pk_live_placeholder_for_config_only',

@@ -17,11 +17,35 @@ const query = async (text: string, values: unknown[] = []) => (await t.database.
 it('the periodic jobs are registered with pg-boss on their configured cron schedules', async () => {
   expect(await t.app.jobs.schedules()).toEqual({
     'orders-expire-overdue': '* * * * *',
+    'orders-idempotency-keys-cleanup': '41 * * * *',
     'sessions-prune': '17 */6 * * *',
     'rate-limits-cleanup': '*/10 * * * *',
     'email-requeue-stranded': '*/10 * * * *',
     'objects-sweep-orphans': '23 * * * *',
   });
+});
+
+it('when the Idempotency-Key cleanup job runs, keys older than 24 h are deleted and younger ones kept', async () => {
+  const vendor = await openStore(t.request);
+  const product = await listProduct(t.request, vendor, { stock: 5 });
+  const buyer = await registerUser(t.request);
+  for (const key of ['old-key', 'new-key'])
+    await t.request
+      .post('/api/orders')
+      .set('Cookie', buyer.cookie)
+      .set('Idempotency-Key', key)
+      .send({ items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'card' })
+      .expect(201);
+  await query(`UPDATE order_idempotency_keys SET created_at = $1 WHERE user_id = $2 AND key = 'old-key'`, [
+    new Date(clock.now() - 24 * 60 * 60_000 - 1_000),
+    buyer.id,
+  ]);
+  await t.app.jobs.sendNow('orders-idempotency-keys-cleanup');
+  await waitFor(
+    'the expired key to go',
+    async () => (await query(`SELECT 1 FROM order_idempotency_keys WHERE key = 'old-key'`)).length === 0,
+  );
+  expect((await query(`SELECT key FROM order_idempotency_keys WHERE user_id = $1`, [buyer.id])).map((r) => r.key)).toEqual(['new-key']);
 });
 
 it('when the cleanup job runs, expired rate-limit counters are deleted and live ones kept', async () => {

@@ -31,6 +31,7 @@ describe('scripts/validate-config.ts', () => {
       'BREVO_API_KEY',
       'PUBLIC_OBJECT_SEARCH_PATHS',
       'PRIVATE_OBJECT_DIR',
+      'PUBLIC_BASE_URL',
     ]) {
       expect(out).toContain(name);
     }
@@ -42,6 +43,7 @@ describe('scripts/validate-config.ts', () => {
       'DATABASE_URL=postgresql://app:db-pass-123@ep-x.neon.tech/db',
       `SESSION_SECRET=${secret}`,
       'PUBLIC_OBJECT_SEARCH_PATHS=/assets/public',
+      'PUBLIC_BASE_URL=https://api.shop.example.com',
       'PRIVATE_OBJECT_DIR=/assets-private/uploads',
       'STRIPE_SECRET_KEY=sk_live_51LiveSecret000000000000',
       'STRIPE_PUBLISHABLE_KEY=pk_live_51LivePublishable0000000',
@@ -62,6 +64,7 @@ describe('scripts/validate-config.ts', () => {
       DATABASE_URL: 'postgresql://u:p@localhost/db',
       SESSION_SECRET: 'Zq8v3L1mN0pR6tY2wE5uI9oA4sD7fG1hJ3kL5zX8cV',
       PUBLIC_OBJECT_SEARCH_PATHS: '/assets/public',
+      PUBLIC_BASE_URL: 'https://api.shop.example.com',
       PRIVATE_OBJECT_DIR: '/assets-private/uploads',
       STRIPE_SECRET_KEY: 'sk_test_51TestSecretValueThatIsLong',
       STRIPE_PUBLISHABLE_KEY: 'pk_live_51LivePublishable0000000',
@@ -79,6 +82,7 @@ describe('scripts/validate-config.ts', () => {
       DATABASE_URL: 'postgresql://u:p@localhost/db',
       SESSION_SECRET: 'Zq8v3L1mN0pR6tY2wE5uI9oA4sD7fG1hJ3kL5zX8cV',
       PUBLIC_OBJECT_SEARCH_PATHS: '/assets/public',
+      PUBLIC_BASE_URL: 'https://api.shop.example.com',
       PRIVATE_OBJECT_DIR: '/assets-private/uploads',
       STRIPE_SECRET_KEY: 'sk_live_51LiveSecret000000000000',
       STRIPE_PUBLISHABLE_KEY: 'pk_live_51LivePublishable0000000',

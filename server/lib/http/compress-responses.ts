@@ -1,0 +1,29 @@
+import compression from 'compression';
+import type { Request, RequestHandler, Response } from 'express';
+
+/*
+ * br/gzip for what the app writes as it goes (errors, the OpenAPI document, the docs page,
+ * metrics, POST replies). Bodies already encoded pass through untouched (the compression
+ * package skips any response with Content-Encoding), and so does any response with an ETag: the
+ * catalogue cache's stored variants and the JSON replies send-json-reply.ts compresses itself,
+ * whose ETags name the bytes as sent.
+ */
+
+// Object downloads are never compressed: their ETag, Content-Length and byte ranges describe
+// the stored bytes (a video player seeking with Range must get exactly those), and most are
+// media that is compressed already.
+const UNCOMPRESSED_PREFIX = '/objects/';
+
+function worthCompressing(req: Request, res: Response): boolean {
+  if (req.path.startsWith(UNCOMPRESSED_PREFIX)) return false;
+  // A strong ETag names the exact bytes being sent (its sender chose their coding already, e.g.
+  // identity for a client that accepts only deflate): re-encoding them would break the validator.
+  if (res.hasHeader('ETag')) return false;
+  // The default filter: only types `compressible` lists (JSON, text, SVG; not images, video, zip).
+  return compression.filter(req, res);
+}
+
+export function compressResponses(): RequestHandler {
+  // threshold: below about one packet a compressed body saves the client nothing it would notice.
+  return compression({ threshold: 1024, filter: worthCompressing });
+}
