@@ -16,7 +16,8 @@ import { type BucketLimiter, routerFor } from './lib/http/register-routes';
 import { createMetricsRegistry, httpMetrics, metricsRoute, registerPoolMetrics } from './lib/metrics';
 import type { AppModule, ModuleContext } from './lib/module';
 import { createOpsAccessCheck } from './lib/ops-token';
-import { refuseForeignOrigin } from './lib/origin-check';
+import { corsFor } from './lib/cors';
+import { refuseForeignOrigin, trustedOrigins } from './lib/origin-check';
 import { createPgListener } from './lib/pg-listener';
 import { createJobQueue, type JobQueue } from './lib/job-queue';
 import { createRateLimiter, deleteExpiredRateLimits, rateLimit, type WhenStoreDown } from './lib/rate-limit';
@@ -227,6 +228,8 @@ export function createApp(deps: AppDeps): App {
   });
   app.use(accessLog(logger, (req) => currentUser(req)?.id));
   app.use(httpMetrics(metrics));
+  // Before everything that can answer (503 starting, errors), so a listed browser can read those too; preflights end here.
+  app.use(corsFor(config.CORS_ORIGINS));
   // A request that reaches tables before migrations finish would fail with a 500; a 503 with
   // Retry-After tells the client (or the balancer's retry) to come back. Health stays open so
   // probes can see why.
@@ -237,7 +240,7 @@ export function createApp(deps: AppDeps): App {
     );
   });
   app.use(helmet());
-  app.use(refuseForeignOrigin(config.APP_ORIGIN));
+  app.use(refuseForeignOrigin(trustedOrigins(config)));
   app.use(router);
   // Unknown URLs under /api spend from the reads or writes bucket too, by IP (probing is limited),
   // and the access log still names the caller.
