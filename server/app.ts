@@ -27,7 +27,7 @@ import { accessLog, requestContext } from './lib/request-context';
 import { createAuthModule, currentUser } from './modules/auth';
 import { createCatalogueModule, findReferencedImageKeys } from './modules/catalogue';
 import { type CryptoRatesOptions, createCryptoRatesModule } from './modules/crypto-rates';
-import { docsRoutes } from './modules/docs';
+import { DOCS_SCRIPT_PATH, docsRoutes, docsScript } from './modules/docs';
 import { createEmailModule, welcomeEmail } from './modules/email';
 import { createHealthModule } from './modules/health';
 import { createObjectsModule } from './modules/objects';
@@ -241,6 +241,7 @@ export function createApp(deps: AppDeps): App {
   });
   app.use(helmet());
   app.use(refuseForeignOrigin(trustedOrigins(config)));
+  app.get(DOCS_SCRIPT_PATH, docsScript());
   app.use(router);
   // Unknown URLs under /api spend from the reads or writes bucket too, by IP (probing is limited),
   // and the access log still names the caller.

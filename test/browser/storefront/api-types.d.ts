@@ -140,6 +140,10 @@ export interface paths {
      */
     post: operations["receiveStripeEvent"];
   };
+  "/api/docs": {
+    /** This description as a page (Scalar API reference) */
+    get: operations["getApiReference"];
+  };
   "/api/openapi.json": {
     /** This document (OpenAPI 3.1) */
     get: operations["getOpenApiDocument"];
@@ -4931,6 +4935,108 @@ export interface operations {
             error?: {
               /** @enum {unknown} */
               code?: "payments_not_configured" | "database_unavailable" | "database_timeout" | "starting";
+            };
+          });
+        };
+      };
+    };
+  };
+  /** This description as a page (Scalar API reference) */
+  getApiReference: {
+    responses: {
+      /** @description The API reference page */
+      200: {
+        content: {
+          "text/html": string;
+        };
+      };
+      /** @description Malformed JSON body. Codes: `invalid_json`, `request_aborted`, `invalid_body_length`. */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "invalid_json" | "request_aborted" | "invalid_body_length";
+            };
+          });
+        };
+      };
+      /** @description The request body did not arrive in time (the connection is closed). Codes: `request_timeout`. */
+      408: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "request_timeout";
+            };
+          };
+        };
+      };
+      /** @description JSON body larger than 1 MB. Codes: `payload_too_large`. */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "payload_too_large";
+            };
+          };
+        };
+      };
+      /** @description Unsupported body encoding or charset. Codes: `unsupported_encoding`, `unsupported_charset`. */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "unsupported_encoding" | "unsupported_charset";
+            };
+          });
+        };
+      };
+      /** @description Rate limited (buckets: reads); see Retry-After. Codes: `rate_limited`. */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After"?: number;
+          /** @description Points of the bucket per window */
+          "RateLimit-Limit"?: number;
+          /** @description Points left in the window */
+          "RateLimit-Remaining"?: number;
+          /** @description Seconds until the window ends */
+          "RateLimit-Reset"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "rate_limited";
+            };
+          };
+        };
+      };
+      /** @description Unexpected server error (logged with the request id). Codes: `internal_error`. */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "internal_error";
+            };
+          };
+        };
+      };
+      /** @description The database or session store is unavailable or did not answer in time, or the server is starting (migrations pending), or a rate limit that fails closed cannot be checked; see Retry-After. Codes: `database_unavailable`, `database_timeout`, `starting`, `rate_limit_unavailable`. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "database_unavailable" | "database_timeout" | "starting" | "rate_limit_unavailable";
             };
           });
         };
