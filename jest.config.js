@@ -3,8 +3,9 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  // test/slow (100k-row seeds, real load) runs only under `npm run test:slow` (jest.slow.config.js).
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/slow/'],
+  // test/slow (100k-row seeds, real load) runs only under `npm run test:slow` (jest.slow.config.js), test/browser
+  // (headless Chromium) only under `npm run test:browser` (jest.browser.config.js).
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/slow/', '<rootDir>/test/browser/'],
   transform: {
     '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }],
     // ESM-only dependencies (file-type and its own, the Scalar page writer) are compiled to CommonJS for jest's module system;
