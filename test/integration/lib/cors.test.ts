@@ -1,6 +1,7 @@
 import { parseConfig } from '../../../server/lib/config';
 import { startTestApp, type TestApp } from '../../support/app';
 import { registerUser } from '../../support/users';
+import { refusedUpgradeStatus, TestWsClient } from '../../support/ws-client';
 
 const SHOP = 'https://shop.example.com';
 const ADMIN = 'http://127.0.0.1:5173';
@@ -72,6 +73,16 @@ describe('CSRF origin check with CORS_ORIGINS', () => {
     expect(res.body.error.code).toBe('foreign_origin');
     // Still signed in: the refused request changed nothing.
     await t.request.get('/api/auth/me').set('Cookie', user.cookie).expect(200);
+  });
+});
+
+describe('WebSocket origin check with CORS_ORIGINS', () => {
+  it('when a listed origin opens /ws with its cookie, the upgrade is accepted; an unlisted one gets 403', async () => {
+    const user = await registerUser(t.request);
+    const url = await t.listen();
+    const socket = await TestWsClient.connect(url, { cookie: user.cookie, origin: ADMIN });
+    await socket.close();
+    expect(await refusedUpgradeStatus(url, { Cookie: user.cookie, Origin: EVIL })).toBe(403);
   });
 });
 
