@@ -6,6 +6,7 @@ import type { Registry } from 'prom-client';
 import type { Database } from './db';
 import { type Clock, systemClock } from './lib/clock';
 import type { Config } from './lib/config';
+import { serviceUnavailable } from './lib/errors';
 import { errorHandler, notFoundHandler } from './lib/error-handler';
 import type { Logger } from './lib/logger';
 import { warnUntrustedHttpsProxy } from './lib/http/proxy-warning';
@@ -17,7 +18,8 @@ import { type BucketLimiter, routerFor } from './lib/http/register-routes';
 import { createMetricsRegistry, httpDurationRecorder, metricsRoute, registerPoolMetrics } from './lib/metrics';
 import type { AppModule, ModuleContext } from './lib/module';
 import { createOpsAccessCheck } from './lib/ops-token';
-import { refuseForeignOrigin } from './lib/origin-check';
+import { corsFor } from './lib/cors';
+import { refuseForeignOrigin, trustedOrigins } from './lib/origin-check';
 import { createPgListener } from './lib/pg-listener';
 import { createJobQueue, type JobQueue } from './lib/job-queue';
 import { createRateLimiter, deleteExpiredRateLimits, rateLimit, type WhenStoreDown } from './lib/rate-limit';
@@ -29,7 +31,7 @@ import { type AccessLog, accessLogThroughLogger } from './lib/access-log';
 import { createAuthModule, currentUser } from './modules/auth';
 import { createCatalogueModule, findReferencedImageKeys } from './modules/catalogue';
 import { type CryptoRatesOptions, createCryptoRatesModule } from './modules/crypto-rates';
-import { docsRoutes } from './modules/docs';
+import { DOCS_SCRIPT_PATH, docsRoutes, docsScript } from './modules/docs';
 import { createEmailModule, welcomeEmail } from './modules/email';
 import { createHealthModule } from './modules/health';
 import { createObjectsModule } from './modules/objects';
@@ -85,6 +87,7 @@ export interface App {
   isShuttingDown(): boolean;
 }
 
+const HEALTH_PATH = '/api/health';
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export function createApp(deps: AppDeps): App {
@@ -233,13 +236,23 @@ export function createApp(deps: AppDeps): App {
       userIdOf: (req) => currentUser(req)?.id,
       inFlight,
       isShuttingDown: () => shuttingDown,
-      isStarting: deps.isStarting,
     }),
   );
   app.use(warnUntrustedHttpsProxy(logger));
+  // Before everything else that can answer (503 starting, errors), so a listed browser can read those too; preflights end here.
+  app.use(corsFor(config.CORS_ORIGINS));
+  // A request that reaches tables before migrations finish would fail with a 500; a 503 with
+  // Retry-After tells the client (or the balancer's retry) to come back. Health stays open so
+  // probes can see why.
+  app.use((req, _res, next) => {
+    if (deps.isStarting?.() && !req.path.startsWith(HEALTH_PATH))
+      return next(serviceUnavailable('starting', 'The server is starting (database migrations pending); try again shortly', 2));
+    next();
+  });
   app.use(compressResponses());
   app.use(privateWhenSignedIn({ hasSessionCookie: auth.hasSessionCookie, isSignedIn: (req) => currentUser(req) !== undefined }));
-  app.use(refuseForeignOrigin(config.APP_ORIGIN));
+  app.use(refuseForeignOrigin(trustedOrigins(config)));
+  app.get(DOCS_SCRIPT_PATH, docsScript());
   app.use(router);
   // Unknown URLs under /api spend from the reads or writes bucket too, by IP (probing is limited),
   // and the access log still names the caller.

@@ -25,6 +25,37 @@ const cron = (fallback: string) =>
     .default(fallback);
 const bucketPath = z.string().regex(/^\/[a-z0-9][a-z0-9._-]{1,221}[a-z0-9](\/[^/]+)*\/?$/i, 'must look like /bucket/path');
 
+/*
+ * Exact origins only: the browser sends `scheme://host[:port]` and the check compares strings, so
+ * a path, a trailing slash or a wildcard would silently never match; each is refused by name.
+ */
+const corsOrigins = z
+  .string()
+  .default('')
+  .transform((value, ctx) => {
+    const entries = value
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter((entry) => entry !== '');
+    for (const entry of entries) {
+      const problem = originProblem(entry);
+      if (problem) ctx.addIssue({ code: 'custom', message: `entry "${entry}" ${problem}` });
+    }
+    return Object.freeze(entries) as readonly string[];
+  });
+
+function originProblem(entry: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(entry);
+  } catch {
+    return 'is not a URL origin (expected scheme://host[:port], e.g. https://shop.example.com)';
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'must be an http:// or https:// origin';
+  if (url.origin !== entry) return `is not an exact origin (no path, query, trailing slash or default port): use "${url.origin}"`;
+  return undefined;
+}
+
 // Dev-only fallback; production refuses it (and anything else that looks like a placeholder).
 export const DEV_SESSION_SECRET = 'dev-only-session-secret-do-not-use-in-production';
 
@@ -45,7 +76,14 @@ const envSchema = z.object({
       if (/^\d+$/.test(v)) return Number(v);
       return v;
     }),
-  APP_ORIGIN: optionalUrl,
+  // The site's own public origin (the same-origin page behind a proxy); one origin. Other browser origins go in CORS_ORIGINS.
+  APP_ORIGIN: optionalText.pipe(
+    z
+      .string()
+      .refine((v) => !v.includes(','), 'takes one origin; list the browser origins allowed to call the API in CORS_ORIGINS')
+      .pipe(z.url())
+      .optional(),
+  ),
   // Public base URL of this server's downloads (/objects/…): image URLs in API answers are built on it.
   // Behind a CDN, the CDN's URL. Unset in development: http://localhost:PORT; required in production.
   PUBLIC_BASE_URL: optionalUrl.pipe(
@@ -54,6 +92,8 @@ const envSchema = z.object({
       .regex(/^https?:\/\/[^?#]+$/i, 'must be an http(s) URL without query or fragment')
       .optional(),
   ),
+  // Comma list of exact browser origins (scheme://host[:port]) allowed to call the API with credentials.
+  CORS_ORIGINS: corsOrigins,
   // Bearer token for /metrics, /api/health and ws-stats (they show internals); unset: open outside production, closed in it.
   OPS_TOKEN: optionalText,
 

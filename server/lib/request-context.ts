@@ -2,14 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { Express, NextFunction, Request, Response } from 'express';
 import type { AccessLog } from './access-log';
-import { serviceUnavailable } from './errors';
 import { armBodyDeadline } from './http/body-deadline';
 import type { HeaderList } from './http/security-headers';
 import type { Logger } from './logger';
 import './express-types';
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
-const HEALTH_PATH = '/api/health';
 
 // A request's child logger, made the first time something logs for it.
 const childLogger = Symbol('childLogger');
@@ -47,8 +45,6 @@ export interface PreambleOptions {
   /** Responses in flight, for the shutdown to mark `Connection: close`. */
   inFlight: Set<ServerResponse>;
   isShuttingDown(): boolean;
-  /** True while the schema may be incomplete: every route but health answers 503 `starting`. */
-  isStarting?(): boolean;
 }
 
 /*
@@ -61,7 +57,7 @@ export interface PreambleOptions {
  * and must still be counted.
  */
 export function requestPreamble(options: PreambleOptions) {
-  const { headers, bodyTimeoutMs, observe, accessLog, userIdOf, inFlight, isShuttingDown, isStarting } = options;
+  const { headers, bodyTimeoutMs, observe, accessLog, userIdOf, inFlight, isShuttingDown } = options;
   return (req: Request, res: Response, next: NextFunction) => {
     const started = performance.now();
     const incoming = req.headers['x-request-id'];
@@ -86,11 +82,6 @@ export function requestPreamble(options: PreambleOptions) {
         ...(res.writableFinished ? {} : { aborted: true }),
       });
     });
-    // A request that reaches tables before migrations finish would fail with a 500; a 503 with
-    // Retry-After tells the client (or the balancer's retry) to come back. Health stays open so
-    // probes can see why.
-    if (isStarting?.() && !req.path.startsWith(HEALTH_PATH))
-      return next(serviceUnavailable('starting', 'The server is starting (database migrations pending); try again shortly', 2));
     next();
   };
 }

@@ -1,13 +1,16 @@
 import { z } from 'zod';
 import { defineRoute, json, type Route } from '../../lib/http/define-route';
+import { docsPageRoutes } from './docs-page';
 import { buildOpenApiDocument } from './openapi-document';
 
+export { DOCS_SCRIPT_PATH, docsScript } from './docs-page';
 export { buildOpenApiDocument } from './openapi-document';
 
-/** `GET /api/openapi.json`, generated from `routes()` (every declared route, this one included) on first request. */
+/** `GET /api/docs` (the reference page) and `GET /api/openapi.json`, generated from `routes()` (every declared route, this one included) on first request. */
 export function docsRoutes(options: { version: string; sessionCookieName?: string; routes: () => readonly Route[] }): Route[] {
   let document: string | undefined;
   return [
+    ...docsPageRoutes({ title: 'Marketplace API' }),
     defineRoute({
       operationId: 'getOpenApiDocument',
       method: 'get',

@@ -6,7 +6,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import type { Config } from '../../lib/config';
 import type { Logger } from '../../lib/logger';
-import { originAllowedBy } from '../../lib/origin-check';
+import { originAllowedBy, trustedOrigins } from '../../lib/origin-check';
 import { currentSession, type SessionInfo, type SessionWatch } from '../auth';
 import { type Connection, ConnectionRegistry } from './connection-registry';
 import { startHeartbeat } from './heartbeat';
@@ -81,7 +81,7 @@ export function createWsServer(options: WsServerOptions): WsServer {
   const sessionGuard = createSessionGuard({ registry, sessions: options.sessions, logger, checkIntervalMs: config.WS_SESSION_CHECK_MS });
   const socketsPerUser = new SocketQuota(config.WS_MAX_SOCKETS_PER_USER);
   const socketsPerIp = new SocketQuota(config.WS_MAX_SOCKETS_PER_IP);
-  const originAllowed = originAllowedBy(config.APP_ORIGIN);
+  const originAllowed = originAllowedBy(trustedOrigins(config));
   const wss = new WebSocketServer({
     noServer: true,
     clientTracking: false,

@@ -54,6 +54,7 @@ it('health, metrics and the document answer', async () => {
   await t.request.get('/api/health/ws-stats').expect(200);
   await t.request.get('/metrics').expect(200);
   await t.request.get('/api/openapi.json').expect(200);
+  await t.request.get('/api/docs').expect(200);
 });
 
 it('auth: sign up, sign in, who am I, sign out, and their refusals', async () => {

@@ -1,0 +1,95 @@
+import { createHash } from 'node:crypto';
+import type { RequestHandler } from 'express';
+import { defineRoute, type Route } from '../../lib/http/define-route';
+import { serviceUnavailable } from '../../lib/errors';
+
+export const DOCS_PAGE_PATH = '/api/docs';
+export const DOCS_SCRIPT_PATH = '/api/docs/scalar.js';
+// The Scalar browser bundle ships in @scalar/api-reference; the express package only writes the HTML.
+const SCALAR_BUNDLE = '@scalar/api-reference/dist/browser/standalone.js';
+
+/** Where the installed Scalar bundle lives, or undefined when the package is missing. */
+function scalarBundlePath(): string | undefined {
+  try {
+    return require.resolve(SCALAR_BUNDLE);
+  } catch {
+    return undefined;
+  }
+}
+
+interface DocsPage {
+  html: string;
+  csp: string;
+}
+
+/*
+ * The page @scalar/express-api-reference writes, with its script pointed at our own copy of the
+ * bundle (never a CDN) and the default web fonts off (they come from Scalar's servers). Its one
+ * inline script is allowed by hash, so the page gets a CSP of its own and the API keeps helmet's.
+ * Styles: Scalar's Vue components insert <style> elements at run time, which no hash can name.
+ */
+async function buildDocsPage(title: string): Promise<DocsPage> {
+  const { apiReference } = await import('@scalar/express-api-reference');
+  let html = '';
+  const capture = { type: () => capture, send: (body: string) => (html = body) };
+  apiReference({ url: '/api/openapi.json', cdn: DOCS_SCRIPT_PATH, pageTitle: title, withDefaultFonts: false })(
+    undefined as never,
+    capture as never,
+    () => undefined,
+  );
+  const hashes = [...html.matchAll(/<script(?![^>]*\ssrc=)[^>]*>([\s\S]*?)<\/script>/g)].map(
+    ([, body]) =>
+      `'sha256-${createHash('sha256')
+        .update(body ?? '')
+        .digest('base64')}'`,
+  );
+  const csp = [
+    "default-src 'none'",
+    `script-src 'self' ${hashes.join(' ')}`,
+    "style-src 'self' 'unsafe-inline'",
+    "connect-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self' data:",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+  return { html, csp };
+}
+
+/** `GET /api/docs`: the Scalar reference for /api/openapi.json. */
+export function docsPageRoutes(options: { title: string }): Route[] {
+  let page: Promise<DocsPage> | undefined;
+  return [
+    defineRoute({
+      operationId: 'getApiReference',
+      method: 'get',
+      path: DOCS_PAGE_PATH,
+      tag: 'docs',
+      summary: 'This description as a page (Scalar API reference)',
+      auth: 'anyone',
+      limit: ['reads'],
+      responses: { 200: { description: 'The API reference page', content: { type: 'text/html', schema: { type: 'string' } } } },
+      async handler({ res }) {
+        page ??= buildDocsPage(options.title);
+        const { html, csp } = await page;
+        res.set('Content-Security-Policy', csp).type('text/html').send(html);
+        return undefined;
+      },
+    }),
+  ];
+}
+
+/**
+ * `GET /api/docs/scalar.js`: the page's script, the Scalar bundle from node_modules. A static
+ * asset of the page, not an API operation, so it is mounted as plain middleware and stays out of
+ * the OpenAPI document (and the generated client). 503 `docs_unavailable` when not installed.
+ */
+export function docsScript(): RequestHandler {
+  const bundle = scalarBundlePath();
+  return (_req, res, next) => {
+    if (!bundle) return next(serviceUnavailable('docs_unavailable', `The API reference bundle is not installed (${SCALAR_BUNDLE})`));
+    // One day: the bundle changes only with a deploy, and a stale copy still renders the current document.
+    res.type('text/javascript').sendFile(bundle, { maxAge: '1d' }, (error) => error && next(error));
+  };
+}

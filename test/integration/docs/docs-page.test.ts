@@ -1,0 +1,45 @@
+import { createHash } from 'node:crypto';
+import { startTestApp, type TestApp } from '../../support/app';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp();
+});
+afterAll(() => t.close());
+
+describe('API reference page', () => {
+  it('GET /api/docs is the Scalar page for /api/openapi.json, loading its script from this server and nothing from elsewhere', async () => {
+    const res = await t.request.get('/api/docs').expect(200);
+    expect(res.headers['content-type']).toMatch(/^text\/html/);
+    expect(res.text).toContain('Scalar.createApiReference');
+    expect(res.text).toContain('"url": "/api/openapi.json"');
+    const scripts = [...res.text.matchAll(/<script[^>]*\ssrc="([^"]+)"/g)].map(([, src]) => src);
+    expect(scripts).toEqual(['/api/docs/scalar.js']);
+    // No absolute URL anywhere in the page: nothing is fetched from a CDN or font host.
+    expect(res.text).not.toMatch(/(?:https?:)?\/\/[a-z0-9.-]+\.[a-z]{2,}/i);
+  });
+
+  it('the page has a CSP of its own allowing exactly its inline script (by hash) and same-origin scripts; the API keeps helmet’s', async () => {
+    const res = await t.request.get('/api/docs').expect(200);
+    const csp = String(res.headers['content-security-policy']);
+    const inline = [...res.text.matchAll(/<script type="text\/javascript">([\s\S]*?)<\/script>/g)].map(([, body]) => body ?? '');
+    expect(inline).toHaveLength(1);
+    const hash = createHash('sha256')
+      .update(inline[0] ?? '')
+      .digest('base64');
+    expect(csp).toContain(`script-src 'self' 'sha256-${hash}'`);
+    expect(csp).not.toMatch(/script-src[^;]*'unsafe-inline'/);
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("connect-src 'self'");
+
+    const api = await t.request.get('/api/products').expect(200);
+    expect(api.headers['content-security-policy']).not.toContain('sha256-');
+    expect(api.headers['content-security-policy']).toContain("script-src 'self'");
+  });
+
+  it('GET /api/docs/scalar.js is answered by this server (the bundle from node_modules, or 503 docs_unavailable naming the missing package)', async () => {
+    const res = await t.request.get('/api/docs/scalar.js');
+    if (res.status === 200) expect(res.headers['content-type']).toMatch(/javascript/);
+    else expect(res.body.error).toMatchObject({ code: 'docs_unavailable', message: expect.stringContaining('@scalar/api-reference') });
+  });
+});
