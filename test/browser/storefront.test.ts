@@ -130,7 +130,8 @@ it('the API reference at /api/docs renders in the browser from this server alone
   const page = await (await browser.newContext()).newPage();
   const refused: string[] = [];
   page.on('console', (message) => {
-    if (message.type() === 'error') refused.push(message.text());
+    // The browser asks every site for /favicon.ico; an API has none, and its 404 is no failure of the page.
+    if (message.type() === 'error' && !message.location().url.endsWith('/favicon.ico')) refused.push(message.text());
   });
   page.on('request', (request) => {
     if (!request.url().startsWith(api)) refused.push(`external request: ${request.url()}`);
@@ -139,8 +140,9 @@ it('the API reference at /api/docs renders in the browser from this server alone
   const script = await page.request.get(`${api}/api/docs/scalar.js`);
   expect({ status: script.status(), body: script.status() === 200 ? '' : await script.text() }).toEqual({ status: 200, body: '' });
   await page.goto(`${api}/api/docs`);
-  await page.getByText('Place an order (stock reserved atomically)').first().waitFor({ timeout: 15_000 });
-  await expect(page.getByText('Marketplace API').first().isVisible()).resolves.toBe(true);
+  // An operation's summary from the served document, in the first (open) group: the document was fetched and rendered.
+  await page.getByText('Health of every component (operators only)').first().waitFor({ timeout: 15_000 });
+  await page.locator('h1', { hasText: 'Marketplace API' }).first().waitFor({ timeout: 5_000 });
   mkdirSync(path.dirname(DOCS_SCREENSHOT), { recursive: true });
   await page.screenshot({ path: DOCS_SCREENSHOT, fullPage: false });
   expect(refused).toEqual([]);

@@ -1,17 +1,23 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { RequestHandler } from 'express';
 import { defineRoute, type Route } from '../../lib/http/define-route';
 import { serviceUnavailable } from '../../lib/errors';
 
 export const DOCS_PAGE_PATH = '/api/docs';
 export const DOCS_SCRIPT_PATH = '/api/docs/scalar.js';
-// The Scalar browser bundle ships in @scalar/api-reference; the express package only writes the HTML.
+// The Scalar browser bundle ships in @scalar/api-reference (dist/browser/standalone.js); the express package only writes the HTML.
 const SCALAR_BUNDLE = '@scalar/api-reference/dist/browser/standalone.js';
 
-/** Where the installed Scalar bundle lives, or undefined when the package is missing. */
+/**
+ * Where the installed Scalar bundle lives, or undefined when the package is missing. Found beside
+ * the package's entry (dist/index.js): its `exports` map does not list the bundle's subpath.
+ */
 function scalarBundlePath(): string | undefined {
   try {
-    return require.resolve(SCALAR_BUNDLE);
+    const bundle = path.join(path.dirname(require.resolve('@scalar/api-reference')), 'browser', 'standalone.js');
+    return existsSync(bundle) ? bundle : undefined;
   } catch {
     return undefined;
   }
@@ -32,7 +38,8 @@ async function buildDocsPage(title: string): Promise<DocsPage> {
   const { apiReference } = await import('@scalar/express-api-reference');
   let html = '';
   const capture = { type: () => capture, send: (body: string) => (html = body) };
-  apiReference({ url: '/api/openapi.json', cdn: DOCS_SCRIPT_PATH, pageTitle: title, withDefaultFonts: false })(
+  // Its AI agent ("Ask AI") calls Scalar's servers (proxy.scalar.com): off, like the fonts.
+  apiReference({ url: '/api/openapi.json', cdn: DOCS_SCRIPT_PATH, pageTitle: title, withDefaultFonts: false, agent: { disabled: true } })(
     undefined as never,
     capture as never,
     () => undefined,

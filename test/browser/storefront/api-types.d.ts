@@ -303,6 +303,14 @@ export interface operations {
           };
         };
       };
+      /** @description Not modified: If-None-Match names the ETag of this answer */
+      304: {
+        headers: {
+          /** @description Strong validator of the body as sent (a compressed body carries its own) */
+          ETag?: string;
+        };
+        content: never;
+      };
       /** @description Malformed JSON body. Codes: `invalid_json`, `request_aborted`, `invalid_body_length`. */
       400: {
         content: {
@@ -414,6 +422,14 @@ export interface operations {
           };
         };
       };
+      /** @description Not modified: If-None-Match names the ETag of this answer */
+      304: {
+        headers: {
+          /** @description Strong validator of the body as sent (a compressed body carries its own) */
+          ETag?: string;
+        };
+        content: never;
+      };
       /** @description Malformed JSON body. Codes: `invalid_json`, `request_aborted`, `invalid_body_length`. */
       400: {
         content: {
@@ -501,6 +517,14 @@ export interface operations {
             reasons: string[];
           };
         };
+      };
+      /** @description Not modified: If-None-Match names the ETag of this answer */
+      304: {
+        headers: {
+          /** @description Strong validator of the body as sent (a compressed body carries its own) */
+          ETag?: string;
+        };
+        content: never;
       };
       /** @description Malformed JSON body. Codes: `invalid_json`, `request_aborted`, `invalid_body_length`. */
       400: {
@@ -991,6 +1015,14 @@ export interface operations {
           };
         };
       };
+      /** @description Not modified: If-None-Match names the ETag of this answer */
+      304: {
+        headers: {
+          /** @description Strong validator of the body as sent (a compressed body carries its own) */
+          ETag?: string;
+        };
+        content: never;
+      };
       /** @description Malformed JSON body. Codes: `invalid_json`, `request_aborted`, `invalid_body_length`. */
       400: {
         content: {
@@ -1132,6 +1164,14 @@ export interface operations {
           };
         };
       };
+      /** @description Not modified: If-None-Match names the ETag of this answer */
+      304: {
+        headers: {
+          /** @description Strong validator of the body as sent (a compressed body carries its own) */
+          ETag?: string;
+        };
+        content: never;
+      };
       /** @description Malformed JSON body. Codes: `invalid_json`, `request_aborted`, `invalid_body_length`. */
       400: {
         content: {
@@ -1268,6 +1308,14 @@ export interface operations {
             nextCursor: string | null;
           };
         };
+      };
+      /** @description Not modified: If-None-Match names the ETag of this answer */
+      304: {
+        headers: {
+          /** @description Strong validator of the body as sent (a compressed body carries its own) */
+          ETag?: string;
+        };
+        content: never;
       };
       /** @description The cursor does not belong to this conversation; Invalid request (every issue in `details.issues`), or a value the database cannot take (`invalid_input`, its SQLSTATE in `details.sqlState`); Malformed JSON body. Codes: `invalid_cursor`, `validation_failed`, `invalid_input`, `invalid_json`, `request_aborted`, `invalid_body_length`. */
       400: {
@@ -1549,6 +1597,14 @@ export interface operations {
           };
         };
       };
+      /** @description Not modified: If-None-Match names the ETag of this answer */
+      304: {
+        headers: {
+          /** @description Strong validator of the body as sent (a compressed body carries its own) */
+          ETag?: string;
+        };
+        content: never;
+      };
       /** @description Invalid request (every issue in `details.issues`), or a value the database cannot take (`invalid_input`, its SQLSTATE in `details.sqlState`); Malformed JSON body. Codes: `validation_failed`, `invalid_input`, `invalid_json`, `request_aborted`, `invalid_body_length`. */
       400: {
         headers: {
@@ -1685,6 +1741,14 @@ export interface operations {
             nextCursor: string | null;
           };
         };
+      };
+      /** @description Not modified: If-None-Match names the ETag of this answer */
+      304: {
+        headers: {
+          /** @description Strong validator of the body as sent (a compressed body carries its own) */
+          ETag?: string;
+        };
+        content: never;
       };
       /** @description The cursor is not one of my notifications; Invalid request (every issue in `details.issues`), or a value the database cannot take (`invalid_input`, its SQLSTATE in `details.sqlState`); Malformed JSON body. Codes: `invalid_cursor`, `validation_failed`, `invalid_input`, `invalid_json`, `request_aborted`, `invalid_body_length`. */
       400: {
@@ -2676,7 +2740,7 @@ export interface operations {
         headers: {
           /** @description Strong validator of the body as sent (a compressed variant carries its own); send it back in If-None-Match */
           ETag?: string;
-          /** @description Anonymous: `public, max-age=…, stale-while-revalidate=…` (a CDN may hold it); signed in: `private, no-cache` */
+          /** @description Anonymous: `public, max-age=…, stale-while-revalidate=…` (a CDN may hold it); signed in: `private, no-store` */
           "Cache-Control"?: string;
           /** @description `Accept-Encoding` */
           Vary?: string;
@@ -2705,7 +2769,7 @@ export interface operations {
         headers: {
           /** @description Strong validator of the body as sent (a compressed variant carries its own); send it back in If-None-Match */
           ETag?: string;
-          /** @description Anonymous: `public, max-age=…, stale-while-revalidate=…` (a CDN may hold it); signed in: `private, no-cache` */
+          /** @description Anonymous: `public, max-age=…, stale-while-revalidate=…` (a CDN may hold it); signed in: `private, no-store` */
           "Cache-Control"?: string;
           /** @description `Accept-Encoding` */
           Vary?: string;
@@ -2838,7 +2902,7 @@ export interface operations {
         headers: {
           /** @description Strong validator of the body as sent (a compressed variant carries its own); send it back in If-None-Match */
           ETag?: string;
-          /** @description Anonymous: `public, max-age=…, stale-while-revalidate=…` (a CDN may hold it); signed in: `private, no-cache` */
+          /** @description Anonymous: `public, max-age=…, stale-while-revalidate=…` (a CDN may hold it); signed in: `private, no-store` */
           "Cache-Control"?: string;
           /** @description `Accept-Encoding` */
           Vary?: string;
@@ -2874,7 +2938,7 @@ export interface operations {
         headers: {
           /** @description Strong validator of the body as sent (a compressed variant carries its own); send it back in If-None-Match */
           ETag?: string;
-          /** @description Anonymous: `public, max-age=…, stale-while-revalidate=…` (a CDN may hold it); signed in: `private, no-cache` */
+          /** @description Anonymous: `public, max-age=…, stale-while-revalidate=…` (a CDN may hold it); signed in: `private, no-store` */
           "Cache-Control"?: string;
           /** @description `Accept-Encoding` */
           Vary?: string;
@@ -3152,7 +3216,7 @@ export interface operations {
         headers: {
           /** @description Strong validator of the body as sent (a compressed variant carries its own); send it back in If-None-Match */
           ETag?: string;
-          /** @description Anonymous: `public, max-age=…, stale-while-revalidate=…` (a CDN may hold it); signed in: `private, no-cache` */
+          /** @description Anonymous: `public, max-age=…, stale-while-revalidate=…` (a CDN may hold it); signed in: `private, no-store` */
           "Cache-Control"?: string;
           /** @description `Accept-Encoding` */
           Vary?: string;
@@ -3187,7 +3251,7 @@ export interface operations {
         headers: {
           /** @description Strong validator of the body as sent (a compressed variant carries its own); send it back in If-None-Match */
           ETag?: string;
-          /** @description Anonymous: `public, max-age=…, stale-while-revalidate=…` (a CDN may hold it); signed in: `private, no-cache` */
+          /** @description Anonymous: `public, max-age=…, stale-while-revalidate=…` (a CDN may hold it); signed in: `private, no-store` */
           "Cache-Control"?: string;
           /** @description `Accept-Encoding` */
           Vary?: string;
@@ -3699,6 +3763,14 @@ export interface operations {
           };
         };
       };
+      /** @description Not modified: If-None-Match names the ETag of this answer */
+      304: {
+        headers: {
+          /** @description Strong validator of the body as sent (a compressed body carries its own) */
+          ETag?: string;
+        };
+        content: never;
+      };
       /** @description Invalid request (every issue in `details.issues`), or a value the database cannot take (`invalid_input`, its SQLSTATE in `details.sqlState`); Malformed JSON body. Codes: `validation_failed`, `invalid_input`, `invalid_json`, `request_aborted`, `invalid_body_length`. */
       400: {
         headers: {
@@ -3826,6 +3898,14 @@ export interface operations {
             expiresAt: string;
           };
         };
+      };
+      /** @description Not modified: If-None-Match names the ETag of this answer */
+      304: {
+        headers: {
+          /** @description Strong validator of the body as sent (a compressed body carries its own) */
+          ETag?: string;
+        };
+        content: never;
       };
       /** @description Invalid request (every issue in `details.issues`), or a value the database cannot take (`invalid_input`, its SQLSTATE in `details.sqlState`); Malformed JSON body. Codes: `validation_failed`, `invalid_input`, `invalid_json`, `request_aborted`, `invalid_body_length`. */
       400: {
@@ -3975,6 +4055,14 @@ export interface operations {
           };
         };
       };
+      /** @description Not modified: If-None-Match names the ETag of this answer */
+      304: {
+        headers: {
+          /** @description Strong validator of the body as sent (a compressed body carries its own) */
+          ETag?: string;
+        };
+        content: never;
+      };
       /** @description Invalid request (every issue in `details.issues`), or a value the database cannot take (`invalid_input`, its SQLSTATE in `details.sqlState`); Malformed JSON body. Codes: `validation_failed`, `invalid_input`, `invalid_json`, `request_aborted`, `invalid_body_length`. */
       400: {
         headers: {
@@ -4083,6 +4171,12 @@ export interface operations {
   };
   /** Place an order (stock reserved atomically) */
   placeOrder: {
+    parameters: {
+      header?: {
+        /** @description Makes a retried checkout safe: the same key with the same body within 24 h answers the first order again (with `Idempotent-Replayed: true`) instead of placing another; with a different body, 422 `idempotency_key_reused`. Keys are per user; use a fresh random one (a UUID) per checkout. */
+        "Idempotency-Key"?: string;
+      };
+    };
     requestBody: {
       content: {
         "application/json": {
@@ -4099,8 +4193,12 @@ export interface operations {
       };
     };
     responses: {
-      /** @description The order, pending payment until it expires */
+      /** @description The order, pending payment until it expires; or, for a known Idempotency-Key and the same body, the first answer again */
       201: {
+        headers: {
+          /** @description `true` when this is the answer stored under the Idempotency-Key (no new order was placed) */
+          "Idempotent-Replayed"?: string;
+        };
         content: {
           "application/json": {
             order: {
@@ -4144,7 +4242,7 @@ export interface operations {
           };
         };
       };
-      /** @description Items priced in several currencies, or a total too large; Invalid request (every issue in `details.issues`), or a value the database cannot take (`invalid_input`, its SQLSTATE in `details.sqlState`); Malformed JSON body. Codes: `mixed_currency`, `order_too_large`, `validation_failed`, `invalid_input`, `invalid_json`, `request_aborted`, `invalid_body_length`. */
+      /** @description Items priced in several currencies, a total too large, or a malformed Idempotency-Key; Invalid request (every issue in `details.issues`), or a value the database cannot take (`invalid_input`, its SQLSTATE in `details.sqlState`); Malformed JSON body. Codes: `mixed_currency`, `order_too_large`, `invalid_idempotency_key`, `validation_failed`, `invalid_input`, `invalid_json`, `request_aborted`, `invalid_body_length`. */
       400: {
         headers: {
         };
@@ -4152,7 +4250,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"] & ({
             error?: {
               /** @enum {unknown} */
-              code?: "mixed_currency" | "order_too_large" | "validation_failed" | "invalid_input" | "invalid_json" | "request_aborted" | "invalid_body_length";
+              code?: "mixed_currency" | "order_too_large" | "invalid_idempotency_key" | "validation_failed" | "invalid_input" | "invalid_json" | "request_aborted" | "invalid_body_length";
             };
           });
         };
@@ -4234,15 +4332,15 @@ export interface operations {
           });
         };
       };
-      /** @description More of one product than one order may take (ORDER_MAX_QUANTITY_PER_PRODUCT, repeated lines summed). Codes: `quantity_limit`. */
+      /** @description More of one product than one order may take (ORDER_MAX_QUANTITY_PER_PRODUCT, repeated lines summed), or the Idempotency-Key was used for a different body in the last 24 h. Codes: `quantity_limit`, `idempotency_key_reused`. */
       422: {
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": components["schemas"]["Error"] & ({
             error?: {
               /** @enum {unknown} */
-              code?: "quantity_limit";
+              code?: "quantity_limit" | "idempotency_key_reused";
             };
-          };
+          });
         };
       };
       /** @description Rate limited (buckets: writes, orders); see Retry-After. Codes: `rate_limited`. */
@@ -4277,7 +4375,7 @@ export interface operations {
           };
         };
       };
-      /** @description Crypto payments are off, or no recent rate for the coin; The database or session store is unavailable or did not answer in time, or the server is starting (migrations pending), or a rate limit that fails closed cannot be checked; see Retry-After. Codes: `crypto_payments_unavailable`, `crypto_rates_unavailable`, `database_unavailable`, `database_timeout`, `starting`, `rate_limit_unavailable`. */
+      /** @description Card payments are off (STRIPE_ENABLED=false), crypto payments are off, or no recent rate for the coin; The database or session store is unavailable or did not answer in time, or the server is starting (migrations pending), or a rate limit that fails closed cannot be checked; see Retry-After. Codes: `card_payments_unavailable`, `crypto_payments_unavailable`, `crypto_rates_unavailable`, `database_unavailable`, `database_timeout`, `starting`, `rate_limit_unavailable`. */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -4287,7 +4385,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"] & ({
             error?: {
               /** @enum {unknown} */
-              code?: "crypto_payments_unavailable" | "crypto_rates_unavailable" | "database_unavailable" | "database_timeout" | "starting" | "rate_limit_unavailable";
+              code?: "card_payments_unavailable" | "crypto_payments_unavailable" | "crypto_rates_unavailable" | "database_unavailable" | "database_timeout" | "starting" | "rate_limit_unavailable";
             };
           });
         };
@@ -4346,6 +4444,14 @@ export interface operations {
             };
           };
         };
+      };
+      /** @description Not modified: If-None-Match names the ETag of this answer */
+      304: {
+        headers: {
+          /** @description Strong validator of the body as sent (a compressed body carries its own) */
+          ETag?: string;
+        };
+        content: never;
       };
       /** @description Invalid request (every issue in `details.issues`), or a value the database cannot take (`invalid_input`, its SQLSTATE in `details.sqlState`); Malformed JSON body; A path parameter has a malformed %-escape. Codes: `validation_failed`, `invalid_input`, `invalid_json`, `request_aborted`, `invalid_body_length`, `bad_request`. */
       400: {
@@ -4818,7 +4924,7 @@ export interface operations {
           };
         };
       };
-      /** @description Card payments are not configured on this server, or the payment provider is unreachable, failing, throttling us or refusing our key (retry after the delay); The database or session store is unavailable or did not answer in time, or the server is starting (migrations pending), or a rate limit that fails closed cannot be checked; see Retry-After. Codes: `payments_not_configured`, `payment_provider_unavailable`, `database_unavailable`, `database_timeout`, `starting`, `rate_limit_unavailable`. */
+      /** @description Card payments are not configured or turned off on this server, or the payment provider is unreachable, failing, throttling us or refusing our key (retry after the delay); The database or session store is unavailable or did not answer in time, or the server is starting (migrations pending), or a rate limit that fails closed cannot be checked; see Retry-After. Codes: `payments_not_configured`, `card_payments_unavailable`, `payment_provider_unavailable`, `database_unavailable`, `database_timeout`, `starting`, `rate_limit_unavailable`. */
       503: {
         headers: {
           /** @description Seconds to wait */
@@ -4828,7 +4934,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"] & ({
             error?: {
               /** @enum {unknown} */
-              code?: "payments_not_configured" | "payment_provider_unavailable" | "database_unavailable" | "database_timeout" | "starting" | "rate_limit_unavailable";
+              code?: "payments_not_configured" | "card_payments_unavailable" | "payment_provider_unavailable" | "database_unavailable" | "database_timeout" | "starting" | "rate_limit_unavailable";
             };
           });
         };
@@ -4924,7 +5030,7 @@ export interface operations {
           };
         };
       };
-      /** @description Stripe is not configured on this server; The database or session store is unavailable or did not answer in time, or the server is starting (migrations pending); see Retry-After. Codes: `payments_not_configured`, `database_unavailable`, `database_timeout`, `starting`. */
+      /** @description Stripe is not configured, or card payments are off (STRIPE_ENABLED=false); The database or session store is unavailable or did not answer in time, or the server is starting (migrations pending); see Retry-After. Codes: `payments_not_configured`, `card_payments_unavailable`, `database_unavailable`, `database_timeout`, `starting`. */
       503: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -4934,7 +5040,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"] & ({
             error?: {
               /** @enum {unknown} */
-              code?: "payments_not_configured" | "database_unavailable" | "database_timeout" | "starting";
+              code?: "payments_not_configured" | "card_payments_unavailable" | "database_unavailable" | "database_timeout" | "starting";
             };
           });
         };
@@ -5054,6 +5160,14 @@ export interface operations {
             [key: string]: unknown;
           };
         };
+      };
+      /** @description Not modified: If-None-Match names the ETag of this answer */
+      304: {
+        headers: {
+          /** @description Strong validator of the body as sent (a compressed body carries its own) */
+          ETag?: string;
+        };
+        content: never;
       };
       /** @description Malformed JSON body. Codes: `invalid_json`, `request_aborted`, `invalid_body_length`. */
       400: {
