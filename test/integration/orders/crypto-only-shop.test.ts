@@ -14,6 +14,7 @@ const OPS_TOKEN = 'ops-9f2c7e41b8d35a60c1e4f7a2b9d0c3e8';
 const PRODUCTION_ENV = {
   NODE_ENV: 'production',
   SESSION_SECRET: 'Zq8v3L1mN0pR6tY2wE5uI9oA4sD7fG1hJ3kL5zX8cV',
+  PUBLIC_BASE_URL: 'https://api.shop.example.com',
   PUBLIC_OBJECT_SEARCH_PATHS: '/shop-assets/public',
   PRIVATE_OBJECT_DIR: '/shop-private/uploads',
   STRIPE_ENABLED: 'false',

@@ -63,6 +63,7 @@ it('built, installed with --omit=dev, migrated by npm run db:migrate:prod and st
     NODE_ENV: 'production',
     DATABASE_URL: database.url,
     SESSION_SECRET: 'Zq8v3L1mN0pR6tY2wE5uI9oA4sD7fG1hJ3kL5zX8cV',
+    PUBLIC_BASE_URL: 'https://api.shop.example.com',
     PUBLIC_OBJECT_SEARCH_PATHS: '/shop-assets/public',
     PRIVATE_OBJECT_DIR: '/shop-private/uploads',
     STRIPE_ENABLED: 'false',

@@ -5,6 +5,7 @@ const CRYPTO_ONLY_ENV = {
   NODE_ENV: 'production',
   DATABASE_URL: 'postgresql://app:s3cr3t-db-pass@db.internal:5432/marketplace',
   SESSION_SECRET: 'Zq8v3L1mN0pR6tY2wE5uI9oA4sD7fG1hJ3kL5zX8cV',
+  PUBLIC_BASE_URL: 'https://api.shop.example.com',
   PUBLIC_OBJECT_SEARCH_PATHS: '/shop-assets/public',
   PRIVATE_OBJECT_DIR: '/shop-private/uploads',
   STRIPE_ENABLED: 'false',

@@ -99,6 +99,7 @@ describe('scripts/validate-config.ts', () => {
     const { code, out } = runValidator({
       DATABASE_URL: 'postgresql://u:p@localhost/db',
       SESSION_SECRET: 'Zq8v3L1mN0pR6tY2wE5uI9oA4sD7fG1hJ3kL5zX8cV',
+      PUBLIC_BASE_URL: 'https://api.shop.example.com',
       PUBLIC_OBJECT_SEARCH_PATHS: '/assets/public',
       PRIVATE_OBJECT_DIR: '/assets-private/uploads',
       STRIPE_ENABLED: 'false',
@@ -114,6 +115,7 @@ describe('scripts/validate-config.ts', () => {
     const { code, out } = runValidator({
       DATABASE_URL: 'postgresql://u:p@localhost/db',
       SESSION_SECRET: 'Zq8v3L1mN0pR6tY2wE5uI9oA4sD7fG1hJ3kL5zX8cV',
+      PUBLIC_BASE_URL: 'https://api.shop.example.com',
       PUBLIC_OBJECT_SEARCH_PATHS: '/assets/public',
       PRIVATE_OBJECT_DIR: '/assets-private/uploads',
       STRIPE_ENABLED: 'false',
