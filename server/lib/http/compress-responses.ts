@@ -25,5 +25,16 @@ function worthCompressing(req: Request, res: Response): boolean {
 
 export function compressResponses(): RequestHandler {
   // threshold: below about one packet a compressed body saves the client nothing it would notice.
-  return compression({ threshold: 1024, filter: worthCompressing });
+  const compress = compression({ threshold: 1024, filter: worthCompressing });
+  /*
+   * A request that accepts no coding, or a download, skips the package altogether: it wraps
+   * every response it sees (write, end, writeHead hooks) even when it then compresses nothing,
+   * ~6 % of a cached catalogue read's CPU (bench/README.md). Such answers go out without
+   * `Vary: Accept-Encoding`; a shared cache that keeps one only ever holds identity bytes, which
+   * every client accepts.
+   */
+  return (req, res, next) => {
+    if (!req.headers['accept-encoding'] || req.path.startsWith(UNCOMPRESSED_PREFIX)) return next();
+    compress(req, res, next);
+  };
 }
