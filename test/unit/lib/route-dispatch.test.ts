@@ -10,39 +10,28 @@ import { routerFor } from '../../../server/lib/http/register-routes';
  * declared errors and thrown ones to the error handler).
  */
 const ok = z.object({ route: z.string() });
+const declared = { tag: 't', summary: 's', auth: 'none', limit: [], responses: { 200: { description: 'ok', json: ok } } } as const;
 const routes = [
   defineRoute({
+    ...declared,
     operationId: 'listThings',
     method: 'get',
     path: '/api/things',
-    tag: 't',
-    summary: 's',
-    auth: 'none',
-    limit: [],
-    responses: { 200: { description: 'ok', json: ok } },
     handler: async () => ({ status: 200 as const, body: { route: 'list' } }),
   }),
   defineRoute({
+    ...declared,
     operationId: 'getThing',
     method: 'get',
     path: '/api/things/:id',
-    tag: 't',
-    summary: 's',
-    auth: 'none',
-    limit: [],
     params: z.object({ id: z.string() }),
-    responses: { 200: { description: 'ok', json: ok } },
     handler: async ({ params }) => ({ status: 200 as const, body: { route: `get ${params.id}` } }),
   }),
   defineRoute({
+    ...declared,
     operationId: 'failThing',
     method: 'post',
     path: '/api/things',
-    tag: 't',
-    summary: 's',
-    auth: 'none',
-    limit: [],
-    responses: { 200: { description: 'ok', json: ok } },
     handler: async () => {
       throw new Error('broken');
     },
