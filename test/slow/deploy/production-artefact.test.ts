@@ -99,6 +99,23 @@ it('built, installed with --omit=dev, migrated by npm run db:migrate:prod and st
   expect(spawnSync(process.execPath, probeArgs, { env: { ...env, PORT: port }, timeout: 10_000 }).status).toBe(0);
   expect(spawnSync(process.execPath, probeArgs, { env: { ...env, PORT: '9' }, timeout: 10_000 }).status).toBe(1);
 
+  // A request's access line: pino JSON on stdout, written out by the shutdown's flush at the latest.
+  await fetch(`${server.url}/api/products`, { headers: { 'X-Request-Id': 'artefact-1' } });
   server.kill('SIGTERM');
   expect((await server.exited).code).toBe(0);
+  const access = server
+    .output()
+    .split('\n')
+    .filter((line) => line.startsWith('{') && line.includes('artefact-1'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  expect(access).toEqual([
+    expect.objectContaining({
+      level: 'info',
+      message: '[HTTP] request',
+      method: 'GET',
+      route: '/api/products',
+      status: 200,
+      requestId: 'artefact-1',
+    }),
+  ]);
 });
