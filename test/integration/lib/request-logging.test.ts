@@ -120,6 +120,15 @@ describe('when production writes the access line as JSON (pino, as runtime.ts wi
     expect(accessLines(t)).toHaveLength(0);
   });
 
+  it("then a quiet server's line reaches the file within a second or so, without a flush", async () => {
+    await t.request.get('/api/products').set('X-Request-Id', 'quiet-1').expect(200);
+    await waitFor(
+      'the buffered line to be written out by the periodic flush',
+      async () => (await readFile(file, 'utf8')).includes('"requestId":"quiet-1"'),
+      { timeoutMs: 5_000 },
+    );
+  });
+
   it('then LOG_LEVEL warn writes no access line at all', () => {
     expect(createJsonAccessLog({ level: 'warn', destination: file })).toBeUndefined();
   });
