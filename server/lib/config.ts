@@ -129,7 +129,7 @@ const envSchema = z.object({
   // Expired sessions are deleted by a job on this schedule (one instance per tick).
   SESSION_PRUNE_CRON: cron('17 */6 * * *'),
   SESSION_TOUCH_AFTER: int(7_200),
-  // Cookie name; `__Host-` names need production (Secure) and no SESSION_COOKIE_DOMAIN.
+  // Cookie name; a `__Host-` or `__Secure-` name makes it Secure in every environment, and `__Host-` needs no SESSION_COOKIE_DOMAIN.
   SESSION_COOKIE_NAME: z
     .string()
     .trim()
