@@ -23,7 +23,8 @@ describe('CORS', () => {
     expect(res.headers['access-control-allow-origin']).toBe(ADMIN);
     expect(res.headers['access-control-allow-credentials']).toBe('true');
     expect(res.headers['access-control-expose-headers']?.split(',')).toEqual(
-      expect.arrayContaining(['RateLimit-Remaining', 'Retry-After', 'X-Request-Id', 'ETag']),
+      // Idempotent-Replayed: a storefront's retried checkout must be able to tell a replay from a new order.
+      expect.arrayContaining(['RateLimit-Remaining', 'Retry-After', 'X-Request-Id', 'ETag', 'Idempotent-Replayed']),
     );
     expect(res.headers.vary).toMatch(/Origin/);
   });
