@@ -26,7 +26,7 @@ function scalarBundlePath(): string | undefined {
 }
 
 interface DocsPage {
-  html: string;
+  html: StoredBody;
   csp: string;
 }
 
@@ -63,7 +63,7 @@ async function buildDocsPage(title: string): Promise<DocsPage> {
     "form-action 'none'",
     "frame-ancestors 'none'",
   ].join('; ');
-  return { html, csp };
+  return { html: await storeBytes(Buffer.from(html), 'text/html; charset=utf-8'), csp };
 }
 
 /** `GET /api/docs`: the Scalar reference for /api/openapi.json. */
@@ -79,10 +79,11 @@ export function docsPageRoutes(options: { title: string }): Route[] {
       auth: 'anyone',
       limit: ['reads'],
       responses: { 200: { description: 'The API reference page', content: { type: 'text/html', schema: { type: 'string' } } } },
-      async handler({ res }) {
+      async handler({ req, res }) {
         page ??= buildDocsPage(options.title);
         const { html, csp } = await page;
-        res.set('Content-Security-Policy', csp).type('text/html').send(html);
+        // Stored once with its ETag: a reload revalidates for a 304; no-cache, as a deploy changes it.
+        sendStoredBody(req, res, html, { 'Content-Security-Policy': csp, 'Cache-Control': 'no-cache' });
         return undefined;
       },
     }),

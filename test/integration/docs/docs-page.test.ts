@@ -37,6 +37,14 @@ describe('API reference page', () => {
     expect(api.headers['content-security-policy']).toContain("script-src 'self'");
   });
 
+  it('GET /api/docs has an ETag, and If-None-Match gets a 304 that keeps the page CSP', async () => {
+    const res = await t.request.get('/api/docs').expect(200);
+    expect(res.headers.etag).toMatch(/^"[^"]+"$/);
+    const again = await t.request.get('/api/docs').set('If-None-Match', res.headers.etag!);
+    expect(again.status).toBe(304);
+    expect(again.headers['content-security-policy']).toBe(res.headers['content-security-policy']);
+  });
+
   it('GET /api/docs/scalar.js is answered by this server: the Scalar bundle from node_modules', async () => {
     const res = await t.request
       .get('/api/docs/scalar.js')
