@@ -486,14 +486,20 @@ function findCookieAndProxyProblems(env: Env): ConfigProblem[] {
     .find((entry) => entry.startsWith('https://'));
   const httpsOrigin = origin.startsWith('https://') ? origin : httpsCorsOrigin;
   const https = httpsOrigin !== undefined;
-  const why = origin.startsWith('https://')
-    ? `APP_ORIGIN is https (${origin})`
-    : `CORS_ORIGINS has an https page (${httpsOrigin}), which only calls an https API`;
+  const httpsSite = origin.startsWith('https://') ? `APP_ORIGIN is https (${origin})` : `CORS_ORIGINS has an https page (${httpsOrigin})`;
+  const why = origin.startsWith('https://') ? httpsSite : `${httpsSite}, which only calls an https API`;
   const trustProxy = env.TRUST_PROXY?.trim() ?? '';
   if (https && TRUST_PROXY_OFF.has(trustProxy)) {
     problems.push({
       variable: 'TRUST_PROXY',
       message: `must name the proxy in front when ${why}: behind a TLS-terminating proxy requests arrive as http, and unless TRUST_PROXY lets the server believe X-Forwarded-Proto, the Secure session cookie is dropped (sign-in answers 200 with no Set-Cookie); set the number of proxies (e.g. 1) or their addresses/subnets (got "${trustProxy || 'false'}")`,
+    });
+  }
+  const publicBaseUrl = env.PUBLIC_BASE_URL?.trim() ?? '';
+  if (https && /^http:\/\//i.test(publicBaseUrl)) {
+    problems.push({
+      variable: 'PUBLIC_BASE_URL',
+      message: `must be https when ${httpsSite}: image URLs built on "${publicBaseUrl}" are mixed content on an https page, which browsers block or upgrade to an https URL nothing answers`,
     });
   }
   if (env.SESSION_COOKIE_SAMESITE?.trim() === 'none' && !https) {

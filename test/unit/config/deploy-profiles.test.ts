@@ -97,6 +97,34 @@ describe('deploy profiles', () => {
   });
 });
 
+describe('image URLs on an https site', () => {
+  it('an http PUBLIC_BASE_URL is refused when the site is https (an https page never loads http images)', () => {
+    const httpsSite = { ...CRYPTO_ONLY_ENV, APP_ORIGIN: 'https://shop.example.com', TRUST_PROXY: '1' };
+    const problems = findProductionProblems({ ...httpsSite, PUBLIC_BASE_URL: 'http://cdn.example.com' });
+    expect(variablesOf(problems)).toEqual(['PUBLIC_BASE_URL']);
+    expect(problems[0]!.message).toMatch(/mixed content/);
+    expect(
+      variablesOf(
+        findProductionProblems({
+          ...CRYPTO_ONLY_ENV,
+          CORS_ORIGINS: 'https://shop.example.com',
+          TRUST_PROXY: '1',
+          PUBLIC_BASE_URL: 'http://api.example.com',
+        }),
+      ),
+    ).toEqual(['PUBLIC_BASE_URL']);
+    expect(findProductionProblems(httpsSite)).toEqual([]);
+    // An http site (an intranet) may serve http images.
+    expect(
+      findProductionProblems({
+        ...CRYPTO_ONLY_ENV,
+        APP_ORIGIN: 'http://intranet.local:5000',
+        PUBLIC_BASE_URL: 'http://intranet.local:5000',
+      }),
+    ).toEqual([]);
+  });
+});
+
 describe('session cookie options', () => {
   it('defaults: sid, SameSite=Lax, no domain', () => {
     const config = loadConfig({});
