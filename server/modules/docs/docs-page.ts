@@ -105,14 +105,16 @@ export function docsScript(): RequestHandler {
   let stored: Promise<StoredBody> | undefined;
   return (req, res, next) => {
     if (!bundle) return next(serviceUnavailable('docs_unavailable', `The API reference bundle is not installed (${SCALAR_BUNDLE})`));
-    stored ??= readFile(bundle).then((bytes) => storeBytes(bytes, 'text/javascript; charset=utf-8'));
-    stored.then(
-      // One day: the bundle changes only with a deploy, and a stale copy still renders the current document.
-      (body) => sendStoredBody(req, res, body, { 'Cache-Control': 'public, max-age=86400' }),
-      (error: unknown) => {
+    stored ??= readFile(bundle)
+      .then((bytes) => storeBytes(bytes, 'text/javascript; charset=utf-8'))
+      .catch((error: unknown) => {
+        // A failed read is tried again by the next request, not remembered.
         stored = undefined;
-        next(error);
-      },
-    );
+        throw error;
+      });
+    stored
+      // One day: the bundle changes only with a deploy, and a stale copy still renders the current document.
+      .then((body) => sendStoredBody(req, res, body, { 'Cache-Control': 'public, max-age=86400' }))
+      .catch(next);
   };
 }
