@@ -78,7 +78,10 @@ export function docsPageRoutes(options: { title: string }): Route[] {
       summary: 'This description as a page (Scalar API reference)',
       auth: 'anyone',
       limit: ['reads'],
-      responses: { 200: { description: 'The API reference page', content: { type: 'text/html', schema: { type: 'string' } } } },
+      responses: {
+        200: { description: 'The API reference page', content: { type: 'text/html', schema: { type: 'string' } } },
+        304: { description: 'Not modified: If-None-Match names the ETag of this page' },
+      },
       async handler({ req, res }) {
         page ??= buildDocsPage(options.title);
         const { html, csp } = await page;
