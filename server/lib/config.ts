@@ -129,7 +129,7 @@ const envSchema = z.object({
   // Expired sessions are deleted by a job on this schedule (one instance per tick).
   SESSION_PRUNE_CRON: cron('17 */6 * * *'),
   SESSION_TOUCH_AFTER: int(7_200),
-  // Cookie name; `__Host-` names need production (Secure) and no SESSION_COOKIE_DOMAIN.
+  // Cookie name; a `__Host-` or `__Secure-` name makes it Secure in every environment, and `__Host-` needs no SESSION_COOKIE_DOMAIN.
   SESSION_COOKIE_NAME: z
     .string()
     .trim()
@@ -477,18 +477,35 @@ const TRUST_PROXY_OFF = new Set(['', 'false', '0']);
 function findCookieAndProxyProblems(env: Env): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const origin = env.APP_ORIGIN?.trim() ?? '';
-  const https = origin.startsWith('https://');
+  // An https page may only call an https API (browsers block mixed content), so an https
+  // CORS_ORIGINS entry means browsers reach this server over TLS too: an API-only deploy
+  // (storefront on shop.example.com, API on api.example.com) sets no APP_ORIGIN.
+  const httpsCorsOrigin = (env.CORS_ORIGINS ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .find((entry) => entry.startsWith('https://'));
+  const httpsOrigin = origin.startsWith('https://') ? origin : httpsCorsOrigin;
+  const https = httpsOrigin !== undefined;
+  const httpsSite = origin.startsWith('https://') ? `APP_ORIGIN is https (${origin})` : `CORS_ORIGINS has an https page (${httpsOrigin})`;
+  const why = origin.startsWith('https://') ? httpsSite : `${httpsSite}, which only calls an https API`;
   const trustProxy = env.TRUST_PROXY?.trim() ?? '';
   if (https && TRUST_PROXY_OFF.has(trustProxy)) {
     problems.push({
       variable: 'TRUST_PROXY',
-      message: `must name the proxy in front when APP_ORIGIN is https (${origin}): behind a TLS-terminating proxy requests arrive as http, and unless TRUST_PROXY lets the server believe X-Forwarded-Proto, the Secure session cookie is dropped (sign-in answers 200 with no Set-Cookie); set the number of proxies (e.g. 1) or their addresses/subnets (got "${trustProxy || 'false'}")`,
+      message: `must name the proxy in front when ${why}: behind a TLS-terminating proxy requests arrive as http, and unless TRUST_PROXY lets the server believe X-Forwarded-Proto, the Secure session cookie is dropped (sign-in answers 200 with no Set-Cookie); set the number of proxies (e.g. 1) or their addresses/subnets (got "${trustProxy || 'false'}")`,
+    });
+  }
+  const publicBaseUrl = env.PUBLIC_BASE_URL?.trim() ?? '';
+  if (https && /^http:\/\//i.test(publicBaseUrl)) {
+    problems.push({
+      variable: 'PUBLIC_BASE_URL',
+      message: `must be https when ${httpsSite}: image URLs built on "${publicBaseUrl}" are mixed content on an https page, which browsers block or upgrade to an https URL nothing answers`,
     });
   }
   if (env.SESSION_COOKIE_SAMESITE?.trim() === 'none' && !https) {
     problems.push({
       variable: 'SESSION_COOKIE_SAMESITE',
-      message: `none needs an https APP_ORIGIN: browsers accept SameSite=None only on a Secure cookie, sent over https (APP_ORIGIN ${origin ? `is "${origin}"` : 'is not set'})`,
+      message: `none needs https (an https APP_ORIGIN or CORS_ORIGINS entry): browsers accept SameSite=None only on a Secure cookie, sent over https (APP_ORIGIN ${origin ? `is "${origin}"` : 'is not set'}, no https CORS_ORIGINS entry)`,
     });
   }
   return problems;

@@ -17,7 +17,17 @@ export function corsFor(origins: readonly string[]): RequestHandler {
     credentials: true,
     methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
     allowedHeaders: ['Content-Type', 'Idempotency-Key', 'X-Request-Id', 'If-None-Match', 'If-Match'],
-    exposedHeaders: ['RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'Retry-After', 'X-Request-Id', 'ETag', 'Location'],
+    exposedHeaders: [
+      'RateLimit-Limit',
+      'RateLimit-Remaining',
+      'RateLimit-Reset',
+      'Retry-After',
+      'X-Request-Id',
+      'ETag',
+      'Location',
+      // A checkout retried with its Idempotency-Key tells a replayed answer from a new order by it.
+      'Idempotent-Replayed',
+    ],
     maxAge: CORS_MAX_AGE_SECONDS,
     optionsSuccessStatus: 204,
   });

@@ -20,6 +20,8 @@ export interface StoredBody {
   etag: string;
   /** Bytes held, all variants together (for a cache's memory budget). */
   size: number;
+  /** Unset: JSON. */
+  contentType?: string;
 }
 
 // Below about one packet a compressed body saves the client nothing it would notice.
@@ -33,10 +35,14 @@ const BROTLI_QUALITY = 5;
  * Serialises `value` and makes its variants now, once, on the thread pool (not the event loop):
  * hits then never compress, and a cache can budget the real bytes it holds.
  */
-export async function storeJsonBody(value: unknown): Promise<StoredBody> {
-  const identity = Buffer.from(JSON.stringify(value));
+export function storeJsonBody(value: unknown): Promise<StoredBody> {
+  return storeBytes(Buffer.from(JSON.stringify(value)));
+}
+
+/** The same for bytes that are not JSON (a static asset), sent as `contentType`. */
+export async function storeBytes(identity: Buffer, contentType?: string): Promise<StoredBody> {
   const etag = `"${createHash('sha256').update(identity).digest('base64url')}"`;
-  if (identity.length < MIN_COMPRESSED_BYTES) return { identity, etag, size: identity.length };
+  if (identity.length < MIN_COMPRESSED_BYTES) return { identity, etag, size: identity.length, ...(contentType ? { contentType } : {}) };
   const [br, gzip] = await Promise.all([
     compressBrotli(identity, {
       params: { [zlib.constants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: identity.length },
@@ -44,7 +50,14 @@ export async function storeJsonBody(value: unknown): Promise<StoredBody> {
     compressGzip(identity),
   ]);
   const smaller = (variant: Buffer) => (variant.length < identity.length ? variant : undefined);
-  const body: StoredBody = { identity, etag, br: smaller(br), gzip: smaller(gzip), size: identity.length };
+  const body: StoredBody = {
+    identity,
+    etag,
+    br: smaller(br),
+    gzip: smaller(gzip),
+    size: identity.length,
+    ...(contentType ? { contentType } : {}),
+  };
   body.size += (body.br?.length ?? 0) + (body.gzip?.length ?? 0);
   return body;
 }
@@ -100,7 +113,7 @@ export function sendStoredBody(req: Request, res: Response, body: StoredBody, he
     return;
   }
   res.status(200);
-  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Type', body.contentType ?? 'application/json; charset=utf-8');
   if (coding !== 'identity') res.setHeader('Content-Encoding', coding);
   res.setHeader('Content-Length', bytes.length);
   res.end(bytes);

@@ -20,8 +20,8 @@ export function sessionCookieOf(config: Config): SessionCookie {
     options: {
       httpOnly: true,
       sameSite: config.SESSION_COOKIE_SAMESITE,
-      // Browsers refuse SameSite=None without Secure, so none forces it in every environment.
-      secure: config.NODE_ENV === 'production' || config.SESSION_COOKIE_SAMESITE === 'none',
+      // Browsers refuse SameSite=None, and a __Secure- or __Host- name, without Secure: those force it in every environment.
+      secure: config.NODE_ENV === 'production' || config.SESSION_COOKIE_SAMESITE === 'none' || /^__(Secure|Host)-/.test(name),
       ...(config.SESSION_COOKIE_DOMAIN ? { domain: config.SESSION_COOKIE_DOMAIN } : {}),
       path: '/',
     },

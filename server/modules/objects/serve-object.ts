@@ -78,7 +78,9 @@ export function serveObject(
   res.setHeader('Cache-Control', options.cacheControl);
   res.setHeader('Last-Modified', lastModified);
   res.setHeader('ETag', object.etag);
-  res.setHeader('Vary', 'Accept-Encoding');
+  // Appended, never set: CORS already named Origin here, and a CDN keeping a public object with
+  // one storefront's Access-Control-Allow-Origin must not hand it to another origin.
+  res.vary('Accept-Encoding');
   res.setHeader('Content-Disposition', contentDispositionFor(object));
   if (options.crossOrigin) res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
 

@@ -5056,6 +5056,10 @@ export interface operations {
           "text/html": string;
         };
       };
+      /** @description Not modified: If-None-Match names the ETag of this page */
+      304: {
+        content: never;
+      };
       /** @description Malformed JSON body. Codes: `invalid_json`, `request_aborted`, `invalid_body_length`. */
       400: {
         content: {

@@ -125,3 +125,25 @@ describe('the TLS-proxy trap: X-Forwarded-Proto: https while TRUST_PROXY=false',
     expect(String(warnings[0]!.message)).toMatch(/Set TRUST_PROXY/);
   });
 });
+
+describe('a __Host- cookie name outside production (a staging deploy behind https with NODE_ENV unset)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ env: { SESSION_COOKIE_NAME: '__Host-sid', TRUST_PROXY: 'loopback' } });
+  });
+  afterAll(() => t.close());
+
+  it('the cookie is Secure (browsers drop a __Host- or __Secure- cookie without it), Path=/ and no Domain', async () => {
+    const res = await t.request
+      .post('/api/auth/register')
+      .set('X-Forwarded-Proto', 'https')
+      .send({ email: 'host-prefix@example.com', password: 'pw-8f3k2m9q1x7z', name: 'H' })
+      .expect(201);
+    const cookies = setCookieOf(res.headers);
+    expect(cookies).toHaveLength(1);
+    expect(cookies[0]).toMatch(/^__Host-sid=s%3A/);
+    expect(cookies[0]).toMatch(/; Secure/);
+    expect(cookies[0]).toMatch(/; Path=\//);
+    expect(cookies[0]).not.toMatch(/Domain=/);
+  });
+});

@@ -37,6 +37,14 @@ describe('API reference page', () => {
     expect(api.headers['content-security-policy']).toContain("script-src 'self'");
   });
 
+  it('GET /api/docs has an ETag, and If-None-Match gets a 304 that keeps the page CSP', async () => {
+    const res = await t.request.get('/api/docs').expect(200);
+    expect(res.headers.etag).toMatch(/^"[^"]+"$/);
+    const again = await t.request.get('/api/docs').set('If-None-Match', res.headers.etag!);
+    expect(again.status).toBe(304);
+    expect(again.headers['content-security-policy']).toBe(res.headers['content-security-policy']);
+  });
+
   it('GET /api/docs/scalar.js is answered by this server: the Scalar bundle from node_modules', async () => {
     const res = await t.request
       .get('/api/docs/scalar.js')
@@ -50,5 +58,19 @@ describe('API reference page', () => {
     expect(res.headers['content-type']).toMatch(/javascript/);
     // The whole bundle (megabytes), not a stub.
     expect((res.body as Buffer).length).toBeGreaterThan(1_000_000);
+  });
+
+  it('GET /api/docs/scalar.js is compressed once, not per request: its br/gzip answer has an ETag, and If-None-Match gets a 304', async () => {
+    // Compressing the 3.5 MB bundle costs ~60 ms of CPU: per request, anyone could keep the server busy with it.
+    const gzip = await t.request.get('/api/docs/scalar.js').set('Accept-Encoding', 'gzip').expect(200);
+    expect(gzip.headers['content-encoding']).toBe('gzip');
+    expect(gzip.headers.etag).toMatch(/^"[^"]+-gzip"$/);
+    expect(gzip.headers.vary).toMatch(/Accept-Encoding/);
+    expect(gzip.text).toContain('createApiReference');
+    const again = await t.request.get('/api/docs/scalar.js').set('Accept-Encoding', 'gzip').set('If-None-Match', gzip.headers.etag!);
+    expect(again.status).toBe(304);
+    const br = await t.request.get('/api/docs/scalar.js').set('Accept-Encoding', 'br').expect(200);
+    expect([br.headers['content-encoding'], br.headers['content-type']]).toEqual(['br', expect.stringMatching(/javascript/)]);
+    expect(br.text).toBe(gzip.text);
   });
 });

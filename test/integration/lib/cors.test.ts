@@ -1,5 +1,6 @@
 import { parseConfig } from '../../../server/lib/config';
 import { startTestApp, type TestApp } from '../../support/app';
+import { pngBytes, registerVendor, upload } from '../../support/objects';
 import { registerUser } from '../../support/users';
 import { refusedUpgradeStatus, TestWsClient } from '../../support/ws-client';
 
@@ -22,7 +23,8 @@ describe('CORS', () => {
     expect(res.headers['access-control-allow-origin']).toBe(ADMIN);
     expect(res.headers['access-control-allow-credentials']).toBe('true');
     expect(res.headers['access-control-expose-headers']?.split(',')).toEqual(
-      expect.arrayContaining(['RateLimit-Remaining', 'Retry-After', 'X-Request-Id', 'ETag']),
+      // Idempotent-Replayed: a storefront's retried checkout must be able to tell a replay from a new order.
+      expect.arrayContaining(['RateLimit-Remaining', 'Retry-After', 'X-Request-Id', 'ETag', 'Idempotent-Replayed']),
     );
     expect(res.headers.vary).toMatch(/Origin/);
   });
@@ -52,6 +54,19 @@ describe('CORS', () => {
     const res = await t.request.options('/api/orders').set('Origin', EVIL).set('Access-Control-Request-Method', 'POST');
     expect(res.headers['access-control-allow-origin']).toBeUndefined();
     expect(res.headers['access-control-allow-methods']).toBeUndefined();
+  });
+
+  it('when a listed origin downloads a public object (cached publicly, e.g. by a CDN), the answer varies on Origin', async () => {
+    const vendor = await registerVendor(t);
+    const { body } = await upload(t, vendor, pngBytes(500), { visibility: 'public' }).expect(201);
+    const path: string = body.url;
+    const res = await t.request.get(path).set('Origin', SHOP).expect(200);
+    expect(res.headers['access-control-allow-origin']).toBe(SHOP);
+    expect(res.headers['cache-control']).toMatch(/public/);
+    // Without Origin in Vary a shared cache hands this ACAO to every other origin (and to none).
+    expect(res.headers.vary?.split(/\s*,\s*/)).toEqual(expect.arrayContaining(['Origin', 'Accept-Encoding']));
+    const revalidated = await t.request.get(path).set('Origin', SHOP).set('If-None-Match', res.headers.etag!).expect(304);
+    expect(revalidated.headers.vary?.split(/\s*,\s*/)).toEqual(expect.arrayContaining(['Origin', 'Accept-Encoding']));
   });
 
   it('when a request has no Origin, it gets no CORS headers (same-origin pages, servers, curl)', async () => {

@@ -132,6 +132,16 @@ describe('ETag and 304 on JSON reads', () => {
     expect(changed.headers.etag).not.toBe(br.headers.etag);
   });
 
+  it('when the OpenAPI document (a route that writes its own body) is read again, then it has an ETag and If-None-Match gets a 304', async () => {
+    const br = await get('/api/openapi.json', { 'Accept-Encoding': 'br' });
+    expect(br.headers['content-encoding']).toBe('br');
+    expect(br.headers.etag).toMatch(/^"[A-Za-z0-9_-]+-br"$/);
+    const again = await get('/api/openapi.json', { 'Accept-Encoding': 'br', 'If-None-Match': br.headers.etag! });
+    expect([again.status, again.bytes.length]).toEqual([304, 0]);
+    const plain = await get('/api/openapi.json', { 'Accept-Encoding': 'identity', 'If-None-Match': `W/${br.headers.etag}` });
+    expect(plain.status).toBe(200);
+  });
+
   it('when a write answers, then it carries no ETag', async () => {
     const res = await t.request
       .post(`/api/orders`)

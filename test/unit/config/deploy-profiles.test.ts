@@ -80,6 +80,49 @@ describe('deploy profiles', () => {
     expect(findProductionProblems({ ...CRYPTO_ONLY_ENV, APP_ORIGIN: 'https://shop.example.com', TRUST_PROXY: '10.0.0.0/8' })).toEqual([]);
     expect(findProductionProblems({ ...CRYPTO_ONLY_ENV, APP_ORIGIN: 'http://intranet.local:5000' })).toEqual([]);
   });
+
+  it('an API-only deploy (no APP_ORIGIN) serving an https storefront in CORS_ORIGINS with TRUST_PROXY off is refused too', () => {
+    // The setup: shop.example.com calls api.example.com behind a TLS proxy. An https page
+    // can only call an https API, so the cookie would be Secure and dropped just the same.
+    const apiOnly = { ...CRYPTO_ONLY_ENV, CORS_ORIGINS: 'http://127.0.0.1:5173, https://shop.example.com' };
+    const problems = findProductionProblems({ ...apiOnly, TRUST_PROXY: 'false' });
+    expect(variablesOf(problems)).toEqual(['TRUST_PROXY']);
+    expect(problems[0]!.message).toMatch(
+      /CORS_ORIGINS has an https page \(https:\/\/shop\.example\.com\).*Secure session cookie is dropped/,
+    );
+    expect(findProductionProblems({ ...apiOnly, TRUST_PROXY: '1' })).toEqual([]);
+    expect(findProductionProblems({ ...CRYPTO_ONLY_ENV, CORS_ORIGINS: 'http://intranet.local:8080' })).toEqual([]);
+    // SameSite=None (a storefront on another site) is deployable there once the proxy is trusted.
+    expect(findProductionProblems({ ...apiOnly, TRUST_PROXY: '1', SESSION_COOKIE_SAMESITE: 'none' })).toEqual([]);
+  });
+});
+
+describe('image URLs on an https site', () => {
+  it('an http PUBLIC_BASE_URL is refused when the site is https (an https page never loads http images)', () => {
+    const httpsSite = { ...CRYPTO_ONLY_ENV, APP_ORIGIN: 'https://shop.example.com', TRUST_PROXY: '1' };
+    const problems = findProductionProblems({ ...httpsSite, PUBLIC_BASE_URL: 'http://cdn.example.com' });
+    expect(variablesOf(problems)).toEqual(['PUBLIC_BASE_URL']);
+    expect(problems[0]!.message).toMatch(/mixed content/);
+    expect(
+      variablesOf(
+        findProductionProblems({
+          ...CRYPTO_ONLY_ENV,
+          CORS_ORIGINS: 'https://shop.example.com',
+          TRUST_PROXY: '1',
+          PUBLIC_BASE_URL: 'http://api.example.com',
+        }),
+      ),
+    ).toEqual(['PUBLIC_BASE_URL']);
+    expect(findProductionProblems(httpsSite)).toEqual([]);
+    // An http site (an intranet) may serve http images.
+    expect(
+      findProductionProblems({
+        ...CRYPTO_ONLY_ENV,
+        APP_ORIGIN: 'http://intranet.local:5000',
+        PUBLIC_BASE_URL: 'http://intranet.local:5000',
+      }),
+    ).toEqual([]);
+  });
 });
 
 describe('session cookie options', () => {
