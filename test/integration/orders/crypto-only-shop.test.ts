@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { findProductionProblems } from '../../../server/lib/config';
+import { CRYPTO_ONLY_PRODUCTION_ENV } from '../../support/production-env';
 import { startTestApp, type TestApp } from '../../support/app';
 import { ManualClock } from '../../support/clock';
 import { coinGeckoPrices, type FakeProvider, startFakeProvider } from '../../support/fake-crypto-providers';
@@ -12,13 +13,7 @@ import { waitFor } from '../../support/wait-for';
  */
 const OPS_TOKEN = 'ops-9f2c7e41b8d35a60c1e4f7a2b9d0c3e8';
 const PRODUCTION_ENV = {
-  NODE_ENV: 'production',
-  SESSION_SECRET: 'Zq8v3L1mN0pR6tY2wE5uI9oA4sD7fG1hJ3kL5zX8cV',
-  PUBLIC_BASE_URL: 'https://api.shop.example.com',
-  PUBLIC_OBJECT_SEARCH_PATHS: '/shop-assets/public',
-  PRIVATE_OBJECT_DIR: '/shop-private/uploads',
-  STRIPE_ENABLED: 'false',
-  EMAIL_DRIVER: 'log',
+  ...CRYPTO_ONLY_PRODUCTION_ENV,
   APP_ORIGIN: 'https://shop.example.com',
   TRUST_PROXY: 'loopback',
   OPS_TOKEN,

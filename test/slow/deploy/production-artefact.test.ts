@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../../support/database';
+import { CRYPTO_ONLY_PRODUCTION_ENV } from '../../support/production-env';
 import { pollUntil, type ServerProcess, spawnServer } from '../../support/server-process';
 
 /*
@@ -60,14 +61,8 @@ it('built, installed with --omit=dev, migrated by npm run db:migrate:prod and st
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '/tmp',
-    NODE_ENV: 'production',
+    ...CRYPTO_ONLY_PRODUCTION_ENV,
     DATABASE_URL: database.url,
-    SESSION_SECRET: 'Zq8v3L1mN0pR6tY2wE5uI9oA4sD7fG1hJ3kL5zX8cV',
-    PUBLIC_BASE_URL: 'https://api.shop.example.com',
-    PUBLIC_OBJECT_SEARCH_PATHS: '/shop-assets/public',
-    PRIVATE_OBJECT_DIR: '/shop-private/uploads',
-    STRIPE_ENABLED: 'false',
-    EMAIL_DRIVER: 'log',
     DATA_DIR: dataDir,
     MIGRATE_ON_START: 'false',
     SHUTDOWN_DRAIN_DELAY_MS: '0',

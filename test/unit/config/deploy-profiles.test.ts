@@ -1,15 +1,10 @@
+import { CRYPTO_ONLY_PRODUCTION_ENV } from '../../support/production-env';
 import { findProductionProblems, loadConfig, parseConfig } from '../../../server/lib/config';
 
 // Everything production needs when the shop takes only crypto and sends no mail through Brevo.
 const CRYPTO_ONLY_ENV = {
-  NODE_ENV: 'production',
+  ...CRYPTO_ONLY_PRODUCTION_ENV,
   DATABASE_URL: 'postgresql://app:s3cr3t-db-pass@db.internal:5432/marketplace',
-  SESSION_SECRET: 'Zq8v3L1mN0pR6tY2wE5uI9oA4sD7fG1hJ3kL5zX8cV',
-  PUBLIC_BASE_URL: 'https://api.shop.example.com',
-  PUBLIC_OBJECT_SEARCH_PATHS: '/shop-assets/public',
-  PRIVATE_OBJECT_DIR: '/shop-private/uploads',
-  STRIPE_ENABLED: 'false',
-  EMAIL_DRIVER: 'log',
 };
 const STRIPE_TEST_KEYS = {
   STRIPE_SECRET_KEY: 'sk_test_51HxYzAbCdEfGhIjKlMnOpQrStUvWxYz0123456789',
