@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { CRYPTO_ONLY_PRODUCTION_ENV } from '../../support/production-env';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -97,13 +98,8 @@ describe('scripts/validate-config.ts', () => {
 
   it('a crypto-only shop passes and is told what is off: card payments (STRIPE_ENABLED=false) and e-mail (log driver)', () => {
     const { code, out } = runValidator({
+      ...CRYPTO_ONLY_PRODUCTION_ENV,
       DATABASE_URL: 'postgresql://u:p@localhost/db',
-      SESSION_SECRET: 'Zq8v3L1mN0pR6tY2wE5uI9oA4sD7fG1hJ3kL5zX8cV',
-      PUBLIC_BASE_URL: 'https://api.shop.example.com',
-      PUBLIC_OBJECT_SEARCH_PATHS: '/assets/public',
-      PRIVATE_OBJECT_DIR: '/assets-private/uploads',
-      STRIPE_ENABLED: 'false',
-      EMAIL_DRIVER: 'log',
     });
     expect(out).toContain('Configuration OK');
     expect(code).toBe(0);
@@ -113,13 +109,8 @@ describe('scripts/validate-config.ts', () => {
 
   it('an https APP_ORIGIN with TRUST_PROXY=false fails with exit 1, explaining the dropped Secure cookie', () => {
     const { code, out } = runValidator({
+      ...CRYPTO_ONLY_PRODUCTION_ENV,
       DATABASE_URL: 'postgresql://u:p@localhost/db',
-      SESSION_SECRET: 'Zq8v3L1mN0pR6tY2wE5uI9oA4sD7fG1hJ3kL5zX8cV',
-      PUBLIC_BASE_URL: 'https://api.shop.example.com',
-      PUBLIC_OBJECT_SEARCH_PATHS: '/assets/public',
-      PRIVATE_OBJECT_DIR: '/assets-private/uploads',
-      STRIPE_ENABLED: 'false',
-      EMAIL_DRIVER: 'log',
       APP_ORIGIN: 'https://shop.example.com',
       TRUST_PROXY: 'false',
     });
