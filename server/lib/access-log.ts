@@ -57,6 +57,9 @@ export function createJsonAccessLog(options: {
   destination.once('ready', () => {
     open = true;
   });
+  // A closed stdout (the log collector went away: EPIPE) loses access lines, never the server: an
+  // 'error' event without a listener would be thrown out of a response's close handler.
+  destination.on('error', () => {});
   const flusher = setInterval(() => {
     try {
       if (open) destination.flush();

@@ -48,7 +48,7 @@ export interface PreambleOptions {
 }
 
 /*
- * What every request gets on arrival, in one middleware rather than eight: each Express layer
+ * What every request gets on arrival, in one middleware rather than six: each Express layer
  * costs its own dispatch, and each `close` listener its own closure (measured on the cached
  * catalogue read, bench/README.md). In order: an id (a sane incoming X-Request-Id is kept, for
  * tracing through proxies), the security headers, the body deadline, shutdown bookkeeping, and
