@@ -29,7 +29,8 @@ export async function startFakeBrevo(): Promise<FakeBrevo> {
   const upstream = await startFakeUpstream(async (req, res) => {
     if (!req.headers['api-key']) return { status: 401, body: { code: 'unauthorized', message: 'Key not found' } };
     if (!isSend(req)) return { status: 404, body: { code: 'not_found', message: 'Not found' } };
-    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+    // Unref'd: a delayed answer still pending when the suite ends must not hold its worker open.
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
     // A caller that gave up before the answer gets nothing, and this fake drops the mail (a
     // provider that does accept it anyway is the at-least-once case e-mail-sender.ts documents).
     if (res.destroyed) return { status: 499, body: { code: 'client_closed', message: 'The caller went away' } };
