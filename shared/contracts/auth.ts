@@ -18,6 +18,11 @@ export const LoginBody = z.strictObject({
   password: z.string().max(128),
 });
 
+/** What a user changes of their own account (`PATCH /api/auth/me`): the name. Never the role or the e-mail (a strict object: either is a 400). */
+export const UpdateMeBody = z.strictObject({
+  name: displayName(100),
+});
+
 export const UserView = z.object({
   id: z.uuid(),
   email: z.string(),
@@ -28,4 +33,5 @@ export const UserView = z.object({
 
 export type RegisterBody = z.infer<typeof RegisterBody>;
 export type LoginBody = z.infer<typeof LoginBody>;
+export type UpdateMeBody = z.infer<typeof UpdateMeBody>;
 export type UserView = z.infer<typeof UserView>;

@@ -19,6 +19,12 @@ export async function insertUser(db: DbOrTx, values: { email: string; passwordHa
   return row!;
 }
 
+/** Renames a user; undefined when the account is gone. */
+export async function updateUserName(db: DbOrTx, id: string, name: string): Promise<UserRow | undefined> {
+  const [row] = await db.update(users).set({ name }).where(eq(users.id, id)).returning();
+  return row;
+}
+
 /** Raises a buyer to `role`; any other role (an admin opening a store) is kept. Returns the role the user has now. */
 export async function raiseBuyerRole(db: DbOrTx, id: string, role: UserRow['role']): Promise<UserRow['role'] | undefined> {
   const [raised] = await db

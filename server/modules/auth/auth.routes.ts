@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { LoginBody, RegisterBody, UserView } from '../../../shared/contracts';
+import { LoginBody, RegisterBody, UpdateMeBody, UserView } from '../../../shared/contracts';
 import type { Database } from '../../db';
 import { defineRoute, errors, json, type Route, reply } from '../../lib/http/define-route';
 import { notFound } from '../../lib/errors';
-import { authenticate, findUserById, type OnUserRegistered, registerUser, toUserView } from './auth.service';
+import { authenticate, findUserById, type OnUserRegistered, registerUser, toUserView, updateProfile } from './auth.service';
 import type { SessionCookie } from './session-cookie';
 import { endSession, startPrivilegedSession } from './session-middleware';
 
@@ -81,6 +81,26 @@ export function authRoutes(deps: { database: Database; sessionCookie: SessionCoo
       },
       async handler({ user: signedIn }) {
         const user = await findUserById(deps.database.db, signedIn.id);
+        if (!user) throw notFound('User');
+        return reply(200, { user: toUserView(user) });
+      },
+    }),
+
+    defineRoute({
+      operationId: 'updateCurrentUser',
+      method: 'patch',
+      path: '/api/auth/me',
+      tag: 'auth',
+      summary: 'Change your own account (the name; never the role or the e-mail)',
+      auth: 'user',
+      limit: ['writes'],
+      body: UpdateMeBody,
+      responses: {
+        200: json('The account as changed', UserResponse),
+        404: errors('The account was deleted since the session started', 'not_found'),
+      },
+      async handler({ user: signedIn, body }) {
+        const user = await updateProfile(deps.database.db, signedIn.id, body);
         if (!user) throw notFound('User');
         return reply(200, { user: toUserView(user) });
       },

@@ -1,8 +1,8 @@
-import type { LoginBody, RegisterBody, UserView } from '../../../shared/contracts';
+import type { LoginBody, RegisterBody, UpdateMeBody, UserView } from '../../../shared/contracts';
 import type { Db, TransactionRunner, UnitOfWork } from '../../db';
 import { isUniqueViolation } from '../../db';
 import { AppError, conflict } from '../../lib/errors';
-import { findUserByEmail, findUserById, insertUser, type UserRow } from './auth.repository';
+import { findUserByEmail, findUserById, insertUser, updateUserName, type UserRow } from './auth.repository';
 import { hashPassword, verifyAgainstDummy, verifyPassword } from './password';
 import { refuseWeakPassword } from './password-policy';
 
@@ -42,3 +42,8 @@ export async function authenticate(db: Db, input: LoginBody): Promise<UserRow> {
 }
 
 export { findUserById };
+
+/** Changes what a user may change of their own account (the name); undefined when the account is gone. */
+export async function updateProfile(db: Db, userId: string, changes: UpdateMeBody): Promise<UserRow | undefined> {
+  return updateUserName(db, userId, changes.name);
+}

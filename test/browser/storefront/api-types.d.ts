@@ -36,6 +36,8 @@ export interface paths {
   "/api/auth/me": {
     /** The signed-in user */
     get: operations["getCurrentUser"];
+    /** Change your own account (the name; never the role or the e-mail) */
+    patch: operations["updateCurrentUser"];
   };
   "/api/health/ws-stats": {
     /** WebSocket connection and message counters of this instance */
@@ -1090,6 +1092,160 @@ export interface operations {
         };
       };
       /** @description Rate limited (buckets: reads); see Retry-After. Codes: `rate_limited`. */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After"?: number;
+          /** @description Points of the bucket per window */
+          "RateLimit-Limit"?: number;
+          /** @description Points left in the window */
+          "RateLimit-Remaining"?: number;
+          /** @description Seconds until the window ends */
+          "RateLimit-Reset"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "rate_limited";
+            };
+          };
+        };
+      };
+      /** @description Unexpected server error (logged with the request id). Codes: `internal_error`. */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "internal_error";
+            };
+          };
+        };
+      };
+      /** @description The database or session store is unavailable or did not answer in time, or the server is starting (migrations pending), or a rate limit that fails closed cannot be checked; see Retry-After. Codes: `database_unavailable`, `database_timeout`, `starting`, `rate_limit_unavailable`. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "database_unavailable" | "database_timeout" | "starting" | "rate_limit_unavailable";
+            };
+          });
+        };
+      };
+    };
+  };
+  /** Change your own account (the name; never the role or the e-mail) */
+  updateCurrentUser: {
+    requestBody: {
+      content: {
+        "application/json": {
+          name: string;
+        };
+      };
+    };
+    responses: {
+      /** @description The account as changed */
+      200: {
+        content: {
+          "application/json": {
+            user: {
+              /** Format: uuid */
+              id: string;
+              email: string;
+              name: string;
+              /** @enum {string} */
+              role: "buyer" | "vendor" | "admin";
+              createdAt: string;
+            };
+          };
+        };
+      };
+      /** @description Invalid request (every issue in `details.issues`), or a value the database cannot take (`invalid_input`, its SQLSTATE in `details.sqlState`); Malformed JSON body. Codes: `validation_failed`, `invalid_input`, `invalid_json`, `request_aborted`, `invalid_body_length`. */
+      400: {
+        headers: {
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "validation_failed" | "invalid_input" | "invalid_json" | "request_aborted" | "invalid_body_length";
+            };
+          });
+        };
+      };
+      /** @description Not signed in. Codes: `unauthorized`. */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "unauthorized";
+            };
+          };
+        };
+      };
+      /** @description Cross-origin request refused (foreign Origin header). Codes: `foreign_origin`. */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "foreign_origin";
+            };
+          };
+        };
+      };
+      /** @description The account was deleted since the session started. Codes: `not_found`. */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "not_found";
+            };
+          };
+        };
+      };
+      /** @description The request body did not arrive in time (the connection is closed). Codes: `request_timeout`. */
+      408: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "request_timeout";
+            };
+          };
+        };
+      };
+      /** @description JSON body larger than 1 MB. Codes: `payload_too_large`. */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "payload_too_large";
+            };
+          };
+        };
+      };
+      /** @description Unsupported body encoding or charset. Codes: `unsupported_encoding`, `unsupported_charset`. */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "unsupported_encoding" | "unsupported_charset";
+            };
+          });
+        };
+      };
+      /** @description Rate limited (buckets: writes); see Retry-After. Codes: `rate_limited`. */
       429: {
         headers: {
           /** @description Seconds to wait before trying again */

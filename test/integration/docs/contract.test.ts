@@ -57,7 +57,7 @@ it('health, metrics and the document answer', async () => {
   await t.request.get('/api/docs').expect(200);
 });
 
-it('auth: sign up, sign in, who am I, sign out, and their refusals', async () => {
+it('auth: sign up, sign in, who am I, rename, sign out, and their refusals', async () => {
   const email = `contract-${Date.now()}@example.com`;
   const created = await t.request.post('/api/auth/register').send({ email, password: 'long enough to last', name: 'C' }).expect(201);
   await t.request.post('/api/auth/register').send({ email, password: 'long enough to last', name: 'C' }).expect(409);
@@ -70,6 +70,8 @@ it('auth: sign up, sign in, who am I, sign out, and their refusals', async () =>
   const gone = await registerUser(t.request);
   await t.database.pool.query('DELETE FROM users WHERE id = $1', [gone.id]);
   await t.request.get('/api/auth/me').set('Cookie', gone.cookie).expect(404);
+  expect((await t.request.patch('/api/auth/me').set('Cookie', cookie).send({ name: 'C two' }).expect(200)).body.user.name).toBe('C two');
+  await t.request.patch('/api/auth/me').set('Cookie', gone.cookie).send({ name: 'Gone' }).expect(404);
   await t.request.post('/api/auth/logout').set('Cookie', cookie).expect(204);
   await t.request.post('/api/auth/logout').set('Origin', 'https://evil.example').expect(403);
 });
