@@ -1,5 +1,6 @@
 import compression from 'compression';
 import type { Request, RequestHandler, Response } from 'express';
+import { MIN_COMPRESSED_BYTES } from './stored-body';
 
 /*
  * br/gzip for what the app writes as it goes (errors, the OpenAPI document, the docs page,
@@ -24,8 +25,8 @@ function worthCompressing(req: Request, res: Response): boolean {
 }
 
 export function compressResponses(): RequestHandler {
-  // threshold: below about one packet a compressed body saves the client nothing it would notice.
-  const compress = compression({ threshold: 1024, filter: worthCompressing });
+  // The same threshold as the bytes compressed ahead (stored-body.ts).
+  const compress = compression({ threshold: MIN_COMPRESSED_BYTES, filter: worthCompressing });
   /*
    * A request that accepts no coding, or a download, skips the package altogether: it wraps
    * every response it sees (write, end, writeHead hooks) even when it then compresses nothing,

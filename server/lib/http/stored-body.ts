@@ -9,7 +9,7 @@ import fresh from 'fresh';
  * those bytes (or a compressed variant made when it was stored) without touching JSON or zlib.
  */
 
-type Coding = 'br' | 'gzip';
+export type Coding = 'br' | 'gzip';
 
 export interface StoredBody {
   identity: Buffer;
@@ -25,11 +25,43 @@ export interface StoredBody {
 }
 
 // Below about one packet a compressed body saves the client nothing it would notice.
-const MIN_COMPRESSED_BYTES = 1024;
+export const MIN_COMPRESSED_BYTES = 1024;
 const compressGzip = promisify(zlib.gzip);
 const compressBrotli = promisify(zlib.brotliCompress);
 // Brotli's default quality (11) costs tens of ms on a list page; 5 is about gzip's speed and still smaller.
 const BROTLI_QUALITY = 5;
+
+/** `identity` in `coding`, compressed on the thread pool (not the event loop). */
+export function compress(identity: Buffer, coding: Coding): Promise<Buffer> {
+  if (coding === 'gzip') return compressGzip(identity);
+  return compressBrotli(identity, {
+    params: { [zlib.constants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: identity.length },
+  });
+}
+
+/** Strong ETag of identity bytes. */
+export function etagOf(identity: Buffer): string {
+  return `"${createHash('sha256').update(identity).digest('base64url')}"`;
+}
+
+/** The ETag of one coding of the bytes `etag` names: a strong validator names one representation. */
+export function etagFor(etag: string, coding: Coding | 'identity'): string {
+  return coding === 'identity' ? etag : `${etag.slice(0, -1)}-${coding}"`;
+}
+
+/** Writes a 200's body in `coding` (its ETag and Vary already set by the caller). */
+export function writeBytes(
+  res: Response,
+  bytes: Buffer,
+  coding: Coding | 'identity',
+  contentType = 'application/json; charset=utf-8',
+): void {
+  res.status(200);
+  res.setHeader('Content-Type', contentType);
+  if (coding !== 'identity') res.setHeader('Content-Encoding', coding);
+  res.setHeader('Content-Length', bytes.length);
+  res.end(bytes);
+}
 
 /**
  * Serialises `value` and makes its variants now, once, on the thread pool (not the event loop):
@@ -41,14 +73,9 @@ export function storeJsonBody(value: unknown): Promise<StoredBody> {
 
 /** The same for bytes that are not JSON (a static asset), sent as `contentType`. */
 export async function storeBytes(identity: Buffer, contentType?: string): Promise<StoredBody> {
-  const etag = `"${createHash('sha256').update(identity).digest('base64url')}"`;
+  const etag = etagOf(identity);
   if (identity.length < MIN_COMPRESSED_BYTES) return { identity, etag, size: identity.length, ...(contentType ? { contentType } : {}) };
-  const [br, gzip] = await Promise.all([
-    compressBrotli(identity, {
-      params: { [zlib.constants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: identity.length },
-    }),
-    compressGzip(identity),
-  ]);
+  const [br, gzip] = await Promise.all([compress(identity, 'br'), compress(identity, 'gzip')]);
   const smaller = (variant: Buffer) => (variant.length < identity.length ? variant : undefined);
   const body: StoredBody = {
     identity,
@@ -104,7 +131,7 @@ export function chooseCoding(acceptEncoding: string | undefined, body: Partial<R
 export function sendStoredBody(req: Request, res: Response, body: StoredBody, headers: Record<string, string>): void {
   const coding = chooseCoding(req.headers['accept-encoding'], body);
   const bytes = coding === 'identity' ? body.identity : (body[coding] as Buffer);
-  const etag = coding === 'identity' ? body.etag : `${body.etag.slice(0, -1)}-${coding}"`;
+  const etag = etagFor(body.etag, coding);
   res.set(headers);
   res.vary('Accept-Encoding');
   res.setHeader('ETag', etag);
@@ -112,9 +139,5 @@ export function sendStoredBody(req: Request, res: Response, body: StoredBody, he
     res.status(304).end();
     return;
   }
-  res.status(200);
-  res.setHeader('Content-Type', body.contentType ?? 'application/json; charset=utf-8');
-  if (coding !== 'identity') res.setHeader('Content-Encoding', coding);
-  res.setHeader('Content-Length', bytes.length);
-  res.end(bytes);
+  writeBytes(res, bytes, coding, body.contentType);
 }
