@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
+import { createTestDatabase, type TestDatabase } from './database';
 import { freePort } from './ports';
 
 const root = path.resolve(__dirname, '../..');
@@ -96,4 +97,36 @@ export async function pollUntil(url: string, accept: (status: number) => boolean
       throw new Error(`${url} never satisfied the condition within ${timeoutMs} ms (last status ${status})`);
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/**
+ * For a test file whose servers run as real processes: a database of its own (made before the
+ * file's tests, dropped after them) and `spawn`, which starts a server on it; every server started
+ * is killed after the file, whatever state its test left it in.
+ */
+export function serverProcessesOnOwnDatabase(): {
+  databaseUrl(): string;
+  spawn(env?: Record<string, string>): Promise<ServerProcess>;
+} {
+  let testDb: TestDatabase | undefined;
+  const started: ServerProcess[] = [];
+  beforeAll(async () => {
+    testDb = await createTestDatabase();
+  });
+  afterAll(async () => {
+    for (const server of started) server.kill('SIGKILL');
+    await testDb?.drop();
+  });
+  const databaseUrl = () => {
+    if (!testDb) throw new Error('the database is made in beforeAll');
+    return testDb.url;
+  };
+  return {
+    databaseUrl,
+    async spawn(env = {}) {
+      const server = await spawnServer({ DATABASE_URL: databaseUrl(), ...env });
+      started.push(server);
+      return server;
+    },
+  };
 }

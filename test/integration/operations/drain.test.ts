@@ -1,18 +1,9 @@
 import http from 'node:http';
-import { createTestDatabase, type TestDatabase } from '../../support/database';
-import { type ServerProcess, spawnServer } from '../../support/server-process';
+import { serverProcessesOnOwnDatabase } from '../../support/server-process';
 import { sidCookie } from '../../support/session-cookie';
 import { TestWsClient } from '../../support/ws-client';
 
-let testDb: TestDatabase;
-let server: ServerProcess | undefined;
-beforeAll(async () => {
-  testDb = await createTestDatabase();
-});
-afterAll(async () => {
-  server?.kill('SIGKILL');
-  await testDb.drop();
-});
+const servers = serverProcessesOnOwnDatabase();
 
 interface Outcome {
   status: number;
@@ -20,8 +11,7 @@ interface Outcome {
 }
 
 it('SIGTERM with 200 requests in flight: all complete, keep-alive clients told to close, WebSockets get 1001, exit 0 within 10 s', async () => {
-  server = await spawnServer({
-    DATABASE_URL: testDb.url,
+  const server = await servers.spawn({
     RATE_LIMIT_READS_PER_MIN: '100000',
     RATE_LIMIT_WRITES_PER_MIN: '100000',
     RATE_LIMIT_AUTH_PER_MIN: '100000',

@@ -1,26 +1,17 @@
 import pg from 'pg';
-import { createTestDatabase, type TestDatabase } from '../../support/database';
-import { type ServerProcess, spawnServer } from '../../support/server-process';
+import { serverProcessesOnOwnDatabase } from '../../support/server-process';
 
 /*
  * pg-boss marks a finished job complete without awaiting the statement. When that statement
  * fails (here a trigger refuses it; in life, the database dropping at that instant), the
  * rejection is held by nobody: the real server must log it and keep serving, not exit.
  */
-let testDb: TestDatabase;
-let server: ServerProcess | undefined;
-beforeAll(async () => {
-  testDb = await createTestDatabase();
-});
-afterAll(async () => {
-  server?.kill('SIGKILL');
-  await testDb.drop();
-});
+const servers = serverProcessesOnOwnDatabase();
 
 it('a job whose completion the database refuses is logged, and the server keeps serving', async () => {
-  server = await spawnServer({ DATABASE_URL: testDb.url, JOBS_POLL_INTERVAL_MS: '500' });
+  const server = await servers.spawn({ JOBS_POLL_INTERVAL_MS: '500' });
   await server.waitForOutput('[SERVER] Ready at');
-  const db = new pg.Client({ connectionString: testDb.url });
+  const db = new pg.Client({ connectionString: servers.databaseUrl() });
   await db.connect();
   try {
     await db.query(`

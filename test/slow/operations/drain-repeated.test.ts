@@ -1,16 +1,7 @@
-import { createTestDatabase, type TestDatabase } from '../../support/database';
 import { keepAliveLoad, type LoadOutcome } from '../../support/keep-alive-load';
-import { type ServerProcess, spawnServer } from '../../support/server-process';
+import { serverProcessesOnOwnDatabase } from '../../support/server-process';
 
-let testDb: TestDatabase;
-let server: ServerProcess | undefined;
-beforeAll(async () => {
-  testDb = await createTestDatabase();
-});
-afterAll(async () => {
-  server?.kill('SIGKILL');
-  await testDb.drop();
-});
+const servers = serverProcessesOnOwnDatabase();
 
 // A reset is a race; one clean run proves little. Ten in a row, each a fresh process under load.
 it('SIGTERM under 200 keep-alive callers, 10 times: 0 resets and 0 non-2xx across all runs, every exit 0', async () => {
@@ -18,12 +9,10 @@ it('SIGTERM under 200 keep-alive callers, 10 times: 0 resets and 0 non-2xx acros
   const codes: Array<number | null> = [];
   let requests = 0;
   for (let run = 1; run <= 10; run++) {
-    const current = await spawnServer({
-      DATABASE_URL: testDb.url,
+    const current = await servers.spawn({
       RATE_LIMIT_READS_PER_MIN: '1000000',
       RATE_LIMIT_WRITES_PER_MIN: '1000000',
     });
-    server = current;
     await current.waitForOutput('[SERVER] Ready at', 30_000);
     const outcomes = await keepAliveLoad(current.url, {
       clients: 200,
