@@ -7,7 +7,26 @@ export const userRoles = ['buyer', 'vendor', 'admin'] as const;
 export type Role = (typeof userRoles)[number];
 
 // `failed`: the provider reported the payment failed or cancelled; its stock went back at once.
-export const orderStatuses = ['pending', 'paid', 'cancelled', 'expired', 'failed', 'refunded', 'review'] as const;
+// `processing` → `shipped` → `delivered`: fulfilment after payment. An order with lines from
+// several vendors shows the least advanced of its vendors' fulfilments (order_fulfilments).
+export const orderStatuses = [
+  'pending',
+  'paid',
+  'processing',
+  'shipped',
+  'delivered',
+  'cancelled',
+  'expired',
+  'failed',
+  'refunded',
+  'review',
+] as const;
+
+/** Where one vendor's lines of a paid order are; `paid` means the vendor has not started. */
+export const fulfilmentStatuses = ['paid', 'processing', 'shipped', 'delivered'] as const;
+
+/** Single-use tokens mailed to a user: a password reset (1 h) or an e-mail address check. */
+export const accountTokenPurposes = ['password_reset', 'email_verification'] as const;
 
 export const paymentMethods = ['card', 'crypto'] as const;
 

@@ -13,7 +13,12 @@ export const vendors = pgTable(
       .references(() => users.id),
     storeName: text('store_name').notNull(),
     description: text('description').notNull().default(''),
+    // An object key of a public image the vendor uploaded (objects module), or null.
+    logoKey: text('logo_key'),
+    // Set by an admin: the store and its products vanish from every listing until reinstated.
+    suspendedAt: tstz('suspended_at'),
     createdAt: createdAt(),
+    updatedAt: tstz('updated_at').notNull().defaultNow(),
   },
   (t) => [uniqueIndex('vendors_user_id_idx').on(t.userId)],
 );
@@ -39,6 +44,11 @@ export const products = pgTable(
     createdAt: createdAt(),
     updatedAt: tstz('updated_at').notNull().defaultNow(),
     deletedAt: tstz('deleted_at'),
+    /*
+     * Copied from the vendor's `suspended_at` when it is suspended (cleared on reinstatement), so
+     * listings filter on the product row itself and keep their indexes instead of joining vendors.
+     */
+    vendorSuspendedAt: tstz('vendor_suspended_at'),
   },
   (t) => [
     check('products_price_nonnegative', sql`${t.priceCents} >= 0`),

@@ -3,6 +3,7 @@
  * first line says which); server code imports the owner's file directly, never this index, and
  * dependency-cruiser refuses a module importing another module's file.
  */
+export * from './admin';
 export * from './auth';
 export * from './catalogue';
 export * from './crypto-rates';

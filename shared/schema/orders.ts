@@ -1,7 +1,7 @@
 // Owned by the orders module: orders and their lines (stock itself belongs to the catalogue).
 import { sql } from 'drizzle-orm';
 import { check, index, integer, numeric, pgTable, primaryKey, text, uuid } from 'drizzle-orm/pg-core';
-import { orderStatuses, paymentMethods } from '../enums';
+import { fulfilmentStatuses, orderStatuses, paymentMethods } from '../enums';
 import { products, vendors } from './catalogue';
 import { createdAt, id, tstz } from './columns';
 import { users } from './auth';
@@ -28,6 +28,9 @@ export const orders = pgTable(
     cryptoRateTier: text('crypto_rate_tier'),
     cryptoRateSource: text('crypto_rate_source'),
     cryptoQuoteExpiresAt: tstz('crypto_quote_expires_at'),
+    // The crypto payment processor's invoice (BTCPay Server) and where the buyer pays it.
+    cryptoInvoiceId: text('crypto_invoice_id').unique(),
+    cryptoCheckoutUrl: text('crypto_checkout_url'),
     createdAt: createdAt(),
     updatedAt: tstz('updated_at').notNull().defaultNow(),
   },
@@ -36,6 +39,7 @@ export const orders = pgTable(
     index('orders_buyer_newest_idx').on(t.buyerId, t.createdAt.desc(), t.id.desc()),
     // The expiry sweep only looks at unpaid orders.
     index('orders_pending_expiry_idx').on(t.expiresAt).where(sql`status = 'pending'`),
+    index('orders_status_newest_idx').on(t.status, t.createdAt.desc(), t.id.desc()),
   ],
 );
 
@@ -91,4 +95,27 @@ export const orderIdempotencyKeys = pgTable(
     index('order_idempotency_keys_created_at_idx').on(t.createdAt),
     index('order_idempotency_keys_order_id_idx').on(t.orderId),
   ],
+);
+
+/**
+ * One vendor's part of a paid order: where its lines are (processing, shipped with a carrier and
+ * tracking number, delivered). No row yet means the vendor has not started (`paid`).
+ */
+export const orderFulfilments = pgTable(
+  'order_fulfilments',
+  {
+    orderId: uuid('order_id')
+      .notNull()
+      .references(() => orders.id, { onDelete: 'cascade' }),
+    vendorId: uuid('vendor_id')
+      .notNull()
+      .references(() => vendors.id),
+    status: text('status', { enum: fulfilmentStatuses }).notNull().default('paid'),
+    carrier: text('carrier'),
+    trackingNumber: text('tracking_number'),
+    shippedAt: tstz('shipped_at'),
+    deliveredAt: tstz('delivered_at'),
+    updatedAt: tstz('updated_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.orderId, t.vendorId] }), index('order_fulfilments_vendor_status_idx').on(t.vendorId, t.status)],
 );

@@ -10,7 +10,13 @@ export type OrderEvent =
   | 'payment_mismatched'
   | 'payment_failed'
   | 'partially_refunded'
-  | 'refunded';
+  | 'refunded'
+  // Fulfilment, reported by a vendor for its own lines (each vendor's part moves through the same rows).
+  | 'start_processing'
+  | 'ship'
+  | 'deliver'
+  // An admin settles an order held for review: the money is kept and the order is sold.
+  | 'accept_review';
 
 /*
  * The one table of allowed transitions. An event missing from a status's row is not allowed
@@ -34,7 +40,29 @@ const transitions: Record<OrderStatus, Partial<Record<OrderEvent, OrderStatus>>>
     partially_refunded: 'pending',
     refunded: 'refunded',
   },
-  paid: { payment_succeeded: 'paid', payment_failed: 'paid', partially_refunded: 'paid', refunded: 'refunded' },
+  paid: {
+    payment_succeeded: 'paid',
+    payment_failed: 'paid',
+    partially_refunded: 'paid',
+    refunded: 'refunded',
+    start_processing: 'processing',
+  },
+  // Fulfilment only moves forward; late payment events change nothing, a full refund still ends it.
+  processing: {
+    payment_succeeded: 'processing',
+    payment_failed: 'processing',
+    partially_refunded: 'processing',
+    refunded: 'refunded',
+    ship: 'shipped',
+  },
+  shipped: {
+    payment_succeeded: 'shipped',
+    payment_failed: 'shipped',
+    partially_refunded: 'shipped',
+    refunded: 'refunded',
+    deliver: 'delivered',
+  },
+  delivered: { payment_succeeded: 'delivered', payment_failed: 'delivered', partially_refunded: 'delivered', refunded: 'refunded' },
   // Money arrived for an order whose stock was already released: a human decides.
   expired: { payment_succeeded: 'review', payment_mismatched: 'review', partially_refunded: 'expired', refunded: 'refunded' },
   cancelled: { payment_succeeded: 'review', payment_mismatched: 'review', partially_refunded: 'cancelled', refunded: 'refunded' },
@@ -46,6 +74,7 @@ const transitions: Record<OrderStatus, Partial<Record<OrderEvent, OrderStatus>>>
     refunded: 'refunded',
   },
   review: {
+    accept_review: 'paid',
     payment_succeeded: 'review',
     payment_mismatched: 'review',
     payment_failed: 'review',
@@ -60,6 +89,17 @@ const transitions: Record<OrderStatus, Partial<Record<OrderEvent, OrderStatus>>>
     refunded: 'refunded',
   },
 };
+
+/*
+ * How far fulfilment has come, for an order with several vendors: the order shows the least
+ * advanced of its vendors' parts (one vendor shipped, another still processing → processing).
+ */
+const fulfilmentRank: Partial<Record<OrderStatus, number>> = { paid: 0, processing: 1, shipped: 2, delivered: 3 };
+
+/** The order's status given each vendor's fulfilment status (all in paid…delivered). */
+export function leastAdvanced(statuses: readonly OrderStatus[]): OrderStatus {
+  return statuses.reduce((least, s) => ((fulfilmentRank[s] ?? 0) < (fulfilmentRank[least] ?? 0) ? s : least));
+}
 
 /** The status `event` leads to from `status`, or undefined when the table does not allow it. */
 export function nextStatus(status: OrderStatus, event: OrderEvent): OrderStatus | undefined {

@@ -4176,7 +4176,7 @@ export interface operations {
                 /** Format: uuid */
                 buyerId: string;
                 /** @enum {string} */
-                status: "pending" | "paid" | "cancelled" | "expired" | "failed" | "refunded" | "review";
+                status: "pending" | "paid" | "processing" | "shipped" | "delivered" | "cancelled" | "expired" | "failed" | "refunded" | "review";
                 /** @enum {string} */
                 paymentMethod: "card" | "crypto";
                 /**
@@ -4363,7 +4363,7 @@ export interface operations {
               /** Format: uuid */
               buyerId: string;
               /** @enum {string} */
-              status: "pending" | "paid" | "cancelled" | "expired" | "failed" | "refunded" | "review";
+              status: "pending" | "paid" | "processing" | "shipped" | "delivered" | "cancelled" | "expired" | "failed" | "refunded" | "review";
               /** @enum {string} */
               paymentMethod: "card" | "crypto";
               /**
@@ -4566,7 +4566,7 @@ export interface operations {
               /** Format: uuid */
               buyerId: string;
               /** @enum {string} */
-              status: "pending" | "paid" | "cancelled" | "expired" | "failed" | "refunded" | "review";
+              status: "pending" | "paid" | "processing" | "shipped" | "delivered" | "cancelled" | "expired" | "failed" | "refunded" | "review";
               /** @enum {string} */
               paymentMethod: "card" | "crypto";
               /**
@@ -4744,7 +4744,7 @@ export interface operations {
               /** Format: uuid */
               buyerId: string;
               /** @enum {string} */
-              status: "pending" | "paid" | "cancelled" | "expired" | "failed" | "refunded" | "review";
+              status: "pending" | "paid" | "processing" | "shipped" | "delivered" | "cancelled" | "expired" | "failed" | "refunded" | "review";
               /** @enum {string} */
               paymentMethod: "card" | "crypto";
               /**
