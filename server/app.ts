@@ -130,6 +130,7 @@ export function createApp(deps: AppDeps): App {
   const auth = createAuthModule(context, {
     sessionDatabase: deps.sessionDatabase,
     listener,
+    enqueueEmail: (unit, mail) => email.enqueue(unit, mail),
     onUserRegistered: (unit, user) => email.enqueue(unit, welcomeEmail(user)),
   });
   // Order matters: the catalogue asks objects whether an image exists.
@@ -199,6 +200,7 @@ export function createApp(deps: AppDeps): App {
     writes: bucket('writes', 'caller', 'batched', config.RATE_LIMIT_WRITES_PER_MIN, 'allow'),
     auth: bucket('auth', 'ip', 'exact', config.RATE_LIMIT_AUTH_PER_MIN, 'refuse'),
     'login-account': bucket('login-account', 'account', 'exact', config.RATE_LIMIT_LOGIN_PER_ACCOUNT_PER_15MIN, 'refuse', 15 * 60),
+    'account-mail': bucket('account-mail', 'account', 'exact', config.RATE_LIMIT_ACCOUNT_MAIL_PER_HOUR, 'refuse', 60 * 60),
     uploads: bucket('uploads', 'user', 'exact', config.RATE_LIMIT_UPLOADS_PER_MIN, 'allow'),
     search: bucket('search', 'ip', 'batched', config.RATE_LIMIT_SEARCH_PER_MIN, 'allow'),
     orders: bucket('orders', 'user', 'batched', config.RATE_LIMIT_ORDERS_PER_MIN, 'allow'),

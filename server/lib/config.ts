@@ -245,6 +245,8 @@ const envSchema = z.object({
   // Sign-in attempts per account (e-mail), whatever IP they come from: rotating addresses cannot
   // brute-force one password. 15 minutes so a patient attacker gets ~1000 guesses a day, not 14400.
   RATE_LIMIT_LOGIN_PER_ACCOUNT_PER_15MIN: int(10, 1),
+  // Account mails (password reset links) per address per hour, from any IP: nobody can mail-bomb one inbox.
+  RATE_LIMIT_ACCOUNT_MAIL_PER_HOUR: int(5, 1),
   // Full-text searches (`GET /api/products?q=`) per IP: a search costs far more than a listing.
   RATE_LIMIT_SEARCH_PER_MIN: int(30, 1),
   // Orders placed per user: each one reserves stock, so a burst of them is hoarding, not shopping.

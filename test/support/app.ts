@@ -51,6 +51,7 @@ export function testConfig(env: Record<string, string> = {}): Config {
     RATE_LIMIT_UPLOADS_PER_MIN: '100000',
     RATE_LIMIT_DOWNLOADS_PER_MIN: '100000',
     RATE_LIMIT_LOGIN_PER_ACCOUNT_PER_15MIN: '100000',
+    RATE_LIMIT_ACCOUNT_MAIL_PER_HOUR: '100000',
     RATE_LIMIT_SEARCH_PER_MIN: '100000',
     RATE_LIMIT_ORDERS_PER_MIN: '100000',
     // No test reaches the internet: upstreams a test does not fake point at a closed local port.
@@ -61,6 +62,15 @@ export function testConfig(env: Record<string, string> = {}): Config {
     JOBS_CRON_ENABLED: 'false',
     ...env,
   });
+}
+
+const appsByRequest = new WeakMap<object, TestApp>();
+
+/** The test app a supertest handle talks to (helpers given only `request` read its mail outbox through it). */
+export function testAppOf(request: ReturnType<typeof supertest>): TestApp {
+  const t = appsByRequest.get(request);
+  if (!t) throw new Error('This request handle was not made by startTestApp');
+  return t;
 }
 
 /** createApp() on a fresh clone of the migrated template database, with a log capture. */
@@ -108,5 +118,6 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       if (ownsDatabase) await testDatabase.drop();
     },
   };
+  appsByRequest.set(handle.request, handle);
   return handle;
 }

@@ -1,14 +1,15 @@
 import type supertest from 'supertest';
 import { sidCookie } from './session-cookie';
-import { registerUser, type SignedInUser } from './users';
+import { registerUser, type SignedInUser, verifyEmail } from './users';
 
 export interface Vendor extends SignedInUser {
   vendorId: string;
 }
 
-/** Registers a user and opens a store through the API; the cookie is the post-upgrade session. */
+/** Registers a user, verifies their address and opens a store through the API; the cookie is the post-upgrade session. */
 export async function openStore(request: ReturnType<typeof supertest>, storeName = 'Test Store', cookieName = 'sid'): Promise<Vendor> {
   const user = await registerUser(request, { cookieName });
+  await verifyEmail(request, user);
   const res = await request.post('/api/vendors').set('Cookie', user.cookie).send({ storeName, description: 'A store' }).expect(201);
   return { ...user, cookie: sidCookie(res.headers['set-cookie'], cookieName), vendorId: res.body.vendor.id };
 }

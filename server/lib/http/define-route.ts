@@ -22,7 +22,7 @@ export type RouteAuth = 'none' | 'anyone' | 'user' | 'ops' | { roles: readonly s
  * says whom each counts (IP, signed-in user, or the account a sign-in names) and what it does
  * when its store is down.
  */
-export type LimitBucket = 'reads' | 'writes' | 'auth' | 'login-account' | 'uploads' | 'downloads' | 'search' | 'orders';
+export type LimitBucket = 'reads' | 'writes' | 'auth' | 'login-account' | 'account-mail' | 'uploads' | 'downloads' | 'search' | 'orders';
 
 /**
  * A bucket a route spends from on every request, or only on requests `applies` picks (e.g. a

@@ -25,6 +25,33 @@ export async function updateUserName(db: DbOrTx, id: string, name: string): Prom
   return row;
 }
 
+/** Sets what may change of a user's standing and credentials; undefined when the account is gone. */
+export async function updateUser(
+  db: DbOrTx,
+  id: string,
+  changes: Partial<Pick<UserRow, 'passwordHash' | 'emailVerifiedAt' | 'suspendedAt' | 'role'>>,
+): Promise<UserRow | undefined> {
+  const [row] = await db.update(users).set(changes).where(eq(users.id, id)).returning();
+  return row;
+}
+
+/** The user row locked for the rest of the caller's transaction (read-modify-write of their standing). */
+export async function lockUserById(db: DbOrTx, id: string): Promise<UserRow | undefined> {
+  const rows = await db.select().from(users).where(eq(users.id, id)).for('update');
+  return rows[0];
+}
+
+export async function insertAdmin(
+  db: DbOrTx,
+  values: { email: string; passwordHash: string; name: string; emailVerifiedAt: Date },
+): Promise<UserRow> {
+  const [row] = await db
+    .insert(users)
+    .values({ ...values, role: 'admin' })
+    .returning();
+  return row!;
+}
+
 /** Raises a buyer to `role`; any other role (an admin opening a store) is kept. Returns the role the user has now. */
 export async function raiseBuyerRole(db: DbOrTx, id: string, role: UserRow['role']): Promise<UserRow['role'] | undefined> {
   const [raised] = await db

@@ -44,6 +44,7 @@ export function authRoutes(deps: { database: Database; sessionCookie: SessionCoo
       responses: {
         200: json('Signed in (session cookie set)', UserResponse),
         401: errors('E-mail or password is wrong', 'invalid_credentials'),
+        403: errors('The password is right but an admin suspended the account', 'account_suspended'),
       },
       async handler({ req, body }) {
         const user = await authenticate(deps.database.db, body);

@@ -3,11 +3,19 @@ import type { Db, TransactionRunner, UnitOfWork } from '../../db';
 import { isUniqueViolation } from '../../db';
 import { AppError, conflict } from '../../lib/errors';
 import { findUserByEmail, findUserById, insertUser, updateUserName, type UserRow } from './auth.repository';
+import { accountSuspended } from './accounts.service';
 import { hashPassword, verifyAgainstDummy, verifyPassword } from './password';
 import { refuseWeakPassword } from './password-policy';
 
 export function toUserView(row: UserRow): UserView {
-  return { id: row.id, email: row.email, name: row.name, role: row.role, createdAt: row.createdAt.toISOString() };
+  return {
+    id: row.id,
+    email: row.email,
+    name: row.name,
+    role: row.role,
+    emailVerified: row.emailVerifiedAt !== null,
+    createdAt: row.createdAt.toISOString(),
+  };
 }
 
 /** Effects of a new account (e.g. the welcome e-mail), recorded in the same unit of work. */
@@ -30,7 +38,10 @@ export async function registerUser(database: TransactionRunner, input: RegisterB
 
 const INVALID = () => new AppError(401, 'invalid_credentials', 'E-mail or password is wrong');
 
-/** Same answer, and the same argon2 work, whether or not the e-mail exists. */
+/**
+ * Same answer, and the same argon2 work, whether or not the e-mail exists. A suspended account is
+ * told so only after the right password: a guesser learns nothing about suspension.
+ */
 export async function authenticate(db: Db, input: LoginBody): Promise<UserRow> {
   const user = await findUserByEmail(db, input.email);
   if (!user) {
@@ -38,6 +49,7 @@ export async function authenticate(db: Db, input: LoginBody): Promise<UserRow> {
     throw INVALID();
   }
   if (!(await verifyPassword(user.passwordHash, input.password))) throw INVALID();
+  if (user.suspendedAt) throw accountSuspended();
   return user;
 }
 

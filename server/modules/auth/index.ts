@@ -12,6 +12,8 @@ import {
   raiseBuyerRole,
   SESSION_ENDED_CHANNEL,
 } from './auth.repository';
+import { accountRoutes } from './accounts.routes';
+import { type AccountDeps, issueEmailVerification } from './accounts.service';
 import { authRoutes } from './auth.routes';
 import type { OnUserRegistered } from './auth.service';
 import { type SessionEndHandler, SessionEndedHub } from './session-ended';
@@ -22,6 +24,15 @@ import { initialiseSessionTable, type SessionTableState } from './session-table'
 
 export { findUserContacts } from './auth.repository';
 export type { OnUserRegistered } from './auth.service';
+export {
+  type AdminOutcome,
+  type AdminRequest,
+  createOrPromoteAdmin,
+  findUserStanding,
+  requireVerifiedEmail,
+  setUserSuspended,
+  type UserStanding,
+} from './user-standing.service';
 export type { SessionEnd, SessionEndHandler } from './session-ended';
 export { currentSession, currentUser, type Role, type SessionInfo, startPrivilegedSession } from './session-middleware';
 
@@ -67,6 +78,8 @@ export interface AuthOptions {
   sessionDatabase: Database;
   /** The app's LISTEN/NOTIFY connection: session ends are heard from every instance. */
   listener: PgListener;
+  /** The outbox (email module): account mails are queued in the transaction that caused them. */
+  enqueueEmail: AccountDeps['enqueueEmail'];
   onUserRegistered?: OnUserRegistered;
 }
 
@@ -87,6 +100,12 @@ export function createAuthModule(context: ModuleContext, options: AuthOptions): 
     },
   });
   const sessionCookie: SessionCookie = sessionCookieOf(config);
+  const accounts: AccountDeps = { database, clock, publicBaseUrl: config.PUBLIC_BASE_URL, enqueueEmail: options.enqueueEmail };
+  // A new account gets its verification mail in the transaction that creates it.
+  const onUserRegistered: OnUserRegistered = async (unit, user) => {
+    await issueEmailVerification(accounts, unit, user);
+    await options.onUserRegistered?.(unit, user);
+  };
   const sessionMiddleware = createSessionMiddleware(config, store, sessionCookie);
   new Gauge({
     name: 'sessions_active',
@@ -105,7 +124,7 @@ export function createAuthModule(context: ModuleContext, options: AuthOptions): 
     sessionMiddleware,
     hasSessionCookie: (req) => sessionCookie.isIn(req.headers.cookie),
     store,
-    routes: authRoutes({ database, sessionCookie, onUserRegistered: options.onUserRegistered }),
+    routes: [...authRoutes({ database, sessionCookie, onUserRegistered }), ...accountRoutes(accounts)],
     pruneExpiredSessions: () => store.prune(),
     onSessionEnded: (handler) => ended.subscribe(handler),
     liveSessionExpiries: (sessionIds) => findLiveSessionExpiries(sessionDatabase.db, sessionIds),

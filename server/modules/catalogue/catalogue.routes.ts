@@ -89,6 +89,7 @@ export function catalogueRoutes(deps: CatalogueDeps, policy: SharedCachePolicy):
       body: CreateVendorBody,
       responses: {
         201: json('The new store; the session id changes with the new role', VendorResponse),
+        403: errors('The e-mail address is not verified yet', 'email_unverified'),
         409: errors('The user already has a store', 'already_vendor'),
       },
       async handler({ req, user, body }) {

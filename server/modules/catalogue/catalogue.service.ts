@@ -9,7 +9,7 @@ import type {
 } from '../../../shared/contracts';
 import { type Database, isUniqueViolation, type UnitOfWork } from '../../db';
 import { AppError, badRequest, conflict, forbidden, notFound } from '../../lib/errors';
-import { grantRole, type Role } from '../auth';
+import { grantRole, requireVerifiedEmail, type Role } from '../auth';
 import {
   type Broadcast,
   findProduct,
@@ -93,6 +93,7 @@ export async function becomeVendor(
 ): Promise<{ vendor: VendorView; role: Role }> {
   try {
     const { vendor, role } = await deps.database.transaction(async (unit) => {
+      await requireVerifiedEmail(unit, userId);
       const vendor = await insertVendor(unit.tx, { userId, ...body });
       return { vendor, role: await grantRole(unit, userId, 'vendor') };
     });

@@ -13,6 +13,7 @@ import {
   touchEmails,
 } from './outbox.repository';
 
+export { emailVerificationEmail, passwordChangedEmail, passwordResetEmail } from './account-emails';
 export { orderConfirmationEmail, vendorNewOrderEmail, welcomeEmail } from './email-templates';
 export type { OutgoingEmail } from './outbox.repository';
 

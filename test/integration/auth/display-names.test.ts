@@ -1,5 +1,5 @@
 import { startTestApp, type TestApp } from '../../support/app';
-import { registerUser } from '../../support/users';
+import { registerUser, verifyEmail } from '../../support/users';
 
 /*
  * Issue 16, point 9: names go into mails anyone can have sent to any address (the welcome mail),
@@ -57,6 +57,7 @@ describe('account names', () => {
 describe('store names', () => {
   it('when a store name holds a web address or a line break, then becoming a vendor is 400', async () => {
     const user = await registerUser(t.request);
+    await verifyEmail(t.request, user);
     for (const storeName of ['Hats at https://evil.example', 'Hats\nClick here', 'www.hats.example']) {
       const res = await t.request.post('/api/vendors').set('Cookie', user.cookie).send({ storeName }).expect(400);
       expect(res.body.error.details.issues.map((i: { path: string[] }) => i.path.join('.'))).toEqual(['storeName']);

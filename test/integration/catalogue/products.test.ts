@@ -1,7 +1,7 @@
 import { startTestApp, type TestApp } from '../../support/app';
 import { listProduct, openStore, type Vendor } from '../../support/catalogue';
 import { sessionIdOf } from '../../support/session-cookie';
-import { registerUser } from '../../support/users';
+import { registerUser, verifyEmail } from '../../support/users';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -12,6 +12,7 @@ afterAll(() => t.close());
 describe('vendors', () => {
   it('an admin who opens a store stays an admin, in the database and in the new session', async () => {
     const user = await registerUser(t.request);
+    await verifyEmail(t.request, user);
     await t.database.pool.query(`UPDATE users SET role = 'admin' WHERE id = $1`, [user.id]);
     const signedIn = await t.request.post('/api/auth/login').send({ email: user.email, password: user.password }).expect(200);
     const cookie = signedIn.headers['set-cookie']!.toString().split(';')[0]!;
@@ -27,6 +28,7 @@ describe('vendors', () => {
 
   it('opening a store makes the user a vendor, regenerates the session, and the vendor page counts products', async () => {
     const user = await registerUser(t.request);
+    await verifyEmail(t.request, user);
     const res = await t.request
       .post('/api/vendors')
       .set('Cookie', user.cookie)

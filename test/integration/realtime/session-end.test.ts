@@ -3,7 +3,7 @@ import { revokeUserSessions } from '../../../server/modules/auth';
 import { startTestApp, type TestApp } from '../../support/app';
 import { openStore } from '../../support/catalogue';
 import { sessionIdOf, sidCookie } from '../../support/session-cookie';
-import { registerUser, type SignedInUser } from '../../support/users';
+import { registerUser, type SignedInUser, verifyEmail } from '../../support/users';
 import { waitFor } from '../../support/wait-for';
 import { TestWsClient } from '../../support/ws-client';
 
@@ -94,6 +94,7 @@ describe('a WebSocket lives no longer than its session, on every instance', () =
 
   it('when a buyer becomes a vendor (a role change rotates the session), the socket of the old session is closed with 4401', async () => {
     const buyer = await registerUser(a.request);
+    await verifyEmail(a.request, buyer);
     const tab = await connect(urlB, buyer.cookie);
 
     await a.request.post('/api/vendors').set('Cookie', buyer.cookie).send({ storeName: 'Corner shop', description: 'A store' }).expect(201);
