@@ -25,8 +25,6 @@ import { initialiseSessionTable, type SessionTableState } from './session-table'
 export { findUserContacts } from './auth.repository';
 export type { OnUserRegistered } from './auth.service';
 export {
-  type AdminOutcome,
-  type AdminRequest,
   createOrPromoteAdmin,
   findUserStanding,
   requireVerifiedEmail,

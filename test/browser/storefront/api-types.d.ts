@@ -39,6 +39,32 @@ export interface paths {
     /** Change your own account (the name; never the role or the e-mail) */
     patch: operations["updateCurrentUser"];
   };
+  "/api/auth/password": {
+    /**
+     * Change your password (every other session is signed out)
+     * @description The current password is checked; the new one must pass the password policy. Every session of the user ends (their WebSockets close) except this one, which gets a new id. A "password changed" mail is queued.
+     */
+    post: operations["changePassword"];
+  };
+  "/api/auth/password-reset": {
+    /**
+     * Mail a password reset link (always 202)
+     * @description The same answer whether or not the address has an account; a link (valid 1 h, single use) is mailed only to an existing account that is not suspended. A new link retires the earlier ones.
+     */
+    post: operations["requestPasswordReset"];
+  };
+  "/api/auth/password-reset/confirm": {
+    /** Set a new password with a mailed reset token (every session is signed out) */
+    post: operations["confirmPasswordReset"];
+  };
+  "/api/auth/verify-email": {
+    /** Confirm your e-mail address with the mailed token */
+    post: operations["verifyEmail"];
+  };
+  "/api/auth/verify-email/resend": {
+    /** Mail a new verification link (earlier ones stop working) */
+    post: operations["resendEmailVerification"];
+  };
   "/api/health/ws-stats": {
     /** WebSocket connection and message counters of this instance */
     get: operations["getWsStats"];
@@ -621,6 +647,7 @@ export interface operations {
               name: string;
               /** @enum {string} */
               role: "buyer" | "vendor" | "admin";
+              emailVerified: boolean;
               createdAt: string;
             };
           };
@@ -765,6 +792,7 @@ export interface operations {
               name: string;
               /** @enum {string} */
               role: "buyer" | "vendor" | "admin";
+              emailVerified: boolean;
               createdAt: string;
             };
           };
@@ -794,15 +822,17 @@ export interface operations {
           };
         };
       };
-      /** @description Cross-origin request refused (foreign Origin header). Codes: `foreign_origin`. */
+      /** @description The password is right but an admin suspended the account; Cross-origin request refused (foreign Origin header). Codes: `account_suspended`, `foreign_origin`. */
       403: {
+        headers: {
+        };
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": components["schemas"]["Error"] & ({
             error?: {
               /** @enum {unknown} */
-              code?: "foreign_origin";
+              code?: "account_suspended" | "foreign_origin";
             };
-          };
+          });
         };
       };
       /** @description The request body did not arrive in time (the connection is closed). Codes: `request_timeout`. */
@@ -1012,6 +1042,7 @@ export interface operations {
               name: string;
               /** @enum {string} */
               role: "buyer" | "vendor" | "admin";
+              emailVerified: boolean;
               createdAt: string;
             };
           };
@@ -1161,6 +1192,7 @@ export interface operations {
               name: string;
               /** @enum {string} */
               role: "buyer" | "vendor" | "admin";
+              emailVerified: boolean;
               createdAt: string;
             };
           };
@@ -1246,6 +1278,694 @@ export interface operations {
         };
       };
       /** @description Rate limited (buckets: writes); see Retry-After. Codes: `rate_limited`. */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After"?: number;
+          /** @description Points of the bucket per window */
+          "RateLimit-Limit"?: number;
+          /** @description Points left in the window */
+          "RateLimit-Remaining"?: number;
+          /** @description Seconds until the window ends */
+          "RateLimit-Reset"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "rate_limited";
+            };
+          };
+        };
+      };
+      /** @description Unexpected server error (logged with the request id). Codes: `internal_error`. */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "internal_error";
+            };
+          };
+        };
+      };
+      /** @description The database or session store is unavailable or did not answer in time, or the server is starting (migrations pending), or a rate limit that fails closed cannot be checked; see Retry-After. Codes: `database_unavailable`, `database_timeout`, `starting`, `rate_limit_unavailable`. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "database_unavailable" | "database_timeout" | "starting" | "rate_limit_unavailable";
+            };
+          });
+        };
+      };
+    };
+  };
+  /**
+   * Change your password (every other session is signed out)
+   * @description The current password is checked; the new one must pass the password policy. Every session of the user ends (their WebSockets close) except this one, which gets a new id. A "password changed" mail is queued.
+   */
+  changePassword: {
+    requestBody: {
+      content: {
+        "application/json": {
+          currentPassword: string;
+          newPassword: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Changed; this session continues under a new id (cookie set) */
+      200: {
+        content: {
+          "application/json": {
+            user: {
+              /** Format: uuid */
+              id: string;
+              email: string;
+              name: string;
+              /** @enum {string} */
+              role: "buyer" | "vendor" | "admin";
+              emailVerified: boolean;
+              createdAt: string;
+            };
+          };
+        };
+      };
+      /** @description The new password is too easy to guess (advice in `details`); Invalid request (every issue in `details.issues`), or a value the database cannot take (`invalid_input`, its SQLSTATE in `details.sqlState`); Malformed JSON body. Codes: `weak_password`, `validation_failed`, `invalid_input`, `invalid_json`, `request_aborted`, `invalid_body_length`. */
+      400: {
+        headers: {
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "weak_password" | "validation_failed" | "invalid_input" | "invalid_json" | "request_aborted" | "invalid_body_length";
+            };
+          });
+        };
+      };
+      /** @description Not signed in. Codes: `unauthorized`. */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "unauthorized";
+            };
+          };
+        };
+      };
+      /** @description The current password is wrong; Cross-origin request refused (foreign Origin header). Codes: `wrong_password`, `foreign_origin`. */
+      403: {
+        headers: {
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "wrong_password" | "foreign_origin";
+            };
+          });
+        };
+      };
+      /** @description The account was deleted since the session started. Codes: `not_found`. */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "not_found";
+            };
+          };
+        };
+      };
+      /** @description The request body did not arrive in time (the connection is closed). Codes: `request_timeout`. */
+      408: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "request_timeout";
+            };
+          };
+        };
+      };
+      /** @description JSON body larger than 1 MB. Codes: `payload_too_large`. */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "payload_too_large";
+            };
+          };
+        };
+      };
+      /** @description Unsupported body encoding or charset. Codes: `unsupported_encoding`, `unsupported_charset`. */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "unsupported_encoding" | "unsupported_charset";
+            };
+          });
+        };
+      };
+      /** @description Rate limited (buckets: writes, auth); see Retry-After. Codes: `rate_limited`. */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After"?: number;
+          /** @description Points of the bucket per window */
+          "RateLimit-Limit"?: number;
+          /** @description Points left in the window */
+          "RateLimit-Remaining"?: number;
+          /** @description Seconds until the window ends */
+          "RateLimit-Reset"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "rate_limited";
+            };
+          };
+        };
+      };
+      /** @description Unexpected server error (logged with the request id). Codes: `internal_error`. */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "internal_error";
+            };
+          };
+        };
+      };
+      /** @description The database or session store is unavailable or did not answer in time, or the server is starting (migrations pending), or a rate limit that fails closed cannot be checked; see Retry-After. Codes: `database_unavailable`, `database_timeout`, `starting`, `rate_limit_unavailable`. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "database_unavailable" | "database_timeout" | "starting" | "rate_limit_unavailable";
+            };
+          });
+        };
+      };
+    };
+  };
+  /**
+   * Mail a password reset link (always 202)
+   * @description The same answer whether or not the address has an account; a link (valid 1 h, single use) is mailed only to an existing account that is not suspended. A new link retires the earlier ones.
+   */
+  requestPasswordReset: {
+    requestBody: {
+      content: {
+        "application/json": {
+          email: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Accepted (whether or not the address exists) */
+      202: {
+        content: {
+          "application/json": {
+            message: string;
+          };
+        };
+      };
+      /** @description Invalid request (every issue in `details.issues`), or a value the database cannot take (`invalid_input`, its SQLSTATE in `details.sqlState`); Malformed JSON body. Codes: `validation_failed`, `invalid_input`, `invalid_json`, `request_aborted`, `invalid_body_length`. */
+      400: {
+        headers: {
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "validation_failed" | "invalid_input" | "invalid_json" | "request_aborted" | "invalid_body_length";
+            };
+          });
+        };
+      };
+      /** @description Cross-origin request refused (foreign Origin header). Codes: `foreign_origin`. */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "foreign_origin";
+            };
+          };
+        };
+      };
+      /** @description The request body did not arrive in time (the connection is closed). Codes: `request_timeout`. */
+      408: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "request_timeout";
+            };
+          };
+        };
+      };
+      /** @description JSON body larger than 1 MB. Codes: `payload_too_large`. */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "payload_too_large";
+            };
+          };
+        };
+      };
+      /** @description Unsupported body encoding or charset. Codes: `unsupported_encoding`, `unsupported_charset`. */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "unsupported_encoding" | "unsupported_charset";
+            };
+          });
+        };
+      };
+      /** @description Rate limited (buckets: writes, auth, account-mail); see Retry-After. Codes: `rate_limited`. */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After"?: number;
+          /** @description Points of the bucket per window */
+          "RateLimit-Limit"?: number;
+          /** @description Points left in the window */
+          "RateLimit-Remaining"?: number;
+          /** @description Seconds until the window ends */
+          "RateLimit-Reset"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "rate_limited";
+            };
+          };
+        };
+      };
+      /** @description Unexpected server error (logged with the request id). Codes: `internal_error`. */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "internal_error";
+            };
+          };
+        };
+      };
+      /** @description The database or session store is unavailable or did not answer in time, or the server is starting (migrations pending), or a rate limit that fails closed cannot be checked; see Retry-After. Codes: `database_unavailable`, `database_timeout`, `starting`, `rate_limit_unavailable`. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "database_unavailable" | "database_timeout" | "starting" | "rate_limit_unavailable";
+            };
+          });
+        };
+      };
+    };
+  };
+  /** Set a new password with a mailed reset token (every session is signed out) */
+  confirmPasswordReset: {
+    requestBody: {
+      content: {
+        "application/json": {
+          token: string;
+          password: string;
+        };
+      };
+    };
+    responses: {
+      /** @description The password is set; every session of the account ended: sign in with the new password */
+      204: {
+        content: never;
+      };
+      /** @description The token is unknown, malformed, expired or already used (the same answer for each), or the password is too easy to guess; Invalid request (every issue in `details.issues`), or a value the database cannot take (`invalid_input`, its SQLSTATE in `details.sqlState`); Malformed JSON body. Codes: `invalid_token`, `weak_password`, `validation_failed`, `invalid_input`, `invalid_json`, `request_aborted`, `invalid_body_length`. */
+      400: {
+        headers: {
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "invalid_token" | "weak_password" | "validation_failed" | "invalid_input" | "invalid_json" | "request_aborted" | "invalid_body_length";
+            };
+          });
+        };
+      };
+      /** @description The account is suspended; Cross-origin request refused (foreign Origin header). Codes: `account_suspended`, `foreign_origin`. */
+      403: {
+        headers: {
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "account_suspended" | "foreign_origin";
+            };
+          });
+        };
+      };
+      /** @description The request body did not arrive in time (the connection is closed). Codes: `request_timeout`. */
+      408: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "request_timeout";
+            };
+          };
+        };
+      };
+      /** @description JSON body larger than 1 MB. Codes: `payload_too_large`. */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "payload_too_large";
+            };
+          };
+        };
+      };
+      /** @description Unsupported body encoding or charset. Codes: `unsupported_encoding`, `unsupported_charset`. */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "unsupported_encoding" | "unsupported_charset";
+            };
+          });
+        };
+      };
+      /** @description Rate limited (buckets: writes, auth); see Retry-After. Codes: `rate_limited`. */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After"?: number;
+          /** @description Points of the bucket per window */
+          "RateLimit-Limit"?: number;
+          /** @description Points left in the window */
+          "RateLimit-Remaining"?: number;
+          /** @description Seconds until the window ends */
+          "RateLimit-Reset"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "rate_limited";
+            };
+          };
+        };
+      };
+      /** @description Unexpected server error (logged with the request id). Codes: `internal_error`. */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "internal_error";
+            };
+          };
+        };
+      };
+      /** @description The database or session store is unavailable or did not answer in time, or the server is starting (migrations pending), or a rate limit that fails closed cannot be checked; see Retry-After. Codes: `database_unavailable`, `database_timeout`, `starting`, `rate_limit_unavailable`. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "database_unavailable" | "database_timeout" | "starting" | "rate_limit_unavailable";
+            };
+          });
+        };
+      };
+    };
+  };
+  /** Confirm your e-mail address with the mailed token */
+  verifyEmail: {
+    requestBody: {
+      content: {
+        "application/json": {
+          token: string;
+        };
+      };
+    };
+    responses: {
+      /** @description The account, its address verified */
+      200: {
+        content: {
+          "application/json": {
+            user: {
+              /** Format: uuid */
+              id: string;
+              email: string;
+              name: string;
+              /** @enum {string} */
+              role: "buyer" | "vendor" | "admin";
+              emailVerified: boolean;
+              createdAt: string;
+            };
+          };
+        };
+      };
+      /** @description The token is unknown, malformed, expired or already used (the same answer for each); Invalid request (every issue in `details.issues`), or a value the database cannot take (`invalid_input`, its SQLSTATE in `details.sqlState`); Malformed JSON body. Codes: `invalid_token`, `validation_failed`, `invalid_input`, `invalid_json`, `request_aborted`, `invalid_body_length`. */
+      400: {
+        headers: {
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "invalid_token" | "validation_failed" | "invalid_input" | "invalid_json" | "request_aborted" | "invalid_body_length";
+            };
+          });
+        };
+      };
+      /** @description Cross-origin request refused (foreign Origin header). Codes: `foreign_origin`. */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "foreign_origin";
+            };
+          };
+        };
+      };
+      /** @description The request body did not arrive in time (the connection is closed). Codes: `request_timeout`. */
+      408: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "request_timeout";
+            };
+          };
+        };
+      };
+      /** @description JSON body larger than 1 MB. Codes: `payload_too_large`. */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "payload_too_large";
+            };
+          };
+        };
+      };
+      /** @description Unsupported body encoding or charset. Codes: `unsupported_encoding`, `unsupported_charset`. */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "unsupported_encoding" | "unsupported_charset";
+            };
+          });
+        };
+      };
+      /** @description Rate limited (buckets: writes, auth); see Retry-After. Codes: `rate_limited`. */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After"?: number;
+          /** @description Points of the bucket per window */
+          "RateLimit-Limit"?: number;
+          /** @description Points left in the window */
+          "RateLimit-Remaining"?: number;
+          /** @description Seconds until the window ends */
+          "RateLimit-Reset"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "rate_limited";
+            };
+          };
+        };
+      };
+      /** @description Unexpected server error (logged with the request id). Codes: `internal_error`. */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "internal_error";
+            };
+          };
+        };
+      };
+      /** @description The database or session store is unavailable or did not answer in time, or the server is starting (migrations pending), or a rate limit that fails closed cannot be checked; see Retry-After. Codes: `database_unavailable`, `database_timeout`, `starting`, `rate_limit_unavailable`. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "database_unavailable" | "database_timeout" | "starting" | "rate_limit_unavailable";
+            };
+          });
+        };
+      };
+    };
+  };
+  /** Mail a new verification link (earlier ones stop working) */
+  resendEmailVerification: {
+    responses: {
+      /** @description A new link is on its way */
+      202: {
+        content: never;
+      };
+      /** @description Malformed JSON body. Codes: `invalid_json`, `request_aborted`, `invalid_body_length`. */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "invalid_json" | "request_aborted" | "invalid_body_length";
+            };
+          });
+        };
+      };
+      /** @description Not signed in. Codes: `unauthorized`. */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "unauthorized";
+            };
+          };
+        };
+      };
+      /** @description Cross-origin request refused (foreign Origin header). Codes: `foreign_origin`. */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "foreign_origin";
+            };
+          };
+        };
+      };
+      /** @description The account was deleted since the session started. Codes: `not_found`. */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "not_found";
+            };
+          };
+        };
+      };
+      /** @description The request body did not arrive in time (the connection is closed). Codes: `request_timeout`. */
+      408: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "request_timeout";
+            };
+          };
+        };
+      };
+      /** @description The address is verified already. Codes: `already_verified`. */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "already_verified";
+            };
+          };
+        };
+      };
+      /** @description JSON body larger than 1 MB. Codes: `payload_too_large`. */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "payload_too_large";
+            };
+          };
+        };
+      };
+      /** @description Unsupported body encoding or charset. Codes: `unsupported_encoding`, `unsupported_charset`. */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "unsupported_encoding" | "unsupported_charset";
+            };
+          });
+        };
+      };
+      /** @description Rate limited (buckets: writes, auth); see Retry-After. Codes: `rate_limited`. */
       429: {
         headers: {
           /** @description Seconds to wait before trying again */
@@ -2779,15 +3499,17 @@ export interface operations {
           };
         };
       };
-      /** @description Cross-origin request refused (foreign Origin header). Codes: `foreign_origin`. */
+      /** @description The e-mail address is not verified yet; Cross-origin request refused (foreign Origin header). Codes: `email_unverified`, `foreign_origin`. */
       403: {
+        headers: {
+        };
         content: {
-          "application/json": components["schemas"]["Error"] & {
+          "application/json": components["schemas"]["Error"] & ({
             error?: {
               /** @enum {unknown} */
-              code?: "foreign_origin";
+              code?: "email_unverified" | "foreign_origin";
             };
-          };
+          });
         };
       };
       /** @description The request body did not arrive in time (the connection is closed). Codes: `request_timeout`. */

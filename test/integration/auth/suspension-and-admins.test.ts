@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { createOrPromoteAdmin, findUserStanding, setUserSuspended } from '../../../server/modules/auth';
+import { createOrPromoteAdmin, findUserStanding, setUserSuspended, type UserStanding } from '../../../server/modules/auth';
 import { startTestApp, type TestApp } from '../../support/app';
 import { sidCookie } from '../../support/session-cookie';
 import { createAdmin, mailsTo, registerUser } from '../../support/users';
@@ -17,7 +17,8 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-const suspend = (userId: string, suspended: boolean) =>
+/** As the admin routes call it, in their own unit of work. */
+const suspend = (userId: string, suspended: boolean): Promise<{ before: UserStanding; after: UserStanding } | undefined> =>
   t.database.transaction((unit) => setUserSuspended(unit, userId, suspended, new Date('2026-03-01T12:00:00Z')));
 
 describe('suspension', () => {

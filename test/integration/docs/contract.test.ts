@@ -1,3 +1,4 @@
+import { setUserSuspended } from '../../../server/modules/auth';
 import { startTestApp, type TestApp } from '../../support/app';
 import { listProduct, openStore, type Vendor } from '../../support/catalogue';
 import { ManualClock } from '../../support/clock';
@@ -5,7 +6,7 @@ import { recordedResponses, responsesSettled } from '../../support/contract-reco
 import { coinGeckoPrices, type FakeProvider, startFakeProvider } from '../../support/fake-crypto-providers';
 import { type FakeStripe, startFakeStripe } from '../../support/fake-stripe';
 import { binary, pngBytes, upload } from '../../support/objects';
-import { registerUser, type SignedInUser } from '../../support/users';
+import { mailedToken, registerUser, type SignedInUser, verifyEmail } from '../../support/users';
 import { deliverStripeEvent, signStripeEvent } from '../../support/stripe-events';
 import { placeCardOrder } from '../../support/orders';
 
@@ -74,6 +75,32 @@ it('auth: sign up, sign in, who am I, rename, sign out, and their refusals', asy
   await t.request.patch('/api/auth/me').set('Cookie', gone.cookie).send({ name: 'Gone' }).expect(404);
   await t.request.post('/api/auth/logout').set('Cookie', cookie).expect(204);
   await t.request.post('/api/auth/logout').set('Origin', 'https://evil.example').expect(403);
+});
+
+it('accounts: password change and reset, e-mail verification, suspension, and their refusals', async () => {
+  const user = await registerUser(t.request);
+  await t.request.post('/api/auth/verify-email').send({ token: 'unknown' }).expect(400);
+  await verifyEmail(t.request, user);
+  await t.request.post('/api/auth/verify-email/resend').set('Cookie', user.cookie).expect(409);
+  const unverified = await registerUser(t.request);
+  await t.request.post('/api/auth/verify-email/resend').set('Cookie', unverified.cookie).expect(202);
+  await t.request.post('/api/vendors').set('Cookie', unverified.cookie).send({ storeName: 'Too soon' }).expect(403);
+
+  const newPassword = 'saffron glacier behind the orchard';
+  await t.request
+    .post('/api/auth/password')
+    .set('Cookie', user.cookie)
+    .send({ currentPassword: 'wrong password', newPassword })
+    .expect(403);
+  await t.request.post('/api/auth/password').set('Cookie', user.cookie).send({ currentPassword: user.password, newPassword }).expect(200);
+
+  await t.request.post('/api/auth/password-reset').send({ email: user.email }).expect(202);
+  await t.request.post('/api/auth/password-reset/confirm').send({ token: 'unknown', password: newPassword }).expect(400);
+  const token = await mailedToken(t, user.email, 'password_reset');
+  await t.request.post('/api/auth/password-reset/confirm').send({ token, password: 'another saffron glacier' }).expect(204);
+
+  await t.database.transaction((unit) => setUserSuspended(unit, user.id, true, new Date()));
+  await t.request.post('/api/auth/login').send({ email: user.email, password: 'another saffron glacier' }).expect(403);
 });
 
 it('catalogue: stores and products, with 403, 404, 409 and 400', async () => {
