@@ -29,9 +29,15 @@ export const invalidToken = () => badRequest('invalid_token', 'This link is inva
 export const accountSuspended = () => forbidden('This account is suspended', 'account_suspended');
 
 /** Stores a fresh token of `purpose` for the user (earlier unused ones retired) and returns the token to mail. */
-async function issueToken(deps: AccountDeps, unit: UnitOfWork, userId: string, purpose: AccountTokenPurpose, ttlMs: number) {
+async function issueToken(
+  deps: AccountDeps,
+  unit: UnitOfWork,
+  userId: string,
+  purpose: AccountTokenPurpose,
+  ttlMs: number,
+  { token, hash } = newAccountToken(),
+) {
   const now = new Date(deps.clock.now());
-  const { token, hash } = newAccountToken();
   await retireUnusedTokens(unit.tx, userId, purpose, now);
   await insertAccountToken(unit.tx, { tokenHash: hash, userId, purpose, expiresAt: new Date(now.getTime() + ttlMs), createdAt: now });
   return { token, tokenId: hash };
@@ -66,6 +72,9 @@ export async function changePassword(deps: AccountDeps, userId: string, body: Ch
   return deps.database.transaction((unit) => replacePassword(deps, unit, user, body.newPassword));
 }
 
+// Nobody's id: an unknown address retires the tokens of no one, at the cost a known one pays.
+const NO_USER = '00000000-0000-0000-0000-000000000000';
+
 /**
  * Mails a reset link when the address belongs to an account in good standing; otherwise does
  * nothing visible. Both paths make the same lookup, generate and hash a token and run a
@@ -75,13 +84,13 @@ export async function requestPasswordReset(deps: AccountDeps, email: string): Pr
   const user = await findUserByEmail(deps.database.db, email);
   // A suspended account gets no mail: the link could not be used (confirm answers 403).
   const recipient = user && !user.suspendedAt ? user : undefined;
+  const fresh = newAccountToken();
   await deps.database.transaction(async (unit) => {
     if (!recipient) {
-      newAccountToken();
-      await retireUnusedTokens(unit.tx, '00000000-0000-0000-0000-000000000000', 'password_reset', new Date(deps.clock.now()));
+      await retireUnusedTokens(unit.tx, NO_USER, 'password_reset', new Date(deps.clock.now()));
       return;
     }
-    const { token, tokenId } = await issueToken(deps, unit, recipient.id, 'password_reset', RESET_TTL_MS);
+    const { token, tokenId } = await issueToken(deps, unit, recipient.id, 'password_reset', RESET_TTL_MS, fresh);
     const link = `${deps.publicBaseUrl}/reset-password?token=${token}`;
     await deps.enqueueEmail(unit, passwordResetEmail(recipient, { link, token, tokenId }));
   });
