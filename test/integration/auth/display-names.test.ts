@@ -48,7 +48,7 @@ describe('account names', () => {
       .post('/api/auth/register')
       .send({ email: address, password: STRONG_PASSWORD, name: `Zoë "Z" O'Brien & Co` })
       .expect(201);
-    const { rows } = await t.database.pool.query('SELECT html, text FROM email_outbox WHERE to_email = $1', [address]);
+    const { rows } = await t.database.pool.query(`SELECT html, text FROM email_outbox WHERE to_email = $1 AND kind = 'welcome'`, [address]);
     expect(rows[0].html).toContain('Hello Zoë &#34;Z&#34; O&#39;Brien &#38; Co,');
     expect(rows[0].text).toContain(`Hello Zoë "Z" O'Brien & Co,`);
   });

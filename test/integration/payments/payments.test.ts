@@ -129,8 +129,8 @@ describe('webhooks', () => {
     const { rows } = await t.database.pool.query('SELECT outcome FROM stripe_events WHERE id = $1', [event.id]);
     expect(rows).toEqual([{ outcome: 'paid' }]);
 
-    const toBuyer = await brevo.waitForDelivered(2, buyer.email); // welcome + confirmation
-    await brevo.waitForDelivered(2, vendor.email); // welcome + new order
+    const toBuyer = await brevo.waitForDelivered(3, buyer.email); // welcome + verification link + confirmation
+    await brevo.waitForDelivered(3, vendor.email); // welcome + verification link + new order
     expect(toBuyer.filter((m) => /confirmed/.test(m.subject))).toHaveLength(1);
     // And nothing else is queued that could send it again.
     const outbox = await outboxSent('dedupe_key LIKE $1', `order-paid-%${order.id}%`);
@@ -267,24 +267,31 @@ describe('notifications', () => {
 });
 
 describe('e-mail outbox', () => {
+  const WELCOME = 'Welcome to the marketplace';
+
   it('a Brevo outage delays the welcome mail without failing sign-up; it arrives once after recovery', async () => {
     brevo.down();
     const email = `outage-${Date.now()}@example.com`;
-    await t.request.post('/api/auth/register').send({ email, password: 'a long password', name: 'Patient' }).expect(201);
-    // Two refused sends of this mail (other mails may be retrying at the same time).
+    const registered = await t.request.post('/api/auth/register').send({ email, password: 'a long password', name: 'Patient' }).expect(201);
+    // Two refused sends of this mail (other mails, its address's verification link too, may be retrying at the same time).
     await brevo.waitForRequests(
       2,
-      (r) => r.path === '/v3/smtp/email' && r.json<{ to: Array<{ email: string }> }>().to[0]?.email === email,
+      (r) =>
+        r.path === '/v3/smtp/email' &&
+        r.json<{ to: Array<{ email: string }>; subject: string }>().to[0]?.email === email &&
+        r.json<{ subject: string }>().subject === WELCOME,
       15_000,
     );
-    const pending = await t.database.pool.query(`SELECT status, attempts FROM email_outbox WHERE to_email = $1`, [email]);
+    const welcome = `welcome:${registered.body.user.id}`;
+    const pending = await t.database.pool.query(`SELECT status, attempts FROM email_outbox WHERE dedupe_key = $1`, [welcome]);
     expect(pending.rows[0].status).toBe('pending');
     expect(pending.rows[0].attempts).toBeGreaterThanOrEqual(2);
     brevo.up();
-    await brevo.waitForDelivered(1, email);
-    const sent = await outboxSent('to_email = $1', email);
+    // The welcome mail and the verification link.
+    await brevo.waitForDelivered(2, email);
+    const sent = await outboxSent('dedupe_key = $1', welcome);
     expect(sent).toEqual([{ status: 'sent', provider_message_id: expect.stringMatching(/@smtp-relay/) }]);
-    expect(brevo.delivered().filter((m) => m.to === email)).toHaveLength(1);
+    expect(brevo.delivered().filter((m) => m.to === email && m.subject === WELCOME)).toHaveLength(1);
     const health = await t.request.get('/api/health').expect(200);
     expect(health.body.components.email).toMatchObject({ transport: 'brevo', backlog: expect.any(Number) });
   });
