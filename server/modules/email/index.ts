@@ -14,6 +14,7 @@ import {
 } from './outbox.repository';
 
 export { orderConfirmationEmail, vendorNewOrderEmail, welcomeEmail } from './email-templates';
+export { fulfilmentUpdateEmail } from './fulfilment-emails';
 export type { OutgoingEmail } from './outbox.repository';
 
 /** The job queue carrying one job per mail to send (`{ outboxId }`, keyed by the outbox id). */
