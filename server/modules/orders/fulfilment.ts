@@ -1,6 +1,6 @@
 import type { FulfilmentUpdateBody, VendorOrderView } from '../../../shared/contracts';
 import type { Database, UnitOfWork } from '../../db';
-import { conflict, notFound } from '../../lib/errors';
+import { conflict, forbidden, notFound } from '../../lib/errors';
 import { findUserContacts } from '../auth';
 import { findVendorIdOfUser, findVendorSummaries } from '../catalogue';
 import { fulfilmentUpdateEmail, type OutgoingEmail } from '../email';
@@ -25,8 +25,8 @@ const stepEvent: Record<FulfilmentUpdateBody['status'], OrderEvent> = {
 
 async function vendorIdOf(deps: FulfilmentDeps, userId: string): Promise<string> {
   const vendorId = await findVendorIdOfUser(deps.database.db, userId);
-  // A vendor-role account always runs a store; a missing one means it was removed.
-  if (!vendorId) throw notFound('Store');
+  // A vendor-role account always runs a store; without one it has no orders to see (the route's 403).
+  if (!vendorId) throw forbidden('This account runs no store');
   return vendorId;
 }
 

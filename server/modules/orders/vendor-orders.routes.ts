@@ -17,10 +17,7 @@ export function vendorOrdersRoutes(deps: FulfilmentDeps): Route[] {
       auth: { roles: ['vendor'] },
       limit: ['reads'],
       query: VendorOrderListQuery,
-      responses: {
-        200: json('Newest first; `nextCursor` is null on the last page', VendorOrderList),
-        404: errors('The account runs no store', 'not_found'),
-      },
+      responses: { 200: json('Newest first; `nextCursor` is null on the last page', VendorOrderList) },
       handler: async ({ user, query }) => reply(200, await listOrdersOfVendor(deps, user.id, query)),
     }),
 
