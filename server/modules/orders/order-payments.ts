@@ -12,7 +12,7 @@ import {
   type OrderRow,
   setOrderStatus,
 } from './orders.repository';
-import { nextStatus } from './order-state';
+import { nextStatus, refundReleasesStock } from './order-state';
 import { announcePaidOrder } from './paid-order-announcement';
 import type { Notify } from './orders.service';
 
@@ -101,8 +101,8 @@ async function paymentRefunded(deps: OrderPaymentsDeps, unit: UnitOfWork, update
   const refundedCents = Math.max(order.refundedCents, update.amountRefundedCents);
   await setOrderStatus(unit.tx, order.id, next, { refundedCents });
   if (next === order.status) return event === 'refunded' ? 'already_refunded' : 'partial_refund_recorded';
-  // Refunded before its success arrived: nothing will be delivered, so its reserved stock goes back.
-  if (order.status === 'pending') await deps.releaseStock(unit, await findItems(unit.tx, order.id));
+  // Refunded before its goods left (or before its success arrived): nothing will be delivered, so its stock goes back.
+  if (refundReleasesStock(order.status)) await deps.releaseStock(unit, await findItems(unit.tx, order.id));
   await deps.notify?.(unit, { userId: order.buyerId, type: 'order.refunded', payload: { orderId: order.id } });
   return 'refunded';
 }

@@ -6,7 +6,7 @@ import { findUserContacts } from '../auth';
 import { listOrdersNewestFirst, reserveStockRows } from './fulfilment.repository';
 import { loadFulfilmentViews } from './fulfilment-views';
 import { findItems, findItemsOfOrders, findOrder, lockOrder, type OrderRow, setOrderStatus } from './orders.repository';
-import { nextStatus, type OrderStatus } from './order-state';
+import { nextStatus, type OrderStatus, refundReleasesStock } from './order-state';
 import { type AnnouncementDeps, announcePaidOrder } from './paid-order-announcement';
 import { type StockKeeper, toOrderView } from './orders.service';
 
@@ -107,17 +107,10 @@ export async function findOrderForRefund(db: DbOrTx, orderId: string): Promise<R
   return { id, status, paymentMethod, totalCents, refundedCents, currency, stripePaymentIntentId, cryptoInvoiceId };
 }
 
-/*
- * Which refunded orders give their stock back: those still holding it and whose goods have not
- * left (pending, paid, processing). Shipped and delivered goods are with the buyer; expired,
- * cancelled, failed and review orders released theirs already.
- */
-const HOLDING_UNSHIPPED: readonly OrderStatus[] = ['pending', 'paid', 'processing'];
-
 /**
  * After the provider accepted a full refund: the order becomes `refunded` through the state
  * machine inside the caller's unit, recording `refundedCents` (never lowering what a webhook
- * recorded); unshipped stock goes back. Not refundable from its status → 409 `invalid_transition`.
+ * recorded); unshipped stock goes back (refundReleasesStock). Not refundable from its status → 409 `invalid_transition`.
  */
 export async function markOrderRefunded(
   deps: ReviewResolutionDeps,
@@ -128,7 +121,7 @@ export async function markOrderRefunded(
   const order = await lockForAdmin(unit, orderId, 'refunded', 'refunded');
   const before = await adminView(unit.tx, order);
   await setOrderStatus(unit.tx, orderId, 'refunded', { refundedCents: Math.max(order.refundedCents, refundedCents) });
-  if (HOLDING_UNSHIPPED.includes(order.status)) await deps.stock.releaseStock(unit, await findItems(unit.tx, orderId));
+  if (refundReleasesStock(order.status)) await deps.stock.releaseStock(unit, await findItems(unit.tx, orderId));
   await deps.notify?.(unit, { userId: order.buyerId, type: 'order.refunded', payload: { orderId } });
   const refunded = (await findOrder(unit.tx, orderId))!;
   return { before, after: await adminView(unit.tx, refunded) };

@@ -162,6 +162,30 @@ describe('markOrderRefunded', () => {
   });
 });
 
+describe('a refund reported by Stripe follows the same rule', () => {
+  it.each([
+    ['processing', 5],
+    ['shipped', 4],
+  ] as const)('when an order that is %s is refunded in full, then its stock is %i', async (reached, stock) => {
+    const { product, order } = await paidOrder(5, 1);
+    const step = (body: Record<string, string>) =>
+      t.request.patch(`/api/vendors/me/orders/${order.id}`).set('Cookie', vendor.cookie).send(body).expect(200);
+    await step({ status: 'processing' });
+    if (reached === 'shipped') await step({ status: 'shipped', carrier: 'DHL', trackingNumber: 'W1' });
+    const refund = signStripeEvent(WEBHOOK_SECRET, 'charge.refunded', {
+      id: `ch_${order.id}`,
+      object: 'charge',
+      amount: order.totalCents,
+      amount_refunded: order.totalCents,
+      payment_intent: `pi_${order.id.replace(/-/g, '')}`,
+    });
+    await deliverStripeEvent(t.request, refund).expect(200);
+    await deliverStripeEvent(t.request, refund).expect(200);
+    expect(await statusOf(order.id)).toBe('refunded');
+    expect(await stockOf(product.id)).toBe(stock);
+  });
+});
+
 describe('findOrderForRefund and listOrdersForAdmin', () => {
   it('when asked for a refund, then the order gives its payment references; an unknown one is undefined', async () => {
     const { order } = await paidOrder(1, 1);
