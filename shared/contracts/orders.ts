@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { orderStatuses, paymentMethods } from '../enums';
+import { fulfilmentStatuses, orderStatuses, paymentMethods } from '../enums';
 import { CryptoSymbol } from './crypto-rates';
+import { plainString, text } from './text';
 
 export const PlaceOrderBody = z
   .strictObject({
@@ -48,6 +49,17 @@ export const CryptoQuoteView = z.object({
   expiresAt: z.string(),
 });
 
+/** One store's part of a sold order: how far its lines have come. */
+export const FulfilmentView = z.object({
+  vendorId: z.uuid(),
+  storeName: z.string().nullable(),
+  status: z.enum(fulfilmentStatuses).describe('`paid`: the store has not started; then `processing` → `shipped` → `delivered`'),
+  carrier: z.string().nullable(),
+  trackingNumber: z.string().nullable(),
+  shippedAt: z.string().nullable(),
+  deliveredAt: z.string().nullable(),
+});
+
 export const OrderView = z.object({
   id: z.uuid(),
   buyerId: z.uuid(),
@@ -64,8 +76,62 @@ export const OrderView = z.object({
   paidAt: z.string().nullable(),
   items: z.array(OrderItemView),
   crypto: CryptoQuoteView.nullable(),
+  fulfilments: z
+    .array(FulfilmentView)
+    .describe(
+      "Each store's part once the order is sold (paid and later: every store of the order, `paid` until it starts); before payment none; a refunded or review order keeps the parts that had started. A vendor sees only its own.",
+    ),
   createdAt: z.string(),
 });
+
+/** An order as the admin console shows it: the buyer's full view plus who the buyer is. */
+export const AdminOrder = OrderView.extend({ buyerEmail: z.string().optional() });
+
+// --- A vendor's orders ------------------------------------------------------------------
+
+/*
+ * A store sees the orders that have been sold (paid and later), and, for information, those
+ * refunded or held for review; never unpaid, cancelled, expired or failed ones (nothing to ship).
+ */
+export const vendorOrderFilters = [...fulfilmentStatuses, 'refunded', 'review'] as const;
+
+export const VendorOrderListQuery = z.strictObject({
+  status: z
+    .enum(vendorOrderFilters)
+    .optional()
+    .describe(
+      "`paid`…`delivered`: the store's own part of an order still being fulfilled (`paid`: not started yet, whatever the other stores did); `refunded` / `review`: the order's status",
+    ),
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  cursor: z.uuid({ message: 'must be a cursor returned by the previous page' }).toLowerCase().optional(),
+});
+
+export const VendorOrderView = z.object({
+  id: z.uuid(),
+  status: z.enum(orderStatuses).describe("The order's status (the least advanced of its stores' parts while it is fulfilled)"),
+  paymentMethod: z.enum(paymentMethods),
+  buyer: z.object({ name: z.string() }).describe('Who to ship to: the name only, no e-mail address'),
+  items: z.array(OrderItemView).describe("This store's lines only"),
+  subtotalCents: z.number().int().describe("What this store's lines come to (never the order's total)"),
+  currency: z.string(),
+  fulfilment: FulfilmentView,
+  paidAt: z.string().nullable(),
+  createdAt: z.string(),
+});
+export const VendorOrderList = z.object({ items: z.array(VendorOrderView), nextCursor: z.string().nullable() });
+
+export const fulfilmentSteps = ['processing', 'shipped', 'delivered'] as const;
+
+export const FulfilmentUpdateBody = z
+  .strictObject({
+    status: z.enum(fulfilmentSteps),
+    carrier: text(100).min(1, 'required').optional(),
+    trackingNumber: plainString(100).min(1, 'required').optional(),
+  })
+  .refine((b) => b.status !== 'shipped' || (b.carrier && b.trackingNumber), {
+    message: 'carrier and trackingNumber are required to ship',
+    path: ['trackingNumber'],
+  });
 
 export const PaymentIntentView = z.object({
   paymentIntentId: z.string(),
@@ -75,5 +141,9 @@ export const PaymentIntentView = z.object({
 
 export type PlaceOrderBody = z.infer<typeof PlaceOrderBody>;
 export type OrderView = z.infer<typeof OrderView>;
+export type FulfilmentView = z.infer<typeof FulfilmentView>;
+export type AdminOrder = z.infer<typeof AdminOrder>;
+export type VendorOrderView = z.infer<typeof VendorOrderView>;
+export type FulfilmentUpdateBody = z.infer<typeof FulfilmentUpdateBody>;
 export type CryptoQuoteView = z.infer<typeof CryptoQuoteView>;
 export type PaymentIntentView = z.infer<typeof PaymentIntentView>;

@@ -15,6 +15,7 @@ import {
 
 export { emailVerificationEmail, passwordChangedEmail, passwordResetEmail } from './account-emails';
 export { orderConfirmationEmail, vendorNewOrderEmail, welcomeEmail } from './email-templates';
+export { fulfilmentUpdateEmail } from './fulfilment-emails';
 export type { OutgoingEmail } from './outbox.repository';
 
 /** The job queue carrying one job per mail to send (`{ outboxId }`, keyed by the outbox id). */

@@ -2,9 +2,7 @@ import type { Db, DbOrTx, UnitOfWork } from '../../db';
 import type { Clock } from '../../lib/clock';
 import { conflict, notFound } from '../../lib/errors';
 import type { Logger } from '../../lib/logger';
-import { findUserContacts } from '../auth';
-import { findVendorSummaries } from '../catalogue';
-import { type OutgoingEmail, orderConfirmationEmail, vendorNewOrderEmail } from '../email';
+import type { OutgoingEmail } from '../email';
 import {
   attachPaymentReference,
   findItems,
@@ -14,7 +12,8 @@ import {
   type OrderRow,
   setOrderStatus,
 } from './orders.repository';
-import { nextStatus } from './order-state';
+import { nextStatus, refundReleasesStock } from './order-state';
+import { announcePaidOrder } from './paid-order-announcement';
 import type { Notify } from './orders.service';
 
 /*
@@ -102,8 +101,8 @@ async function paymentRefunded(deps: OrderPaymentsDeps, unit: UnitOfWork, update
   const refundedCents = Math.max(order.refundedCents, update.amountRefundedCents);
   await setOrderStatus(unit.tx, order.id, next, { refundedCents });
   if (next === order.status) return event === 'refunded' ? 'already_refunded' : 'partial_refund_recorded';
-  // Refunded before its success arrived: nothing will be delivered, so its reserved stock goes back.
-  if (order.status === 'pending') await deps.releaseStock(unit, await findItems(unit.tx, order.id));
+  // Refunded before its goods left (or before its success arrived): nothing will be delivered, so its stock goes back.
+  if (refundReleasesStock(order.status)) await deps.releaseStock(unit, await findItems(unit.tx, order.id));
   await deps.notify?.(unit, { userId: order.buyerId, type: 'order.refunded', payload: { orderId: order.id } });
   return 'refunded';
 }
@@ -131,6 +130,8 @@ async function paymentSucceeded(
   const paidAt = new Date(deps.clock.now());
   if (mismatch) {
     await setOrderStatus(tx, order.id, next);
+    // An order in review holds no stock (an admin accepting it takes it again): a pending one gives its reservation back.
+    if (order.status === 'pending') await deps.releaseStock(unit, await findItems(tx, order.id));
     deps.logger.warn(
       `[PAYMENTS] Amount mismatch on order ${order.id}: provider says ${update.amountCents} ${update.currency}, order is ${order.totalCents} ${order.currency}; left for review`,
     );
@@ -144,29 +145,6 @@ async function paymentSucceeded(
   }
   await setOrderStatus(tx, order.id, next, { paidAt, stripePaymentIntentId: order.stripePaymentIntentId ?? update.reference });
 
-  const items = await findItems(tx, order.id);
-  const paid = { id: order.id, totalCents: order.totalCents, currency: order.currency, items };
-  const vendors = await findVendorSummaries(
-    tx,
-    items.map((i) => i.vendorId),
-  );
-  const contacts = new Map((await findUserContacts(tx, [order.buyerId, ...vendors.map((v) => v.userId)])).map((c) => [c.id, c]));
-  const buyer = contacts.get(order.buyerId);
-  if (buyer) await deps.enqueueEmail(unit, orderConfirmationEmail(paid, buyer));
-  for (const vendor of vendors) {
-    const contact = contacts.get(vendor.userId);
-    if (contact)
-      await deps.enqueueEmail(
-        unit,
-        vendorNewOrderEmail(paid, { id: vendor.id, storeName: vendor.storeName, email: contact.email, name: contact.name }),
-      );
-    // Each store learns what its own lines come to, not the order's total (other stores' sales).
-    const subtotalCents = items.filter((i) => i.vendorId === vendor.id).reduce((sum, i) => sum + i.unitPriceCents * i.quantity, 0);
-    await deps.notify?.(unit, {
-      userId: vendor.userId,
-      type: 'order.paid',
-      payload: { orderId: order.id, totalCents: subtotalCents, currency: order.currency },
-    });
-  }
+  await announcePaidOrder(deps, unit, order);
   return 'paid';
 }

@@ -101,6 +101,18 @@ export function leastAdvanced(statuses: readonly OrderStatus[]): OrderStatus {
   return statuses.reduce((least, s) => ((fulfilmentRank[s] ?? 0) < (fulfilmentRank[least] ?? 0) ? s : least));
 }
 
+/*
+ * A full refund puts the order's stock back while the order still holds it and its goods have
+ * not left: pending, paid, processing. Shipped and delivered goods are with the buyer; expired,
+ * cancelled, failed and review orders gave theirs back already.
+ */
+const holdingUnshippedStock: readonly OrderStatus[] = ['pending', 'paid', 'processing'];
+
+/** Whether refunding an order in `status` releases its stock (the webhook and the admin's refund alike). */
+export function refundReleasesStock(status: OrderStatus): boolean {
+  return holdingUnshippedStock.includes(status);
+}
+
 /** The status `event` leads to from `status`, or undefined when the table does not allow it. */
 export function nextStatus(status: OrderStatus, event: OrderEvent): OrderStatus | undefined {
   return transitions[status][event];

@@ -1,4 +1,4 @@
-import type { CryptoQuoteView, OrderView, PlaceOrderBody } from '../../../shared/contracts';
+import type { CryptoQuoteView, FulfilmentView, OrderView, PlaceOrderBody } from '../../../shared/contracts';
 import type { Database, UnitOfWork } from '../../db';
 import type { Clock } from '../../lib/clock';
 import { AppError, badRequest, conflict, notFound, serviceUnavailable } from '../../lib/errors';
@@ -19,6 +19,7 @@ import {
 } from './orders.repository';
 import { type IdempotentReply, type IdempotentRequest, rememberReply, storedReplyFor } from './order-idempotency';
 import { statusesLeadingTo } from './order-state';
+import { loadFulfilmentViews } from './fulfilment-views';
 
 export interface CryptoQuote {
   symbol: string;
@@ -54,7 +55,12 @@ export interface OrdersDeps {
 /** Who is looking at an order: its buyer sees all of it, a vendor only their own lines. */
 export type OrderViewer = { as: 'buyer' } | { as: 'vendor'; vendorId: string };
 
-export function toOrderView(order: OrderRow, allItems: OrderItemRow[], viewer: OrderViewer = { as: 'buyer' }): OrderView {
+export function toOrderView(
+  order: OrderRow,
+  allItems: OrderItemRow[],
+  viewer: OrderViewer = { as: 'buyer' },
+  fulfilments: readonly FulfilmentView[] = [],
+): OrderView {
   /*
    * A vendor of a shared order sees their own lines and what those come to, nothing about the
    * other stores' lines nor the grand total (the crypto quote would give that away too).
@@ -89,6 +95,7 @@ export function toOrderView(order: OrderRow, allItems: OrderItemRow[], viewer: O
       unitPriceCents: i.unitPriceCents,
     })),
     crypto,
+    fulfilments: viewer.as === 'vendor' ? fulfilments.filter((f) => f.vendorId === viewer.vendorId) : [...fulfilments],
     createdAt: order.createdAt.toISOString(),
   };
 }
@@ -262,7 +269,9 @@ export async function viewOrder(deps: OrdersDeps, userId: string, orderId: strin
   if (!order) throw notFound('Order');
   // Visible and not the buyer's: the caller sells one of its lines.
   const viewer: OrderViewer = order.buyerId === userId || !vendorId ? { as: 'buyer' } : { as: 'vendor', vendorId };
-  return toOrderView(order, await findItems(db, orderId), viewer);
+  const items = await findItems(db, orderId);
+  const fulfilments = await loadFulfilmentViews(db, [order], items);
+  return toOrderView(order, items, viewer, fulfilments.get(order.id));
 }
 
 export async function listMyOrders(deps: OrdersDeps, buyerId: string, limit: number): Promise<OrderView[]> {
@@ -271,10 +280,13 @@ export async function listMyOrders(deps: OrdersDeps, buyerId: string, limit: num
     deps.database.db,
     orders.map((o) => o.id),
   );
+  const fulfilments = await loadFulfilmentViews(deps.database.db, orders, items);
   return orders.map((o) =>
     toOrderView(
       o,
       items.filter((i) => i.orderId === o.id),
+      { as: 'buyer' },
+      fulfilments.get(o.id),
     ),
   );
 }

@@ -157,6 +157,14 @@ export interface paths {
     /** Cancel an unpaid order (stock released) */
     post: operations["cancelOrder"];
   };
+  "/api/vendors/me/orders": {
+    /** My store's orders: only my lines, my subtotal and my part's fulfilment */
+    get: operations["listMyStoreOrders"];
+  };
+  "/api/vendors/me/orders/{orderId}": {
+    /** Move my part of an order one step: paid → processing → shipped (carrier and tracking number) → delivered */
+    patch: operations["advanceMyStoreOrder"];
+  };
   "/api/orders/{id}/payment-intent": {
     /** Stripe PaymentIntent for a card order (idempotent) */
     post: operations["createPaymentIntent"];
@@ -4928,6 +4936,21 @@ export interface operations {
                   source: string;
                   expiresAt: string;
                 } | null;
+                /** @description Each store's part once the order is sold (paid and later: every store of the order, `paid` until it starts); before payment none; a refunded or review order keeps the parts that had started. A vendor sees only its own. */
+                fulfilments: ({
+                    /** Format: uuid */
+                    vendorId: string;
+                    storeName: string | null;
+                    /**
+                     * @description `paid`: the store has not started; then `processing` → `shipped` → `delivered`
+                     * @enum {string}
+                     */
+                    status: "paid" | "processing" | "shipped" | "delivered";
+                    carrier: string | null;
+                    trackingNumber: string | null;
+                    shippedAt: string | null;
+                    deliveredAt: string | null;
+                  })[];
                 createdAt: string;
               })[];
           };
@@ -5115,6 +5138,21 @@ export interface operations {
                 source: string;
                 expiresAt: string;
               } | null;
+              /** @description Each store's part once the order is sold (paid and later: every store of the order, `paid` until it starts); before payment none; a refunded or review order keeps the parts that had started. A vendor sees only its own. */
+              fulfilments: ({
+                  /** Format: uuid */
+                  vendorId: string;
+                  storeName: string | null;
+                  /**
+                   * @description `paid`: the store has not started; then `processing` → `shipped` → `delivered`
+                   * @enum {string}
+                   */
+                  status: "paid" | "processing" | "shipped" | "delivered";
+                  carrier: string | null;
+                  trackingNumber: string | null;
+                  shippedAt: string | null;
+                  deliveredAt: string | null;
+                })[];
               createdAt: string;
             };
           };
@@ -5318,6 +5356,21 @@ export interface operations {
                 source: string;
                 expiresAt: string;
               } | null;
+              /** @description Each store's part once the order is sold (paid and later: every store of the order, `paid` until it starts); before payment none; a refunded or review order keeps the parts that had started. A vendor sees only its own. */
+              fulfilments: ({
+                  /** Format: uuid */
+                  vendorId: string;
+                  storeName: string | null;
+                  /**
+                   * @description `paid`: the store has not started; then `processing` → `shipped` → `delivered`
+                   * @enum {string}
+                   */
+                  status: "paid" | "processing" | "shipped" | "delivered";
+                  carrier: string | null;
+                  trackingNumber: string | null;
+                  shippedAt: string | null;
+                  deliveredAt: string | null;
+                })[];
               createdAt: string;
             };
           };
@@ -5496,6 +5549,21 @@ export interface operations {
                 source: string;
                 expiresAt: string;
               } | null;
+              /** @description Each store's part once the order is sold (paid and later: every store of the order, `paid` until it starts); before payment none; a refunded or review order keeps the parts that had started. A vendor sees only its own. */
+              fulfilments: ({
+                  /** Format: uuid */
+                  vendorId: string;
+                  storeName: string | null;
+                  /**
+                   * @description `paid`: the store has not started; then `processing` → `shipped` → `delivered`
+                   * @enum {string}
+                   */
+                  status: "paid" | "processing" | "shipped" | "delivered";
+                  carrier: string | null;
+                  trackingNumber: string | null;
+                  shippedAt: string | null;
+                  deliveredAt: string | null;
+                })[];
               createdAt: string;
             };
           };
@@ -5567,6 +5635,404 @@ export interface operations {
               code?: "order_not_cancellable";
             };
           };
+        };
+      };
+      /** @description JSON body larger than 1 MB. Codes: `payload_too_large`. */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "payload_too_large";
+            };
+          };
+        };
+      };
+      /** @description Unsupported body encoding or charset. Codes: `unsupported_encoding`, `unsupported_charset`. */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "unsupported_encoding" | "unsupported_charset";
+            };
+          });
+        };
+      };
+      /** @description Rate limited (buckets: writes); see Retry-After. Codes: `rate_limited`. */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After"?: number;
+          /** @description Points of the bucket per window */
+          "RateLimit-Limit"?: number;
+          /** @description Points left in the window */
+          "RateLimit-Remaining"?: number;
+          /** @description Seconds until the window ends */
+          "RateLimit-Reset"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "rate_limited";
+            };
+          };
+        };
+      };
+      /** @description Unexpected server error (logged with the request id). Codes: `internal_error`. */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "internal_error";
+            };
+          };
+        };
+      };
+      /** @description The database or session store is unavailable or did not answer in time, or the server is starting (migrations pending), or a rate limit that fails closed cannot be checked; see Retry-After. Codes: `database_unavailable`, `database_timeout`, `starting`, `rate_limit_unavailable`. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "database_unavailable" | "database_timeout" | "starting" | "rate_limit_unavailable";
+            };
+          });
+        };
+      };
+    };
+  };
+  /** My store's orders: only my lines, my subtotal and my part's fulfilment */
+  listMyStoreOrders: {
+    parameters: {
+      query?: {
+        /** @description `paid`…`delivered`: the store's own part of an order still being fulfilled (`paid`: not started yet, whatever the other stores did); `refunded` / `review`: the order's status */
+        status?: "paid" | "processing" | "shipped" | "delivered" | "refunded" | "review";
+        limit?: number;
+        cursor?: string;
+      };
+    };
+    responses: {
+      /** @description Newest first; `nextCursor` is null on the last page */
+      200: {
+        content: {
+          "application/json": {
+            items: ({
+                /** Format: uuid */
+                id: string;
+                /**
+                 * @description The order's status (the least advanced of its stores' parts while it is fulfilled)
+                 * @enum {string}
+                 */
+                status: "pending" | "paid" | "processing" | "shipped" | "delivered" | "cancelled" | "expired" | "failed" | "refunded" | "review";
+                /** @enum {string} */
+                paymentMethod: "card" | "crypto";
+                /** @description Who to ship to: the name only, no e-mail address */
+                buyer: {
+                  name: string;
+                };
+                /** @description This store's lines only */
+                items: {
+                    /** Format: uuid */
+                    productId: string;
+                    /** Format: uuid */
+                    vendorId: string;
+                    title: string;
+                    quantity: number;
+                    unitPriceCents: number;
+                  }[];
+                /** @description What this store's lines come to (never the order's total) */
+                subtotalCents: number;
+                currency: string;
+                fulfilment: {
+                  /** Format: uuid */
+                  vendorId: string;
+                  storeName: string | null;
+                  /**
+                   * @description `paid`: the store has not started; then `processing` → `shipped` → `delivered`
+                   * @enum {string}
+                   */
+                  status: "paid" | "processing" | "shipped" | "delivered";
+                  carrier: string | null;
+                  trackingNumber: string | null;
+                  shippedAt: string | null;
+                  deliveredAt: string | null;
+                };
+                paidAt: string | null;
+                createdAt: string;
+              })[];
+            nextCursor: string | null;
+          };
+        };
+      };
+      /** @description Not modified: If-None-Match names the ETag of this answer */
+      304: {
+        headers: {
+          /** @description Strong validator of the body as sent (a compressed body carries its own) */
+          ETag?: string;
+        };
+        content: never;
+      };
+      /** @description Invalid request (every issue in `details.issues`), or a value the database cannot take (`invalid_input`, its SQLSTATE in `details.sqlState`); Malformed JSON body. Codes: `validation_failed`, `invalid_input`, `invalid_json`, `request_aborted`, `invalid_body_length`. */
+      400: {
+        headers: {
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "validation_failed" | "invalid_input" | "invalid_json" | "request_aborted" | "invalid_body_length";
+            };
+          });
+        };
+      };
+      /** @description Not signed in. Codes: `unauthorized`. */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "unauthorized";
+            };
+          };
+        };
+      };
+      /** @description Only for vendor. Codes: `forbidden`. */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "forbidden";
+            };
+          };
+        };
+      };
+      /** @description The request body did not arrive in time (the connection is closed). Codes: `request_timeout`. */
+      408: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "request_timeout";
+            };
+          };
+        };
+      };
+      /** @description JSON body larger than 1 MB. Codes: `payload_too_large`. */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "payload_too_large";
+            };
+          };
+        };
+      };
+      /** @description Unsupported body encoding or charset. Codes: `unsupported_encoding`, `unsupported_charset`. */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "unsupported_encoding" | "unsupported_charset";
+            };
+          });
+        };
+      };
+      /** @description Rate limited (buckets: reads); see Retry-After. Codes: `rate_limited`. */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After"?: number;
+          /** @description Points of the bucket per window */
+          "RateLimit-Limit"?: number;
+          /** @description Points left in the window */
+          "RateLimit-Remaining"?: number;
+          /** @description Seconds until the window ends */
+          "RateLimit-Reset"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "rate_limited";
+            };
+          };
+        };
+      };
+      /** @description Unexpected server error (logged with the request id). Codes: `internal_error`. */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "internal_error";
+            };
+          };
+        };
+      };
+      /** @description The database or session store is unavailable or did not answer in time, or the server is starting (migrations pending), or a rate limit that fails closed cannot be checked; see Retry-After. Codes: `database_unavailable`, `database_timeout`, `starting`, `rate_limit_unavailable`. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "database_unavailable" | "database_timeout" | "starting" | "rate_limit_unavailable";
+            };
+          });
+        };
+      };
+    };
+  };
+  /** Move my part of an order one step: paid → processing → shipped (carrier and tracking number) → delivered */
+  advanceMyStoreOrder: {
+    parameters: {
+      path: {
+        orderId: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @enum {string} */
+          status: "processing" | "shipped" | "delivered";
+          carrier?: string;
+          trackingNumber?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description My part moved; the order shows the least advanced of its stores' parts; the buyer is mailed and notified */
+      200: {
+        content: {
+          "application/json": {
+            order: {
+              /** Format: uuid */
+              id: string;
+              /**
+               * @description The order's status (the least advanced of its stores' parts while it is fulfilled)
+               * @enum {string}
+               */
+              status: "pending" | "paid" | "processing" | "shipped" | "delivered" | "cancelled" | "expired" | "failed" | "refunded" | "review";
+              /** @enum {string} */
+              paymentMethod: "card" | "crypto";
+              /** @description Who to ship to: the name only, no e-mail address */
+              buyer: {
+                name: string;
+              };
+              /** @description This store's lines only */
+              items: {
+                  /** Format: uuid */
+                  productId: string;
+                  /** Format: uuid */
+                  vendorId: string;
+                  title: string;
+                  quantity: number;
+                  unitPriceCents: number;
+                }[];
+              /** @description What this store's lines come to (never the order's total) */
+              subtotalCents: number;
+              currency: string;
+              fulfilment: {
+                /** Format: uuid */
+                vendorId: string;
+                storeName: string | null;
+                /**
+                 * @description `paid`: the store has not started; then `processing` → `shipped` → `delivered`
+                 * @enum {string}
+                 */
+                status: "paid" | "processing" | "shipped" | "delivered";
+                carrier: string | null;
+                trackingNumber: string | null;
+                shippedAt: string | null;
+                deliveredAt: string | null;
+              };
+              paidAt: string | null;
+              createdAt: string;
+            };
+          };
+        };
+      };
+      /** @description Invalid request (every issue in `details.issues`), or a value the database cannot take (`invalid_input`, its SQLSTATE in `details.sqlState`); Malformed JSON body; A path parameter has a malformed %-escape. Codes: `validation_failed`, `invalid_input`, `invalid_json`, `request_aborted`, `invalid_body_length`, `bad_request`. */
+      400: {
+        headers: {
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "validation_failed" | "invalid_input" | "invalid_json" | "request_aborted" | "invalid_body_length" | "bad_request";
+            };
+          });
+        };
+      };
+      /** @description Not signed in. Codes: `unauthorized`. */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "unauthorized";
+            };
+          };
+        };
+      };
+      /** @description Cross-origin request refused (foreign Origin header); Only for vendor. Codes: `foreign_origin`, `forbidden`. */
+      403: {
+        headers: {
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "foreign_origin" | "forbidden";
+            };
+          });
+        };
+      };
+      /** @description No such order with lines of my store. Codes: `not_found`. */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "not_found";
+            };
+          };
+        };
+      };
+      /** @description The request body did not arrive in time (the connection is closed). Codes: `request_timeout`. */
+      408: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "request_timeout";
+            };
+          };
+        };
+      };
+      /** @description The order is not being fulfilled (unpaid, cancelled, refunded, in review…), or the step skips or goes back (`details`: current and requested). Codes: `order_not_fulfillable`, `invalid_transition`. */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "order_not_fulfillable" | "invalid_transition";
+            };
+          });
         };
       };
       /** @description JSON body larger than 1 MB. Codes: `payload_too_large`. */

@@ -194,6 +194,25 @@ it('orders and payments: place, list, view, pay, cancel, webhook, and their refu
   await t.request.post(`/api/orders/${another.id}/cancel`).set('Cookie', buyer.cookie).expect(200);
 });
 
+it("vendor orders: a store's orders and moving its part, with 409 and 404", async () => {
+  const product = await listProduct(t.request, vendor, { priceCents: 1_200, stock: 2 });
+  const order = await placeCardOrder(t.request, buyer, [{ productId: product.id, quantity: 1 }]);
+  await t.request.patch(`/api/vendors/me/orders/${order.id}`).set('Cookie', vendor.cookie).send({ status: 'processing' }).expect(409);
+  const paid = signedEvent('payment_intent.succeeded', {
+    id: `pi_contract_${order.id.slice(0, 8)}`,
+    object: 'payment_intent',
+    amount: order.totalCents,
+    amount_received: order.totalCents,
+    currency: 'usd',
+    metadata: { orderId: order.id },
+  });
+  await deliverStripeEvent(t.request, paid).expect(200);
+  await t.request.get('/api/vendors/me/orders?status=paid&limit=5').set('Cookie', vendor.cookie).expect(200);
+  await t.request.get('/api/vendors/me/orders').set('Cookie', buyer.cookie).expect(403);
+  await t.request.patch(`/api/vendors/me/orders/${order.id}`).set('Cookie', vendor.cookie).send({ status: 'processing' }).expect(200);
+  await t.request.patch(`/api/vendors/me/orders/${MISSING}`).set('Cookie', vendor.cookie).send({ status: 'processing' }).expect(404);
+});
+
 it("an upstream's HTTP status is not passed on: Stripe refusing our API key is a documented 503 with Retry-After, not the buyer's 401", async () => {
   const misconfigured = await startTestApp({
     testDatabase: t.testDatabase,
