@@ -136,6 +136,24 @@ it('while suspended its products cannot be bought, and its vendor can change nei
   await listProduct(a.request, vendor);
 });
 
+it('products listed while the store is being suspended are suspended with it or refused: none is left showing', async () => {
+  const { vendor } = await storeWithProduct();
+  const creations = Array.from({ length: 8 }, (_, i) =>
+    a.request
+      .post('/api/products')
+      .set('Cookie', vendor.cookie)
+      .send({ title: `Racer ${i}`, priceCents: 100 }),
+  );
+  const [, ...answers] = await Promise.all([suspend(a, vendor.vendorId, true), ...creations]);
+  for (const answer of answers) expect([201, 403]).toContain(answer.status);
+  const { rows } = await a.database.pool.query(
+    'SELECT count(*)::int AS n FROM products WHERE vendor_id = $1 AND vendor_suspended_at IS NULL',
+    [vendor.vendorId],
+  );
+  expect(rows[0].n).toBe(0);
+  expect(await listedIds(a, `/api/products?vendorId=${vendor.vendorId}`)).toEqual([]);
+});
+
 it('a suspension inside a unit of work that rolls back changes nothing; an unknown store is undefined', async () => {
   const { vendor, paths } = await storeWithProduct();
   await warm(a, paths.detail);
