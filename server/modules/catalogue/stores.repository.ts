@@ -66,14 +66,17 @@ export async function updateVendorOfUser(
 /**
  * Suspends (`at`) or reinstates (null) a store and every product of it, in one statement. The
  * caller holds the store's row (findVendorWithCount with `lock`) since before this statement's
- * snapshot, so products written under lockVendorForWrite have committed and are seen here.
+ * snapshot, so products written under lockVendorForWrite have committed and are seen here. The
+ * products are locked in id order, as checkout and releases take them, so none of them deadlock.
  */
 export async function setVendorSuspension(tx: DbOrTx, id: string, at: Date | null): Promise<void> {
   await tx.execute(sql`
     WITH v AS (
       UPDATE vendors SET suspended_at = ${at}, updated_at = now() WHERE id = ${id}
+    ), locked AS (
+      SELECT p.id FROM products p WHERE p.vendor_id = ${id} ORDER BY p.id FOR UPDATE
     )
-    UPDATE products SET vendor_suspended_at = ${at} WHERE vendor_id = ${id}`);
+    UPDATE products p SET vendor_suspended_at = ${at} FROM locked WHERE p.id = locked.id`);
 }
 
 export interface VendorListFilters {
