@@ -20,21 +20,16 @@ import { sendStoredBody, storeJsonBody } from '../../lib/http/stored-body';
 import { uuidParam } from '../../lib/validate';
 import { startPrivilegedSession } from '../auth';
 import {
-  announceNewStore,
   becomeVendor,
   browseProducts,
-  browseVendors,
   type CatalogueDeps,
   changeProduct,
   createProduct,
-  getOwnVendor,
   getProduct,
-  getVendor,
   listCategories,
-  normaliseVendorFilters,
   removeProduct,
-  updateOwnVendor,
 } from './catalogue.service';
+import { announceNewStore, browseVendors, getOwnVendor, getVendor, normaliseVendorFilters, updateOwnVendor } from './stores.service';
 import { CATEGORIES_KEY, type EntryScope, listKey, normaliseListFilters, productKey, vendorKey, vendorListKey } from './response-cache';
 
 const IdParams = z.object({ id: uuidParam });

@@ -3,19 +3,15 @@ import type {
   CategoryList,
   CreateProductBody,
   CreateVendorBody,
-  OwnVendorView,
   ProductPage,
   ProductView,
   UpdateProductBody,
-  UpdateVendorBody,
-  VendorPage,
   VendorView,
 } from '../../../shared/contracts';
-import { type Database, type DbOrTx, isUniqueViolation, type UnitOfWork } from '../../db';
-import { AppError, badRequest, conflict, forbidden, notFound } from '../../lib/errors';
+import { isUniqueViolation, type UnitOfWork } from '../../db';
+import { AppError, conflict, forbidden, notFound } from '../../lib/errors';
 import { grantRole, type Role } from '../auth';
 import {
-  type Broadcast,
   countProductsByCategory,
   findProduct,
   findVendorByUserId,
@@ -31,43 +27,15 @@ import {
   readReservation,
   reservationCtes,
   updateProduct,
-  type VendorRow,
 } from './catalogue.repository';
 import { decodeCursor, encodeCursor } from './product-cursor';
-import {
-  findListedVendor,
-  findVendorWithCount,
-  listVendors,
-  lockVendorForWrite,
-  setVendorSuspension,
-  updateVendorOfUser,
-  type VendorListFilters,
-  type VendorWithCount,
-} from './stores.repository';
-import { decodeVendorCursor, encodeVendorCursor } from './vendor-cursor';
-import type { CacheInvalidation, ProductFacet, ResponseCache } from './response-cache';
+import type { CatalogueDeps } from './catalogue-deps';
+import { checkImages, publicObjectUrl } from './public-images';
+import type { CacheInvalidation, ProductFacet } from './response-cache';
+import { lockVendorForWrite } from './stores.repository';
+import { activeVendorOf, toVendorView, vendorSuspended } from './stores.service';
 
-export interface CatalogueDeps {
-  database: Database;
-  cache: ResponseCache;
-  /** Image URLs are built on it (config PUBLIC_BASE_URL): clients on other origins and CDNs need absolute ones. */
-  imageBaseUrl: string;
-  /**
-   * Records, inside the unit of work, that cached answers must go: other instances hear it
-   * when (and only if) the transaction commits; this one drops them right after COMMIT.
-   */
-  invalidate(unit: UnitOfWork, invalidations: readonly CacheInvalidation[]): Promise<void>;
-  /**
-   * The same for a caller that sends the broadcast inside its own statement (a round trip
-   * fewer): schedules this instance's drop after COMMIT and returns the NOTIFY to send.
-   */
-  invalidateWithin(unit: UnitOfWork, invalidations: readonly CacheInvalidation[]): Broadcast;
-  /** Whether an uploaded public image exists (the objects capability answers); absent = not checked. */
-  imageExists?: (key: string) => Promise<boolean>;
-}
-
-/** `imageBaseUrl`: the public base URL (config PUBLIC_BASE_URL, no trailing slash); object URLs are absolute on it. */
-const publicObjectUrl = (imageBaseUrl: string, key: string) => `${imageBaseUrl}/objects/${key}`;
+export type { CatalogueDeps } from './catalogue-deps';
 
 export function toProductView(row: ProductRow, imageBaseUrl: string): ProductView {
   return {
@@ -84,25 +52,6 @@ export function toProductView(row: ProductRow, imageBaseUrl: string): ProductVie
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
   };
-}
-
-/** `imageBaseUrl` may be left out only for a store without a logo (one just opened). */
-function toVendorView(row: VendorWithCount, imageBaseUrl?: string): VendorView {
-  return {
-    id: row.id,
-    userId: row.userId,
-    storeName: row.storeName,
-    description: row.description,
-    productCount: row.productCount,
-    logoKey: row.logoKey,
-    logoUrl: row.logoKey === null ? null : publicObjectUrl(imageBaseUrl ?? '', row.logoKey),
-    createdAt: row.createdAt.toISOString(),
-    updatedAt: row.updatedAt.toISOString(),
-  };
-}
-
-function toOwnVendorView(row: VendorWithCount, imageBaseUrl: string): OwnVendorView {
-  return { ...toVendorView(row, imageBaseUrl), suspendedAt: row.suspendedAt?.toISOString() ?? null };
 }
 
 const facetOf = (row: ProductRow): ProductFacet => ({ vendorId: row.vendorId, category: row.category, priceCents: row.priceCents });
@@ -126,65 +75,6 @@ export async function becomeVendor(
     if (isUniqueViolation(error)) throw conflict('already_vendor', 'You already have a store');
     throw error;
   }
-}
-
-/**
- * Tells every instance that a store was opened (the store list shows it). A unit of work of its
- * own, after the store's: it belongs in becomeVendor's transaction (a crash between the two leaves
- * the store lists stale for up to CACHE_TTL_SECONDS).
- */
-export async function announceNewStore(deps: CatalogueDeps, vendorId: string): Promise<void> {
-  await deps.database.transaction((unit) => deps.invalidate(unit, [{ kind: 'store', vendorId, products: false }]));
-}
-
-/** A store anyone may see: a suspended one is 404 like a missing one. */
-export async function getVendor(deps: CatalogueDeps, id: string): Promise<VendorView> {
-  const vendor = await findListedVendor(deps.database.db, id);
-  if (!vendor) throw notFound('Vendor');
-  return toVendorView(vendor, deps.imageBaseUrl);
-}
-
-const notAVendor = () => forbidden('Open a store first (POST /api/vendors)', 'not_a_vendor');
-const vendorSuspended = () => forbidden('This store is suspended: it cannot change its store or its products', 'vendor_suspended');
-
-/** The signed-in user's store, also while suspended (so its vendor can see why). */
-export async function getOwnVendor(deps: CatalogueDeps, userId: string): Promise<OwnVendorView> {
-  const vendor = await findVendorWithCount(deps.database.db, { userId });
-  if (!vendor) throw notAVendor();
-  return toOwnVendorView(vendor, deps.imageBaseUrl);
-}
-
-/**
- * Changes the signed-in user's store (there is no id to name another one). A logo must be an
- * uploaded public image; the store's page and the store list go from every cache (no product
- * answer shows the store's name or logo).
- */
-export async function updateOwnVendor(deps: CatalogueDeps, userId: string, body: UpdateVendorBody): Promise<OwnVendorView> {
-  await activeVendorOf(deps, userId);
-  if (body.logoKey) await checkImages(deps, [body.logoKey]);
-  const row = await deps.database.transaction(async (unit) => {
-    // Not while suspended: the row is re-checked under its lock, so a suspension that committed meanwhile wins.
-    const row = await updateVendorOfUser(unit.tx, userId, body);
-    if (!row) throw vendorSuspended();
-    await deps.invalidate(unit, [{ kind: 'store', vendorId: row.id, products: false }]);
-    return row;
-  });
-  return toOwnVendorView(row, deps.imageBaseUrl);
-}
-
-/** The signed-in user's store, if it may write: 403 `not_a_vendor` without one, `vendor_suspended` while suspended. */
-async function activeVendorOf(deps: CatalogueDeps, userId: string): Promise<VendorRow> {
-  const vendor = await findVendorByUserId(deps.database.db, userId);
-  if (!vendor) throw notAVendor();
-  if (vendor.suspendedAt) throw vendorSuspended();
-  return vendor;
-}
-
-async function checkImages(deps: CatalogueDeps, keys: string[] | undefined): Promise<void> {
-  if (!keys || !deps.imageExists) return;
-  const missing: string[] = [];
-  for (const key of keys) if (!(await deps.imageExists(key))) missing.push(key);
-  if (missing.length > 0) throw badRequest('unknown_image', 'Some image keys do not name an uploaded public object', { missing });
 }
 
 /**
@@ -346,75 +236,6 @@ export async function browseProducts(
   };
 }
 
-/** `q` as the store list matches it (trimmed by the contract; matching ignores case), so equal searches share a cache entry. */
-export function normaliseVendorFilters(filters: VendorListFilters): VendorListFilters {
-  const q = filters.q?.toLowerCase();
-  return { limit: filters.limit, ...(q ? { q } : {}) };
-}
-
-/** One page of the stores anyone may see, by name; `ids` are the stores on it (for the cache). */
-export async function browseVendors(
-  deps: CatalogueDeps,
-  filters: VendorListFilters,
-  cursor?: string,
-): Promise<VendorPage & { ids: string[] }> {
-  const after = cursor ? decodeVendorCursor(cursor) : undefined;
-  const { rows, more } = await listVendors(deps.database.db, filters, after);
-  const last = rows.at(-1);
-  return {
-    items: rows.map((row) => toVendorView(row, deps.imageBaseUrl)),
-    nextCursor: more && last ? encodeVendorCursor({ name: last.sortKey, id: last.id }) : null,
-    ids: rows.map((r) => r.id),
-  };
-}
-
 export async function listCategories(deps: CatalogueDeps): Promise<CategoryList> {
   return { categories: await countProductsByCategory(deps.database.db) };
-}
-
-/** A store's standing, as an admin acting on it sees it. */
-export interface VendorStanding {
-  id: string;
-  userId: string;
-  storeName: string;
-  suspendedAt: string | null;
-  productCount: number;
-}
-
-const toStanding = (row: VendorWithCount): VendorStanding => ({
-  id: row.id,
-  userId: row.userId,
-  storeName: row.storeName,
-  suspendedAt: row.suspendedAt?.toISOString() ?? null,
-  productCount: row.productCount,
-});
-
-export async function findVendorStanding(db: DbOrTx, vendorId: string): Promise<VendorStanding | undefined> {
-  const row = await findVendorWithCount(db, { id: vendorId });
-  return row && toStanding(row);
-}
-
-/**
- * Suspends (`suspended`, from `at`) or reinstates a store inside the caller's unit of work: the
- * store's row and every product's copy of it change together, and once the unit commits every
- * instance drops what could show the store or its products. Already in that standing: nothing
- * changes (an earlier suspension keeps its time). undefined: no such store.
- */
-export async function setVendorSuspended(
-  deps: CatalogueDeps,
-  unit: UnitOfWork,
-  vendorId: string,
-  suspended: boolean,
-  at: Date,
-): Promise<{ before: VendorStanding; after: VendorStanding } | undefined> {
-  // Locked first, in a statement of its own: product writes holding the store's row finish
-  // before the products are updated, so none is left out.
-  const row = await findVendorWithCount(unit.tx, { id: vendorId }, true);
-  if (!row) return undefined;
-  const before = toStanding(row);
-  if ((row.suspendedAt !== null) === suspended) return { before, after: before };
-  const suspendedAt = suspended ? at : null;
-  await setVendorSuspension(unit.tx, vendorId, suspendedAt);
-  await deps.invalidate(unit, [{ kind: 'store', vendorId, products: true }]);
-  return { before, after: { ...before, suspendedAt: suspendedAt?.toISOString() ?? null } };
 }

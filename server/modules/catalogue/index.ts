@@ -5,21 +5,14 @@ import type { AppModule, ModuleContext } from '../../lib/module';
 import type { PgListener } from '../../lib/pg-listener';
 import { findImageKeysInUse, findLiveProductPrices, findVendorByUserId, findVendorsByIds } from './catalogue.repository';
 import { catalogueRoutes } from './catalogue.routes';
-import {
-  type CatalogueDeps,
-  planStockReservation,
-  releaseStock,
-  type StockLine,
-  type StockReservationPlan,
-  setVendorSuspended,
-  type VendorStanding,
-} from './catalogue.service';
+import { type CatalogueDeps, planStockReservation, releaseStock, type StockLine, type StockReservationPlan } from './catalogue.service';
 import { type CacheInvalidation, ResponseCache } from './response-cache';
+import { setVendorSuspended, type VendorStanding } from './stores.service';
 
 export { productListQuery } from './catalogue.repository';
 export type { ReservationRow } from './catalogue.repository';
-export type { StockLine, StockReservationPlan, VendorStanding } from './catalogue.service';
-export { findVendorStanding } from './catalogue.service';
+export type { StockLine, StockReservationPlan } from './catalogue.service';
+export { findVendorStanding, type VendorStanding } from './stores.service';
 
 export interface VendorSummary {
   id: string;
