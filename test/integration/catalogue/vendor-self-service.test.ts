@@ -33,6 +33,8 @@ it('GET /api/vendors/me answers the signed-in vendor its own store; a buyer is 4
   expect(res.headers['cache-control']).toBe('private, no-store');
   // `me` is never read as a store id.
   expect((await t.request.get('/api/vendors/ME').set('Cookie', vendor.cookie).expect(200)).body.vendor.id).toBe(vendor.vendorId);
+  const wrongMethod = await t.request.delete('/api/vendors/me').set('Cookie', vendor.cookie).expect(405);
+  expect(wrongMethod.headers.allow).toBe('GET, HEAD, PATCH');
 
   const buyer = await registerUser(t.request);
   expect((await t.request.get('/api/vendors/me').set('Cookie', buyer.cookie).expect(403)).body.error.code).toBe('not_a_vendor');
