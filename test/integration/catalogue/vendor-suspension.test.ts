@@ -26,10 +26,12 @@ const catalogueOf = (t: TestApp) => t.app.modules.find((m) => m.name === 'catalo
 const suspend = (t: TestApp, vendorId: string, suspended: boolean, at = new Date()) =>
   t.database.transaction((unit) => catalogueOf(t).setVendorSuspended(unit, vendorId, suspended, at));
 
-async function warm(t: TestApp, path: string) {
-  await t.request.get(path).expect(200);
-  expect((await t.request.get(path).expect(200)).headers['x-cache']).toBe('HIT');
-}
+/** Reads until `t` serves `path` from its cache (on B, the NOTIFY of A's writes may arrive after B's first read and drop it). */
+const warm = (t: TestApp, path: string) =>
+  waitFor(`${path} to be cached`, async () => (await t.request.get(path).expect(200)).headers['x-cache'] === 'HIT', {
+    timeoutMs: 5_000,
+    intervalMs: 20,
+  });
 
 interface Store {
   vendor: Vendor;
