@@ -9,20 +9,39 @@ export const CreateVendorBody = z.strictObject({
   description: multilineText(2_000).default(''),
 });
 
-export const VendorView = z.object({
-  id: z.uuid(),
-  userId: z.uuid(),
-  storeName: z.string(),
-  description: z.string(),
-  productCount: z.number().int(),
-  createdAt: z.string(),
-});
-
 /** Object keys of uploaded public images (`public/<path>` as returned by POST /api/uploads). */
 export const ImageKey = z
   .string()
   .max(512)
   .regex(/^public\/[A-Za-z0-9._\-/]+$/, 'must be a key returned by POST /api/uploads?visibility=public');
+
+export const VendorView = z.object({
+  id: z.uuid(),
+  userId: z.uuid(),
+  storeName: z.string(),
+  description: z.string(),
+  /** Live products (not removed). */
+  productCount: z.number().int(),
+  logoKey: z.string().nullable(),
+  /** Absolute download URL of the logo, on PUBLIC_BASE_URL like product images; null without a logo. */
+  logoUrl: z.url().nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+/** The store as its own vendor sees it: also while suspended, and saying since when. */
+export const OwnVendorView = VendorView.extend({
+  suspendedAt: z.string().nullable(),
+});
+
+export const UpdateVendorBody = z
+  .strictObject({
+    storeName: CreateVendorBody.shape.storeName.optional(),
+    description: multilineText(2_000).optional(),
+    /** A key returned by POST /api/uploads?visibility=public, or null to remove the logo. */
+    logoKey: ImageKey.nullable().optional(),
+  })
+  .refine((body) => Object.keys(body).length > 0, { message: 'nothing to update' });
 
 const productFields = {
   title: text(200).min(1, 'required'),
@@ -84,6 +103,29 @@ export const ProductListQuery = z.object({
   cursor: plainString(500).optional(),
 });
 
+// Unknown query parameters are ignored, as on the product list.
+export const VendorListQuery = z.object({
+  /** Part of the store name, any case. */
+  q: text(100).optional(),
+  limit: ProductListQuery.shape.limit,
+  cursor: plainString(1_000).optional(),
+});
+
+export const VendorPage = z.object({
+  items: z.array(VendorView),
+  nextCursor: z.string().nullable(),
+});
+
+export const CategoryView = z.object({
+  name: z.string(),
+  /** Live products in it: not removed, their store not suspended. */
+  productCount: z.number().int(),
+});
+
+export const CategoryList = z.object({
+  categories: z.array(CategoryView),
+});
+
 export const ProductView = z.object({
   id: z.uuid(),
   vendorId: z.uuid(),
@@ -107,6 +149,11 @@ export const ProductPage = z.object({
 
 export type CreateVendorBody = z.infer<typeof CreateVendorBody>;
 export type VendorView = z.infer<typeof VendorView>;
+export type OwnVendorView = z.infer<typeof OwnVendorView>;
+export type UpdateVendorBody = z.infer<typeof UpdateVendorBody>;
+export type VendorListQuery = z.infer<typeof VendorListQuery>;
+export type VendorPage = z.infer<typeof VendorPage>;
+export type CategoryList = z.infer<typeof CategoryList>;
 export type CreateProductBody = z.infer<typeof CreateProductBody>;
 export type UpdateProductBody = z.infer<typeof UpdateProductBody>;
 export type ProductListQuery = z.infer<typeof ProductListQuery>;

@@ -1,4 +1,4 @@
-import { and, arrayOverlaps, asc, desc, eq, gte, inArray, isNull, lte, type SQL, sql } from 'drizzle-orm';
+import { and, arrayOverlaps, asc, desc, eq, gte, inArray, isNotNull, isNull, lte, type SQL, sql } from 'drizzle-orm';
 import { products, vendors } from '../../../shared/schema/catalogue';
 import type { ProductSort } from '../../../shared/contracts';
 import type { DbOrTx } from '../../db';
@@ -26,16 +26,18 @@ export async function insertVendor(db: DbOrTx, values: { userId: string; storeNa
   return row!;
 }
 
-export async function findVendorById(db: DbOrTx, id: string): Promise<(VendorRow & { productCount: number }) | undefined> {
-  const [row] = await db
-    .select({
-      vendor: vendors,
-      // Spelled out: inside a subquery Drizzle leaves columns unqualified, and "id" would bind to products.
-      productCount: sql<number>`(SELECT count(*)::int FROM products p WHERE p.vendor_id = vendors.id AND p.deleted_at IS NULL)`,
-    })
-    .from(vendors)
-    .where(eq(vendors.id, id));
-  return row ? { ...row.vendor, productCount: row.productCount } : undefined;
+/**
+ * Every category with its count of live products (not removed, store not suspended), by name.
+ * Not paginated: categories are few next to products, and the answer is cached.
+ */
+export async function countProductsByCategory(db: DbOrTx): Promise<Array<{ name: string; productCount: number }>> {
+  const name = sql<string>`${products.category}`;
+  return db
+    .select({ name, productCount: sql<number>`count(*)::int` })
+    .from(products)
+    .where(and(isNull(products.deletedAt), isNull(products.vendorSuspendedAt), isNotNull(products.category)))
+    .groupBy(products.category)
+    .orderBy(sql`lower(${products.category})`, asc(products.category));
 }
 
 export async function findVendorByUserId(db: DbOrTx, userId: string): Promise<VendorRow | undefined> {
@@ -104,7 +106,7 @@ export function reservationCtes(lines: ReadonlyArray<{ productId: string; quanti
         WITH ORDINALITY AS l(product_id, quantity, position)
     ), locked AS (
       SELECT p.id, p.stock FROM products p
-      WHERE p.id IN (SELECT product_id FROM l) AND p.deleted_at IS NULL
+      WHERE p.id IN (SELECT product_id FROM l) AND p.deleted_at IS NULL AND p.vendor_suspended_at IS NULL
       ORDER BY p.id FOR UPDATE
     ), taken AS (
       UPDATE products p SET stock = locked.stock - l.quantity, updated_at = now()
@@ -139,7 +141,7 @@ export async function findLiveProductPrices(
   return db
     .select({ id: products.id, priceCents: products.priceCents, currency: products.currency })
     .from(products)
-    .where(and(inArray(products.id, [...productIds]), isNull(products.deletedAt)));
+    .where(and(inArray(products.id, [...productIds]), isNull(products.deletedAt), isNull(products.vendorSuspendedAt)));
 }
 
 /**
@@ -167,12 +169,14 @@ export async function insertProduct(db: DbOrTx, values: NewProduct): Promise<Pro
   return row!;
 }
 
-/** A live (not deleted) product. */
-export async function findProduct(db: DbOrTx, id: string): Promise<ProductRow | undefined> {
+/** A live product: not deleted, and (unless its own vendor asks, `suspended`) its store not suspended. */
+export async function findProduct(db: DbOrTx, id: string, suspended: 'hide' | 'include' = 'hide'): Promise<ProductRow | undefined> {
+  const where = [eq(products.id, id), isNull(products.deletedAt)];
+  if (suspended === 'hide') where.push(isNull(products.vendorSuspendedAt));
   const [row] = await db
     .select()
     .from(products)
-    .where(and(eq(products.id, id), isNull(products.deletedAt)));
+    .where(and(...where));
   return row;
 }
 
@@ -180,7 +184,7 @@ export async function updateProduct(db: DbOrTx, id: string, changes: Partial<New
   const [row] = await db
     .update(products)
     .set({ ...changes, updatedAt: sql`now()` })
-    .where(and(eq(products.id, id), isNull(products.deletedAt)))
+    .where(and(eq(products.id, id), isNull(products.deletedAt), isNull(products.vendorSuspendedAt)))
     .returning();
   return row;
 }
@@ -189,7 +193,7 @@ export async function softDeleteProduct(db: DbOrTx, id: string): Promise<Product
   const [row] = await db
     .update(products)
     .set({ deletedAt: sql`now()`, updatedAt: sql`now()` })
-    .where(and(eq(products.id, id), isNull(products.deletedAt)))
+    .where(and(eq(products.id, id), isNull(products.deletedAt), isNull(products.vendorSuspendedAt)))
     .returning();
   return row;
 }
@@ -249,7 +253,8 @@ function searchSource(filters: ProductFilters, outside: SQL[], match: SQL, order
  * what runs.
  */
 export function productListQuery(db: DbOrTx, filters: ProductFilters, after?: CursorPosition) {
-  const where: SQL[] = [isNull(products.deletedAt)];
+  // A suspended store's products are hidden by their own column: no join, and the partial indexes on live rows still serve.
+  const where: SQL[] = [isNull(products.deletedAt), isNull(products.vendorSuspendedAt)];
   if (filters.category) where.push(eq(products.category, filters.category));
   if (filters.vendorId) where.push(eq(products.vendorId, filters.vendorId));
   if (filters.minPrice !== undefined) where.push(gte(products.priceCents, filters.minPrice));
@@ -312,8 +317,9 @@ export async function listProducts(
 }
 
 /**
- * Which of `keys` a live product lists among its images (the object store's orphan sweep asks).
- * Kept apart from the list and stock queries: it is maintenance, not a storefront path.
+ * Which of `keys` a live product lists among its images or a store shows as its logo (the object
+ * store's orphan sweep asks). Suspended stores count: reinstated, they show them again. Kept apart
+ * from the list and stock queries: it is maintenance, not a storefront path.
  */
 export async function findImageKeysInUse(db: DbOrTx, keys: readonly string[]): Promise<string[]> {
   if (keys.length === 0) return [];
@@ -321,6 +327,10 @@ export async function findImageKeysInUse(db: DbOrTx, keys: readonly string[]): P
     .select({ imageKeys: products.imageKeys })
     .from(products)
     .where(and(isNull(products.deletedAt), arrayOverlaps(products.imageKeys, [...keys])));
+  const logos = await db
+    .select({ logoKey: vendors.logoKey })
+    .from(vendors)
+    .where(inArray(vendors.logoKey, [...keys]));
   const wanted = new Set(keys);
-  return [...new Set(rows.flatMap((row) => row.imageKeys.filter((key) => wanted.has(key))))];
+  return [...new Set([...rows.flatMap((row) => row.imageKeys.filter((key) => wanted.has(key))), ...logos.map((l) => l.logoKey!)])];
 }

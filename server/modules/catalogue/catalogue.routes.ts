@@ -1,12 +1,17 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import {
+  CategoryList,
   CreateProductBody,
   CreateVendorBody,
+  OwnVendorView,
   ProductListQuery,
   ProductPage,
   ProductView,
   UpdateProductBody,
+  UpdateVendorBody,
+  VendorListQuery,
+  VendorPage,
   VendorView,
 } from '../../../shared/contracts';
 import { type Caller, defineRoute, errors, type HeaderSpec, json, type ResponseSpec, type Route, reply } from '../../lib/http/define-route';
@@ -21,13 +26,15 @@ import {
   changeProduct,
   createProduct,
   getProduct,
-  getVendor,
+  listCategories,
   removeProduct,
 } from './catalogue.service';
-import { type ListEntry, listKey, normaliseListFilters, productKey, vendorKey } from './response-cache';
+import { browseVendors, getOwnVendor, getVendor, normaliseVendorFilters, updateOwnVendor } from './stores.service';
+import { CATEGORIES_KEY, type EntryScope, listKey, normaliseListFilters, productKey, vendorKey, vendorListKey } from './response-cache';
 
 const IdParams = z.object({ id: uuidParam });
 const VendorResponse = z.object({ vendor: VendorView });
+const OwnVendorResponse = z.object({ vendor: OwnVendorView });
 const ProductResponse = z.object({ product: ProductView });
 const header = (description: string): HeaderSpec => ({ description, schema: { type: 'string' } });
 const validators: Record<string, HeaderSpec> = {
@@ -64,11 +71,11 @@ export function catalogueRoutes(deps: CatalogueDeps, policy: SharedCachePolicy):
   async function respondCached(
     { req, res, user }: { req: Request; res: Response; user: Caller | undefined },
     key: string,
-    load: () => Promise<{ body: unknown; list?: ListEntry }>,
+    load: () => Promise<{ body: unknown } & EntryScope>,
   ): Promise<undefined> {
     const { body, hit } = await cache.load(key, async () => {
-      const loaded = await load();
-      return { body: await storeJsonBody(loaded.body), list: loaded.list };
+      const { body, ...scope } = await load();
+      return { body: await storeJsonBody(body), ...scope };
     });
     sendStoredBody(req, res, body, {
       'X-Cache': hit ? 'HIT' : 'MISS',
@@ -101,6 +108,73 @@ export function catalogueRoutes(deps: CatalogueDeps, policy: SharedCachePolicy):
     }),
 
     defineRoute({
+      operationId: 'listVendors',
+      method: 'get',
+      path: '/api/vendors',
+      tag: 'catalogue',
+      summary: 'Stores by name, searchable (keyset cursor, cached)',
+      description: 'Suspended stores are never listed. `q` matches any part of the store name, ignoring case.',
+      auth: 'anyone',
+      limit: [
+        'reads',
+        {
+          bucket: 'search',
+          onlyWhen: 'a search term (`q`) is given',
+          applies: (req) => typeof req.query.q === 'string' && req.query.q.trim() !== '',
+        },
+      ],
+      query: VendorListQuery,
+      responses: {
+        200: json('One page of stores', VendorPage, cached),
+        304: notModified,
+        400: errors('A cursor this API did not issue', 'validation_failed', 'invalid_cursor'),
+      },
+      handler({ req, res, user, query }) {
+        const { cursor, ...asked } = query;
+        const filters = normaliseVendorFilters(asked);
+        return respondCached({ req, res, user }, vendorListKey(filters, cursor), async () => {
+          const { ids, ...page } = await browseVendors(deps, filters, cursor);
+          return { body: page, list: { ids } };
+        });
+      },
+    }),
+
+    // Declared before /api/vendors/:id, so that `me` is never read as an id.
+    defineRoute({
+      operationId: 'getOwnVendor',
+      method: 'get',
+      path: '/api/vendors/me',
+      tag: 'catalogue',
+      summary: "The signed-in user's own store (also while suspended)",
+      auth: 'user',
+      limit: ['reads'],
+      responses: {
+        200: json('The store, with `suspendedAt`', OwnVendorResponse),
+        403: errors('The user has no store', 'not_a_vendor'),
+      },
+      handler: async ({ user }) => reply(200, { vendor: await getOwnVendor(deps, user.id) }),
+    }),
+
+    defineRoute({
+      operationId: 'updateOwnVendor',
+      method: 'patch',
+      path: '/api/vendors/me',
+      tag: 'catalogue',
+      summary: "Change the signed-in user's own store (name, description, logo)",
+      description: '`logoKey` is a key from `POST /api/uploads?visibility=public`, or null to remove the logo.',
+      auth: 'user',
+      limit: ['writes'],
+      body: UpdateVendorBody,
+      responses: {
+        200: json('The changed store', OwnVendorResponse),
+        400: errors('The logo key names no uploaded public object', 'unknown_image'),
+        403: errors('The user has no store, or it is suspended', 'not_a_vendor', 'vendor_suspended'),
+        503: { ...errors('Object storage is unavailable to check the logo key', 'storage_unavailable'), headers: retryAfter },
+      },
+      handler: async ({ user, body }) => reply(200, { vendor: await updateOwnVendor(deps, user.id, body) }),
+    }),
+
+    defineRoute({
       operationId: 'getVendor',
       method: 'get',
       path: '/api/vendors/:id',
@@ -112,7 +186,7 @@ export function catalogueRoutes(deps: CatalogueDeps, policy: SharedCachePolicy):
       responses: {
         200: json('The store', VendorResponse, cached),
         304: notModified,
-        404: errors('No such store', 'not_found'),
+        404: errors('No such store (or it is suspended)', 'not_found'),
       },
       handler: ({ req, res, user, params }) =>
         respondCached({ req, res, user }, vendorKey(params.id), async () => ({ body: { vendor: await getVendor(deps, params.id) } })),
@@ -152,6 +226,22 @@ export function catalogueRoutes(deps: CatalogueDeps, policy: SharedCachePolicy):
     }),
 
     defineRoute({
+      operationId: 'listCategories',
+      method: 'get',
+      path: '/api/categories',
+      tag: 'catalogue',
+      summary: 'Every category with its count of live products, by name (cached)',
+      auth: 'anyone',
+      limit: ['reads'],
+      responses: {
+        200: json('The categories', CategoryList, cached),
+        304: notModified,
+      },
+      handler: ({ req, res, user }) =>
+        respondCached({ req, res, user }, CATEGORIES_KEY, async () => ({ body: await listCategories(deps) })),
+    }),
+
+    defineRoute({
       operationId: 'getProduct',
       method: 'get',
       path: '/api/products/:id',
@@ -163,10 +253,13 @@ export function catalogueRoutes(deps: CatalogueDeps, policy: SharedCachePolicy):
       responses: {
         200: json('The product', ProductResponse, cached),
         304: notModified,
-        404: errors('No such product (or it was removed)', 'not_found'),
+        404: errors('No such product (or it was removed, or its store is suspended)', 'not_found'),
       },
       handler: ({ req, res, user, params }) =>
-        respondCached({ req, res, user }, productKey(params.id), async () => ({ body: { product: await getProduct(deps, params.id) } })),
+        respondCached({ req, res, user }, productKey(params.id), async () => {
+          const product = await getProduct(deps, params.id);
+          return { body: { product }, vendorId: product.vendorId };
+        }),
     }),
 
     defineRoute({
@@ -181,7 +274,7 @@ export function catalogueRoutes(deps: CatalogueDeps, policy: SharedCachePolicy):
       responses: {
         201: json('The new product', ProductResponse),
         400: errors('An image key names no uploaded public object', 'unknown_image'),
-        403: errors('The user has no store', 'not_a_vendor'),
+        403: errors('The user has no store, or it is suspended', 'not_a_vendor', 'vendor_suspended'),
         503: { ...errors('Object storage is unavailable to check the image keys', 'storage_unavailable'), headers: retryAfter },
       },
       handler: async ({ user, body }) => reply(201, { product: await createProduct(deps, user.id, body) }),
@@ -200,7 +293,7 @@ export function catalogueRoutes(deps: CatalogueDeps, policy: SharedCachePolicy):
       responses: {
         200: json('The changed product', ProductResponse),
         400: errors('An image key names no uploaded public object', 'unknown_image'),
-        403: errors('Another store lists this product', 'not_owner'),
+        403: errors("Another store lists this product, or the user's store is suspended", 'not_owner', 'vendor_suspended'),
         404: errors('No such product', 'not_found'),
         503: { ...errors('Object storage is unavailable to check the image keys', 'storage_unavailable'), headers: retryAfter },
       },
@@ -218,7 +311,7 @@ export function catalogueRoutes(deps: CatalogueDeps, policy: SharedCachePolicy):
       params: IdParams,
       responses: {
         204: { description: 'Removed' },
-        403: errors('Another store lists this product', 'not_owner'),
+        403: errors("Another store lists this product, or the user's store is suspended", 'not_owner', 'vendor_suspended'),
         404: errors('No such product', 'not_found'),
       },
       async handler({ user, params }) {

@@ -1,5 +1,6 @@
 import type { SQL } from 'drizzle-orm';
 import type {
+  CategoryList,
   CreateProductBody,
   CreateVendorBody,
   ProductPage,
@@ -7,13 +8,12 @@ import type {
   UpdateProductBody,
   VendorView,
 } from '../../../shared/contracts';
-import { type Database, isUniqueViolation, type UnitOfWork } from '../../db';
-import { AppError, badRequest, conflict, forbidden, notFound } from '../../lib/errors';
+import { isUniqueViolation, type UnitOfWork } from '../../db';
+import { AppError, conflict, forbidden, notFound } from '../../lib/errors';
 import { grantRole, requireVerifiedEmail, type Role } from '../auth';
 import {
-  type Broadcast,
+  countProductsByCategory,
   findProduct,
-  findVendorById,
   findVendorByUserId,
   insertProduct,
   insertVendor,
@@ -27,31 +27,16 @@ import {
   readReservation,
   reservationCtes,
   updateProduct,
-  type VendorRow,
 } from './catalogue.repository';
 import { decodeCursor, encodeCursor } from './product-cursor';
-import type { CacheInvalidation, ProductFacet, ResponseCache } from './response-cache';
+import type { CatalogueDeps } from './catalogue-deps';
+import { checkImages, publicObjectUrl } from './public-images';
+import type { CacheInvalidation, ProductFacet } from './response-cache';
+import { lockVendorForWrite } from './stores.repository';
+import { activeVendorOf, toVendorView, vendorSuspended } from './stores.service';
 
-export interface CatalogueDeps {
-  database: Database;
-  cache: ResponseCache;
-  /** Image URLs are built on it (config PUBLIC_BASE_URL): clients on other origins and CDNs need absolute ones. */
-  imageBaseUrl: string;
-  /**
-   * Records, inside the unit of work, that cached answers must go: other instances hear it
-   * when (and only if) the transaction commits; this one drops them right after COMMIT.
-   */
-  invalidate(unit: UnitOfWork, invalidations: readonly CacheInvalidation[]): Promise<void>;
-  /**
-   * The same for a caller that sends the broadcast inside its own statement (a round trip
-   * fewer): schedules this instance's drop after COMMIT and returns the NOTIFY to send.
-   */
-  invalidateWithin(unit: UnitOfWork, invalidations: readonly CacheInvalidation[]): Broadcast;
-  /** Whether an uploaded public image exists (the objects capability answers); absent = not checked. */
-  imageExists?: (key: string) => Promise<boolean>;
-}
+export type { CatalogueDeps } from './catalogue-deps';
 
-/** `imageBaseUrl`: the public base URL (config PUBLIC_BASE_URL, no trailing slash); image URLs are absolute on it. */
 export function toProductView(row: ProductRow, imageBaseUrl: string): ProductView {
   return {
     id: row.id,
@@ -63,20 +48,9 @@ export function toProductView(row: ProductRow, imageBaseUrl: string): ProductVie
     stock: row.stock,
     category: row.category,
     imageKeys: row.imageKeys,
-    imageUrls: row.imageKeys.map((key) => `${imageBaseUrl}/objects/${key}`),
+    imageUrls: row.imageKeys.map((key) => publicObjectUrl(imageBaseUrl, key)),
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
-  };
-}
-
-function toVendorView(row: VendorRow & { productCount: number }): VendorView {
-  return {
-    id: row.id,
-    userId: row.userId,
-    storeName: row.storeName,
-    description: row.description,
-    productCount: row.productCount,
-    createdAt: row.createdAt.toISOString(),
   };
 }
 
@@ -95,47 +69,46 @@ export async function becomeVendor(
     const { vendor, role } = await deps.database.transaction(async (unit) => {
       await requireVerifiedEmail(unit, userId);
       const vendor = await insertVendor(unit.tx, { userId, ...body });
+      // Every instance's store lists show the new store once this commits.
+      await deps.invalidate(unit, [{ kind: 'store', vendorId: vendor.id, products: false }]);
       return { vendor, role: await grantRole(unit, userId, 'vendor') };
     });
-    return { vendor: toVendorView({ ...vendor, productCount: 0 }), role };
+    return { vendor: toVendorView({ ...vendor, productCount: 0 }, deps.imageBaseUrl), role };
   } catch (error) {
     if (isUniqueViolation(error)) throw conflict('already_vendor', 'You already have a store');
     throw error;
   }
 }
 
-export async function getVendor(deps: CatalogueDeps, id: string): Promise<VendorView> {
-  const vendor = await findVendorById(deps.database.db, id);
-  if (!vendor) throw notFound('Vendor');
-  return toVendorView(vendor);
-}
-
-async function vendorOf(deps: CatalogueDeps, userId: string): Promise<VendorRow> {
-  const vendor = await findVendorByUserId(deps.database.db, userId);
-  if (!vendor) throw forbidden('Open a store first (POST /api/vendors)', 'not_a_vendor');
-  return vendor;
-}
-
-async function checkImages(deps: CatalogueDeps, keys: string[] | undefined): Promise<void> {
-  if (!keys || !deps.imageExists) return;
-  const missing: string[] = [];
-  for (const key of keys) if (!(await deps.imageExists(key))) missing.push(key);
-  if (missing.length > 0) throw badRequest('unknown_image', 'Some image keys do not name an uploaded public object', { missing });
-}
-
-/** The product, if the signed-in user's store owns it: 404 when it does not exist, 403 when it is someone else's. */
+/**
+ * The product, if the signed-in user's store owns it: 404 when it does not exist (or is a
+ * suspended store's, to anyone else), 403 `not_owner` when it is someone else's,
+ * `vendor_suspended` when the user's own store is suspended.
+ */
 async function ownedProduct(deps: CatalogueDeps, userId: string, productId: string): Promise<ProductRow> {
-  const product = await findProduct(deps.database.db, productId);
+  const product = await findProduct(deps.database.db, productId, 'include');
   if (!product) throw notFound('Product');
   const vendor = await findVendorByUserId(deps.database.db, userId);
-  if (vendor?.id !== product.vendorId) throw forbidden('Only the store that lists this product may change it', 'not_owner');
+  if (vendor?.id !== product.vendorId) {
+    if (product.vendorSuspendedAt) throw notFound('Product');
+    throw forbidden('Only the store that lists this product may change it', 'not_owner');
+  }
+  if (vendor.suspendedAt) throw vendorSuspended();
   return product;
 }
 
+/** Why a write to a product found nothing to change: it went, or its store was suspended meanwhile. */
+async function productWriteRefused(unit: UnitOfWork, productId: string): Promise<AppError> {
+  const product = await findProduct(unit.tx, productId, 'include');
+  return product?.vendorSuspendedAt ? vendorSuspended() : notFound('Product');
+}
+
 export async function createProduct(deps: CatalogueDeps, userId: string, body: CreateProductBody): Promise<ProductView> {
-  const vendor = await vendorOf(deps, userId);
+  const vendor = await activeVendorOf(deps, userId);
   await checkImages(deps, body.imageKeys);
   const row = await deps.database.transaction(async (unit) => {
+    // Under the store's lock: a suspension either waits for this product (and suspends it) or refuses it here.
+    if ((await lockVendorForWrite(unit.tx, vendor.id))?.suspendedAt) throw vendorSuspended();
     const row = await insertProduct(unit.tx, { ...body, vendorId: vendor.id });
     await deps.invalidate(unit, [
       { kind: 'product', productId: row.id, facets: [facetOf(row)] },
@@ -151,7 +124,7 @@ export async function changeProduct(deps: CatalogueDeps, userId: string, product
   await checkImages(deps, body.imageKeys);
   const after = await deps.database.transaction(async (unit) => {
     const after = await updateProduct(unit.tx, productId, body);
-    if (!after) throw notFound('Product');
+    if (!after) throw await productWriteRefused(unit, productId);
     await deps.invalidate(unit, [{ kind: 'product', productId, facets: [facetOf(before), facetOf(after)] }]);
     return after;
   });
@@ -162,7 +135,7 @@ export async function removeProduct(deps: CatalogueDeps, userId: string, product
   await ownedProduct(deps, userId, productId);
   await deps.database.transaction(async (unit) => {
     const removed = await softDeleteProduct(unit.tx, productId);
-    if (!removed) throw notFound('Product');
+    if (!removed) throw await productWriteRefused(unit, productId);
     await deps.invalidate(unit, [
       { kind: 'product', productId, facets: [facetOf(removed)] },
       { kind: 'vendor', vendorId: removed.vendorId },
@@ -264,4 +237,8 @@ export async function browseProducts(
     nextCursor: more && last ? encodeCursor({ sort: filters.sort, value: last.sortKey, id: last.id }) : null,
     ids: rows.map((r) => r.id),
   };
+}
+
+export async function listCategories(deps: CatalogueDeps): Promise<CategoryList> {
+  return { categories: await countProductsByCategory(deps.database.db) };
 }

@@ -7,10 +7,12 @@ import { findImageKeysInUse, findLiveProductPrices, findVendorByUserId, findVend
 import { catalogueRoutes } from './catalogue.routes';
 import { type CatalogueDeps, planStockReservation, releaseStock, type StockLine, type StockReservationPlan } from './catalogue.service';
 import { type CacheInvalidation, ResponseCache } from './response-cache';
+import { setVendorSuspended, type VendorStanding } from './stores.service';
 
 export { productListQuery } from './catalogue.repository';
 export type { ReservationRow } from './catalogue.repository';
 export type { StockLine, StockReservationPlan } from './catalogue.service';
+export { findVendorStanding, type VendorStanding } from './stores.service';
 
 export interface VendorSummary {
   id: string;
@@ -56,6 +58,18 @@ export interface CatalogueModule extends AppModule {
   planStockReservation(unit: UnitOfWork, lines: readonly StockLine[]): StockReservationPlan;
   /** Puts units back (cancel, expiry) inside the caller's unit of work. */
   releaseStock(unit: UnitOfWork, lines: readonly StockLine[]): Promise<void>;
+  /**
+   * Suspends or reinstates a store inside the caller's unit of work: sets vendors.suspended_at and
+   * copies it to every product of the store; once the unit commits, every instance drops the
+   * cached answers that could show the store or its products. undefined: no such store.
+   * Idempotent (before equals after when nothing changes).
+   */
+  setVendorSuspended(
+    unit: UnitOfWork,
+    vendorId: string,
+    suspended: boolean,
+    at: Date,
+  ): Promise<{ before: VendorStanding; after: VendorStanding } | undefined>;
 }
 
 export interface CatalogueOptions {
@@ -141,6 +155,7 @@ export function createCatalogueModule(context: ModuleContext, options: Catalogue
     health: () => ({ status: 'ok', cache: cache.stats() }),
     planStockReservation: (unit, lines) => planStockReservation(deps, unit, lines),
     releaseStock: (unit, lines) => releaseStock(deps, unit, lines),
+    setVendorSuspended: (unit, vendorId, suspended, at) => setVendorSuspended(deps, unit, vendorId, suspended, at),
     stop() {
       cache.close();
     },

@@ -13,20 +13,39 @@ export interface ProductFacet {
 /**
  * What a write changed, in a form small and plain enough to broadcast to other instances
  * (JSON over NOTIFY): ids and list facets, never cached bodies.
+ * - `product`: a product changed; with facets (created, edited, removed) it may also move
+ *   between lists, and category counts change; without (stock) only what holds it is stale.
+ * - `vendor`: a store's product count changed (its page, and the store list pages holding it).
+ * - `store`: the store itself changed (opened, renamed, new logo): its page and every store
+ *   list page (names sort and match there); with `products` (suspended, reinstated) its products
+ *   appear or vanish too: their details, every product list that could hold them, categories.
  */
-export type CacheInvalidation = { kind: 'product'; productId: string; facets: ProductFacet[] } | { kind: 'vendor'; vendorId: string };
+export type CacheInvalidation =
+  | { kind: 'product'; productId: string; facets: ProductFacet[] }
+  | { kind: 'vendor'; vendorId: string }
+  | { kind: 'store'; vendorId: string; products: boolean };
 
 interface Entry {
   body: StoredBody;
-  /** For lists: the filters that produced it and the product ids it holds. */
+  /** For product lists: the filters that produced it. */
   filters?: Omit<ProductFilters, 'limit' | 'sort'>;
+  /** For lists: the ids (products, or stores) it holds. */
   ids?: string[];
+  /** For a product's detail: its store (a suspension drops it). */
+  vendorId?: string;
 }
 
 /** What a cached list page remembers to decide, on a write, whether it went stale. */
 export interface ListEntry {
-  filters: NonNullable<Entry['filters']>;
+  /** Product lists only. */
+  filters?: NonNullable<Entry['filters']>;
   ids: string[];
+}
+
+/** What a cached answer remembers beyond its bytes. */
+export interface EntryScope {
+  list?: ListEntry;
+  vendorId?: string;
 }
 
 export interface CacheStats {
@@ -107,14 +126,14 @@ export class ResponseCache {
    * miss joins only a load that started after the latest invalidation: one started before it may
    * hold the rows the invalidating write replaced, and is neither stored nor handed to newcomers.
    */
-  async load(key: string, loader: () => Promise<{ body: StoredBody; list?: ListEntry }>): Promise<{ body: StoredBody; hit: boolean }> {
+  async load(key: string, loader: () => Promise<{ body: StoredBody } & EntryScope>): Promise<{ body: StoredBody; hit: boolean }> {
     const cached = this.get(key);
     if (cached) return { body: cached, hit: true };
     const running = this.loading.get(key);
     if (running && running.startedAt === this.changes) return { body: await running.body, hit: false };
     const startedAt = this.changes;
     const body = loader().then((loaded) => {
-      this.set(key, loaded.body, loaded.list, startedAt);
+      this.set(key, loaded.body, loaded.list, startedAt, loaded.vendorId);
       return loaded.body;
     });
     const entry = { startedAt, body };
@@ -135,10 +154,10 @@ export class ResponseCache {
    * Stores a loaded answer, unless an invalidation came in since its load started (its rows
    * may predate the write the invalidation announced; the next read loads again).
    */
-  set(key: string, body: StoredBody, list: ListEntry | undefined, loadStarted: number): void {
+  set(key: string, body: StoredBody, list: ListEntry | undefined, loadStarted: number, vendorId?: string): void {
     if (loadStarted !== this.changes) return;
     // An entry larger than the whole budget is not stored (lru-cache refuses it).
-    const entry: Entry = { body, filters: list?.filters, ids: list?.ids };
+    const entry: Entry = { body, filters: list?.filters, ids: list?.ids, vendorId };
     this.cache.set(key, entry);
     if (!entry.ids || this.cache.peek(key) !== entry) return;
     for (const id of entry.ids) {
@@ -160,19 +179,51 @@ export class ResponseCache {
   apply(invalidation: CacheInvalidation): void {
     this.invalidations++;
     this.changes++;
-    if (invalidation.kind === 'vendor') {
-      this.cache.delete(vendorKey(invalidation.vendorId));
-      return;
+    switch (invalidation.kind) {
+      case 'vendor':
+        this.drop([vendorKey(invalidation.vendorId), ...(this.listsHolding.get(invalidation.vendorId) ?? [])]);
+        break;
+      case 'store':
+        this.dropStore(invalidation.vendorId, invalidation.products);
+        break;
+      case 'product':
+        this.dropProduct(invalidation.productId, invalidation.facets);
+        break;
+      default:
+        // A kind this version does not know (a newer instance sent it): only dropping everything is safe.
+        this.cache.clear();
     }
-    const stale = [productKey(invalidation.productId), ...(this.listsHolding.get(invalidation.productId) ?? [])];
-    // Lists it may newly appear in; a stock change has no facets and needs no scan.
+  }
+
+  private dropProduct(productId: string, facets: readonly ProductFacet[]): void {
+    const stale = [productKey(productId), ...(this.listsHolding.get(productId) ?? [])];
+    // Lists it may newly appear in, and the category counts; a stock change has no facets and needs no scan.
     // entries() neither refreshes recency nor yields expired entries.
-    if (invalidation.facets.length > 0)
+    if (facets.length > 0) {
+      stale.push(CATEGORIES_KEY);
       for (const [key, entry] of this.cache.entries()) {
         if (!key.startsWith('list:') || !entry.filters) continue;
-        if (invalidation.facets.some((f) => listCouldContain(entry.filters!, f))) stale.push(key);
+        if (facets.some((f) => listCouldContain(entry.filters!, f))) stale.push(key);
       }
-    for (const key of stale) this.cache.delete(key);
+    }
+    this.drop(stale);
+  }
+
+  // Rare (a store opened, edited, suspended): one pass over the cache is cheap enough.
+  private dropStore(vendorId: string, withProducts: boolean): void {
+    const stale = [vendorKey(vendorId)];
+    if (withProducts) stale.push(CATEGORIES_KEY);
+    for (const [key, entry] of this.cache.entries()) {
+      if (key.startsWith(VENDOR_LIST_PREFIX)) stale.push(key);
+      else if (!withProducts) continue;
+      else if (entry.vendorId === vendorId) stale.push(key);
+      else if (key.startsWith('list:') && (entry.filters?.vendorId ?? vendorId) === vendorId) stale.push(key);
+    }
+    this.drop(stale);
+  }
+
+  private drop(keys: readonly string[]): void {
+    for (const key of keys) this.cache.delete(key);
   }
 
   /** Drops everything (e.g. after missing broadcasts while disconnected). */
@@ -192,6 +243,17 @@ export class ResponseCache {
 
 export const productKey = (id: string) => `product:${id}`;
 export const vendorKey = (id: string) => `vendor:${id}`;
+export const CATEGORIES_KEY = 'categories';
+const VENDOR_LIST_PREFIX = 'vendors:';
+
+/** The cache key of a page of the store list (`q` already trimmed and lower-cased; the default limit left out). */
+export function vendorListKey(filters: { q?: string; limit: number }, cursor: string | undefined): string {
+  const params = new URLSearchParams();
+  if (cursor !== undefined) params.append('cursor', cursor);
+  if (filters.limit !== listDefaults.limit) params.append('limit', String(filters.limit));
+  if (filters.q) params.append('q', filters.q);
+  return `${VENDOR_LIST_PREFIX}${params}`;
+}
 /**
  * One spelling per distinct list: equivalent queries (`?q=Lamp` and `?q=lamp `, `minPrice=0`
  * and none) become the same filters, so they share one cache entry and run the same SQL.

@@ -111,8 +111,22 @@ export interface paths {
     get: operations["downloadPrivateObject"];
   };
   "/api/vendors": {
+    /**
+     * Stores by name, searchable (keyset cursor, cached)
+     * @description Suspended stores are never listed. `q` matches any part of the store name, ignoring case.
+     */
+    get: operations["listVendors"];
     /** Open a store (become a vendor) */
     post: operations["openStore"];
+  };
+  "/api/vendors/me": {
+    /** The signed-in user's own store (also while suspended) */
+    get: operations["getOwnVendor"];
+    /**
+     * Change the signed-in user's own store (name, description, logo)
+     * @description `logoKey` is a key from `POST /api/uploads?visibility=public`, or null to remove the logo.
+     */
+    patch: operations["updateOwnVendor"];
   };
   "/api/vendors/{id}": {
     /** A store with its product count (cached) */
@@ -123,6 +137,10 @@ export interface paths {
     get: operations["listProducts"];
     /** List a product (vendors) */
     post: operations["createProduct"];
+  };
+  "/api/categories": {
+    /** Every category with its count of live products, by name (cached) */
+    get: operations["listCategories"];
   };
   "/api/products/{id}": {
     /** A product (cached) */
@@ -3454,6 +3472,160 @@ export interface operations {
       };
     };
   };
+  /**
+   * Stores by name, searchable (keyset cursor, cached)
+   * @description Suspended stores are never listed. `q` matches any part of the store name, ignoring case.
+   */
+  listVendors: {
+    parameters: {
+      query?: {
+        q?: string;
+        limit?: string;
+        cursor?: string;
+      };
+    };
+    responses: {
+      /** @description One page of stores */
+      200: {
+        headers: {
+          /** @description Strong validator of the body as sent (a compressed variant carries its own); send it back in If-None-Match */
+          ETag?: string;
+          /** @description Anonymous: `public, max-age=…, stale-while-revalidate=…` (a CDN may hold it); signed in: `private, no-store` */
+          "Cache-Control"?: string;
+          /** @description `Accept-Encoding` */
+          Vary?: string;
+          /** @description `HIT` when answered from the response cache, `MISS` otherwise */
+          "X-Cache"?: string;
+          /** @description `br` or `gzip` when Accept-Encoding allows it and the body is worth compressing */
+          "Content-Encoding"?: string;
+        };
+        content: {
+          "application/json": {
+            items: ({
+                /** Format: uuid */
+                id: string;
+                /** Format: uuid */
+                userId: string;
+                storeName: string;
+                description: string;
+                productCount: number;
+                logoKey: string | null;
+                /** Format: uri */
+                logoUrl: string | null;
+                createdAt: string;
+                updatedAt: string;
+              })[];
+            nextCursor: string | null;
+          };
+        };
+      };
+      /** @description Not modified: If-None-Match names the ETag of this answer */
+      304: {
+        headers: {
+          /** @description Strong validator of the body as sent (a compressed variant carries its own); send it back in If-None-Match */
+          ETag?: string;
+          /** @description Anonymous: `public, max-age=…, stale-while-revalidate=…` (a CDN may hold it); signed in: `private, no-store` */
+          "Cache-Control"?: string;
+          /** @description `Accept-Encoding` */
+          Vary?: string;
+        };
+        content: never;
+      };
+      /** @description A cursor this API did not issue; Invalid request (every issue in `details.issues`), or a value the database cannot take (`invalid_input`, its SQLSTATE in `details.sqlState`); Malformed JSON body. Codes: `validation_failed`, `invalid_cursor`, `invalid_input`, `invalid_json`, `request_aborted`, `invalid_body_length`. */
+      400: {
+        headers: {
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "validation_failed" | "invalid_cursor" | "invalid_input" | "invalid_json" | "request_aborted" | "invalid_body_length";
+            };
+          });
+        };
+      };
+      /** @description The request body did not arrive in time (the connection is closed). Codes: `request_timeout`. */
+      408: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "request_timeout";
+            };
+          };
+        };
+      };
+      /** @description JSON body larger than 1 MB. Codes: `payload_too_large`. */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "payload_too_large";
+            };
+          };
+        };
+      };
+      /** @description Unsupported body encoding or charset. Codes: `unsupported_encoding`, `unsupported_charset`. */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "unsupported_encoding" | "unsupported_charset";
+            };
+          });
+        };
+      };
+      /** @description Rate limited (buckets: reads, search when a search term (`q`) is given); see Retry-After. Codes: `rate_limited`. */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After"?: number;
+          /** @description Points of the bucket per window */
+          "RateLimit-Limit"?: number;
+          /** @description Points left in the window */
+          "RateLimit-Remaining"?: number;
+          /** @description Seconds until the window ends */
+          "RateLimit-Reset"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "rate_limited";
+            };
+          };
+        };
+      };
+      /** @description Unexpected server error (logged with the request id). Codes: `internal_error`. */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "internal_error";
+            };
+          };
+        };
+      };
+      /** @description The database or session store is unavailable or did not answer in time, or the server is starting (migrations pending), or a rate limit that fails closed cannot be checked; see Retry-After. Codes: `database_unavailable`, `database_timeout`, `starting`, `rate_limit_unavailable`. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "database_unavailable" | "database_timeout" | "starting" | "rate_limit_unavailable";
+            };
+          });
+        };
+      };
+    };
+  };
   /** Open a store (become a vendor) */
   openStore: {
     requestBody: {
@@ -3478,7 +3650,11 @@ export interface operations {
               storeName: string;
               description: string;
               productCount: number;
+              logoKey: string | null;
+              /** Format: uri */
+              logoUrl: string | null;
               createdAt: string;
+              updatedAt: string;
             };
           };
         };
@@ -3613,6 +3789,310 @@ export interface operations {
       };
     };
   };
+  /** The signed-in user's own store (also while suspended) */
+  getOwnVendor: {
+    responses: {
+      /** @description The store, with `suspendedAt` */
+      200: {
+        content: {
+          "application/json": {
+            vendor: {
+              /** Format: uuid */
+              id: string;
+              /** Format: uuid */
+              userId: string;
+              storeName: string;
+              description: string;
+              productCount: number;
+              logoKey: string | null;
+              /** Format: uri */
+              logoUrl: string | null;
+              createdAt: string;
+              updatedAt: string;
+              suspendedAt: string | null;
+            };
+          };
+        };
+      };
+      /** @description Not modified: If-None-Match names the ETag of this answer */
+      304: {
+        headers: {
+          /** @description Strong validator of the body as sent (a compressed body carries its own) */
+          ETag?: string;
+        };
+        content: never;
+      };
+      /** @description Malformed JSON body. Codes: `invalid_json`, `request_aborted`, `invalid_body_length`. */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "invalid_json" | "request_aborted" | "invalid_body_length";
+            };
+          });
+        };
+      };
+      /** @description Not signed in. Codes: `unauthorized`. */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "unauthorized";
+            };
+          };
+        };
+      };
+      /** @description The user has no store. Codes: `not_a_vendor`. */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "not_a_vendor";
+            };
+          };
+        };
+      };
+      /** @description The request body did not arrive in time (the connection is closed). Codes: `request_timeout`. */
+      408: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "request_timeout";
+            };
+          };
+        };
+      };
+      /** @description JSON body larger than 1 MB. Codes: `payload_too_large`. */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "payload_too_large";
+            };
+          };
+        };
+      };
+      /** @description Unsupported body encoding or charset. Codes: `unsupported_encoding`, `unsupported_charset`. */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "unsupported_encoding" | "unsupported_charset";
+            };
+          });
+        };
+      };
+      /** @description Rate limited (buckets: reads); see Retry-After. Codes: `rate_limited`. */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After"?: number;
+          /** @description Points of the bucket per window */
+          "RateLimit-Limit"?: number;
+          /** @description Points left in the window */
+          "RateLimit-Remaining"?: number;
+          /** @description Seconds until the window ends */
+          "RateLimit-Reset"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "rate_limited";
+            };
+          };
+        };
+      };
+      /** @description Unexpected server error (logged with the request id). Codes: `internal_error`. */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "internal_error";
+            };
+          };
+        };
+      };
+      /** @description The database or session store is unavailable or did not answer in time, or the server is starting (migrations pending), or a rate limit that fails closed cannot be checked; see Retry-After. Codes: `database_unavailable`, `database_timeout`, `starting`, `rate_limit_unavailable`. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "database_unavailable" | "database_timeout" | "starting" | "rate_limit_unavailable";
+            };
+          });
+        };
+      };
+    };
+  };
+  /**
+   * Change the signed-in user's own store (name, description, logo)
+   * @description `logoKey` is a key from `POST /api/uploads?visibility=public`, or null to remove the logo.
+   */
+  updateOwnVendor: {
+    requestBody: {
+      content: {
+        "application/json": {
+          storeName?: string;
+          description?: string;
+          logoKey?: string | null;
+        };
+      };
+    };
+    responses: {
+      /** @description The changed store */
+      200: {
+        content: {
+          "application/json": {
+            vendor: {
+              /** Format: uuid */
+              id: string;
+              /** Format: uuid */
+              userId: string;
+              storeName: string;
+              description: string;
+              productCount: number;
+              logoKey: string | null;
+              /** Format: uri */
+              logoUrl: string | null;
+              createdAt: string;
+              updatedAt: string;
+              suspendedAt: string | null;
+            };
+          };
+        };
+      };
+      /** @description The logo key names no uploaded public object; Invalid request (every issue in `details.issues`), or a value the database cannot take (`invalid_input`, its SQLSTATE in `details.sqlState`); Malformed JSON body. Codes: `unknown_image`, `validation_failed`, `invalid_input`, `invalid_json`, `request_aborted`, `invalid_body_length`. */
+      400: {
+        headers: {
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "unknown_image" | "validation_failed" | "invalid_input" | "invalid_json" | "request_aborted" | "invalid_body_length";
+            };
+          });
+        };
+      };
+      /** @description Not signed in. Codes: `unauthorized`. */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "unauthorized";
+            };
+          };
+        };
+      };
+      /** @description The user has no store, or it is suspended; Cross-origin request refused (foreign Origin header). Codes: `not_a_vendor`, `vendor_suspended`, `foreign_origin`. */
+      403: {
+        headers: {
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "not_a_vendor" | "vendor_suspended" | "foreign_origin";
+            };
+          });
+        };
+      };
+      /** @description The request body did not arrive in time (the connection is closed). Codes: `request_timeout`. */
+      408: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "request_timeout";
+            };
+          };
+        };
+      };
+      /** @description JSON body larger than 1 MB. Codes: `payload_too_large`. */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "payload_too_large";
+            };
+          };
+        };
+      };
+      /** @description Unsupported body encoding or charset. Codes: `unsupported_encoding`, `unsupported_charset`. */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "unsupported_encoding" | "unsupported_charset";
+            };
+          });
+        };
+      };
+      /** @description Rate limited (buckets: writes); see Retry-After. Codes: `rate_limited`. */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After"?: number;
+          /** @description Points of the bucket per window */
+          "RateLimit-Limit"?: number;
+          /** @description Points left in the window */
+          "RateLimit-Remaining"?: number;
+          /** @description Seconds until the window ends */
+          "RateLimit-Reset"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "rate_limited";
+            };
+          };
+        };
+      };
+      /** @description Unexpected server error (logged with the request id). Codes: `internal_error`. */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "internal_error";
+            };
+          };
+        };
+      };
+      /** @description Object storage is unavailable to check the logo key; The database or session store is unavailable or did not answer in time, or the server is starting (migrations pending), or a rate limit that fails closed cannot be checked; see Retry-After. Codes: `storage_unavailable`, `database_unavailable`, `database_timeout`, `starting`, `rate_limit_unavailable`. */
+      503: {
+        headers: {
+          /** @description Seconds to wait */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "storage_unavailable" | "database_unavailable" | "database_timeout" | "starting" | "rate_limit_unavailable";
+            };
+          });
+        };
+      };
+    };
+  };
   /** A store with its product count (cached) */
   getVendor: {
     parameters: {
@@ -3645,7 +4125,11 @@ export interface operations {
               storeName: string;
               description: string;
               productCount: number;
+              logoKey: string | null;
+              /** Format: uri */
+              logoUrl: string | null;
               createdAt: string;
+              updatedAt: string;
             };
           };
         };
@@ -3675,7 +4159,7 @@ export interface operations {
           });
         };
       };
-      /** @description No such store. Codes: `not_found`. */
+      /** @description No such store (or it is suspended). Codes: `not_found`. */
       404: {
         content: {
           "application/json": components["schemas"]["Error"] & {
@@ -3994,7 +4478,7 @@ export interface operations {
           };
         };
       };
-      /** @description The user has no store; Cross-origin request refused (foreign Origin header). Codes: `not_a_vendor`, `foreign_origin`. */
+      /** @description The user has no store, or it is suspended; Cross-origin request refused (foreign Origin header). Codes: `not_a_vendor`, `vendor_suspended`, `foreign_origin`. */
       403: {
         headers: {
         };
@@ -4002,7 +4486,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"] & ({
             error?: {
               /** @enum {unknown} */
-              code?: "not_a_vendor" | "foreign_origin";
+              code?: "not_a_vendor" | "vendor_suspended" | "foreign_origin";
             };
           });
         };
@@ -4089,6 +4573,137 @@ export interface operations {
       };
     };
   };
+  /** Every category with its count of live products, by name (cached) */
+  listCategories: {
+    responses: {
+      /** @description The categories */
+      200: {
+        headers: {
+          /** @description Strong validator of the body as sent (a compressed variant carries its own); send it back in If-None-Match */
+          ETag?: string;
+          /** @description Anonymous: `public, max-age=…, stale-while-revalidate=…` (a CDN may hold it); signed in: `private, no-store` */
+          "Cache-Control"?: string;
+          /** @description `Accept-Encoding` */
+          Vary?: string;
+          /** @description `HIT` when answered from the response cache, `MISS` otherwise */
+          "X-Cache"?: string;
+          /** @description `br` or `gzip` when Accept-Encoding allows it and the body is worth compressing */
+          "Content-Encoding"?: string;
+        };
+        content: {
+          "application/json": {
+            categories: {
+                name: string;
+                productCount: number;
+              }[];
+          };
+        };
+      };
+      /** @description Not modified: If-None-Match names the ETag of this answer */
+      304: {
+        headers: {
+          /** @description Strong validator of the body as sent (a compressed variant carries its own); send it back in If-None-Match */
+          ETag?: string;
+          /** @description Anonymous: `public, max-age=…, stale-while-revalidate=…` (a CDN may hold it); signed in: `private, no-store` */
+          "Cache-Control"?: string;
+          /** @description `Accept-Encoding` */
+          Vary?: string;
+        };
+        content: never;
+      };
+      /** @description Malformed JSON body. Codes: `invalid_json`, `request_aborted`, `invalid_body_length`. */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "invalid_json" | "request_aborted" | "invalid_body_length";
+            };
+          });
+        };
+      };
+      /** @description The request body did not arrive in time (the connection is closed). Codes: `request_timeout`. */
+      408: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "request_timeout";
+            };
+          };
+        };
+      };
+      /** @description JSON body larger than 1 MB. Codes: `payload_too_large`. */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "payload_too_large";
+            };
+          };
+        };
+      };
+      /** @description Unsupported body encoding or charset. Codes: `unsupported_encoding`, `unsupported_charset`. */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "unsupported_encoding" | "unsupported_charset";
+            };
+          });
+        };
+      };
+      /** @description Rate limited (buckets: reads); see Retry-After. Codes: `rate_limited`. */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After"?: number;
+          /** @description Points of the bucket per window */
+          "RateLimit-Limit"?: number;
+          /** @description Points left in the window */
+          "RateLimit-Remaining"?: number;
+          /** @description Seconds until the window ends */
+          "RateLimit-Reset"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "rate_limited";
+            };
+          };
+        };
+      };
+      /** @description Unexpected server error (logged with the request id). Codes: `internal_error`. */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "internal_error";
+            };
+          };
+        };
+      };
+      /** @description The database or session store is unavailable or did not answer in time, or the server is starting (migrations pending), or a rate limit that fails closed cannot be checked; see Retry-After. Codes: `database_unavailable`, `database_timeout`, `starting`, `rate_limit_unavailable`. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "database_unavailable" | "database_timeout" | "starting" | "rate_limit_unavailable";
+            };
+          });
+        };
+      };
+    };
+  };
   /** A product (cached) */
   getProduct: {
     parameters: {
@@ -4157,7 +4772,7 @@ export interface operations {
           });
         };
       };
-      /** @description No such product (or it was removed). Codes: `not_found`. */
+      /** @description No such product (or it was removed, or its store is suspended). Codes: `not_found`. */
       404: {
         content: {
           "application/json": components["schemas"]["Error"] & {
@@ -4286,7 +4901,7 @@ export interface operations {
           };
         };
       };
-      /** @description Another store lists this product; Cross-origin request refused (foreign Origin header). Codes: `not_owner`, `foreign_origin`. */
+      /** @description Another store lists this product, or the user's store is suspended; Cross-origin request refused (foreign Origin header). Codes: `not_owner`, `vendor_suspended`, `foreign_origin`. */
       403: {
         headers: {
         };
@@ -4294,7 +4909,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"] & ({
             error?: {
               /** @enum {unknown} */
-              code?: "not_owner" | "foreign_origin";
+              code?: "not_owner" | "vendor_suspended" | "foreign_origin";
             };
           });
         };
@@ -4460,7 +5075,7 @@ export interface operations {
           };
         };
       };
-      /** @description Another store lists this product; Cross-origin request refused (foreign Origin header). Codes: `not_owner`, `foreign_origin`. */
+      /** @description Another store lists this product, or the user's store is suspended; Cross-origin request refused (foreign Origin header). Codes: `not_owner`, `vendor_suspended`, `foreign_origin`. */
       403: {
         headers: {
         };
@@ -4468,7 +5083,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"] & ({
             error?: {
               /** @enum {unknown} */
-              code?: "not_owner" | "foreign_origin";
+              code?: "not_owner" | "vendor_suspended" | "foreign_origin";
             };
           });
         };

@@ -108,6 +108,13 @@ it('catalogue: stores and products, with 403, 404, 409 and 400', async () => {
   await t.request.get(`/api/vendors/${vendor.vendorId}`).expect(200);
   await t.request.get(`/api/vendors/${MISSING}`).expect(404);
   await t.request.get('/api/vendors/not-a-uuid').expect(400);
+  await t.request.get('/api/vendors?q=test&limit=5').expect(200);
+  await t.request.get('/api/vendors?cursor=forged').expect(400);
+  await t.request.get('/api/vendors/me').set('Cookie', vendor.cookie).expect(200);
+  await t.request.get('/api/vendors/me').set('Cookie', buyer.cookie).expect(403);
+  await t.request.patch('/api/vendors/me').set('Cookie', vendor.cookie).send({ description: 'Still a store' }).expect(200);
+  await t.request.patch('/api/vendors/me').set('Cookie', vendor.cookie).send({ logoKey: 'public/none.png' }).expect(400);
+  await t.request.patch('/api/vendors/me').set('Cookie', buyer.cookie).send({ description: 'Not mine' }).expect(403);
   const product = await listProduct(t.request, vendor);
   await t.request.post('/api/products').set('Cookie', buyer.cookie).send({ title: 'X', priceCents: 1 }).expect(403);
   await t.request
@@ -117,6 +124,7 @@ it('catalogue: stores and products, with 403, 404, 409 and 400', async () => {
     .expect(400);
   await t.request.get('/api/products?limit=1').expect(200);
   await t.request.get('/api/products?cursor=forged').expect(400);
+  await t.request.get('/api/categories').expect(200);
   await t.request.get(`/api/products/${product.id}`).expect(200);
   await t.request.get(`/api/products/${MISSING}`).expect(404);
   await t.request.patch(`/api/products/${product.id}`).set('Cookie', vendor.cookie).send({ stock: 7 }).expect(200);
