@@ -19,6 +19,7 @@ import {
 } from './orders.repository';
 import { type IdempotentReply, type IdempotentRequest, rememberReply, storedReplyFor } from './order-idempotency';
 import { statusesLeadingTo } from './order-state';
+import { type CryptoInvoices, openCryptoInvoice, voidInvoiceUnlessPlaced } from './crypto-invoice';
 
 export interface CryptoQuote {
   symbol: string;
@@ -47,6 +48,8 @@ export interface OrdersDeps {
   limits: OrderLimits;
   stock: StockKeeper;
   quoteCrypto?: QuoteCrypto;
+  /** The crypto payment processor (BTCPay Server); without it no crypto order is taken. */
+  cryptoInvoices?: CryptoInvoices;
   /** False with STRIPE_ENABLED=false: a card order could never be paid, so none is taken. */
   cardPaymentsEnabled: boolean;
 }
@@ -69,6 +72,8 @@ export function toOrderView(order: OrderRow, allItems: OrderItemRow[], viewer: O
           tier: order.cryptoRateTier ?? 'unknown',
           source: order.cryptoRateSource ?? 'unknown',
           expiresAt: order.cryptoQuoteExpiresAt?.toISOString() ?? order.expiresAt.toISOString(),
+          invoiceId: order.cryptoInvoiceId,
+          checkoutUrl: order.cryptoCheckoutUrl,
         }
       : null;
   return {
@@ -149,13 +154,15 @@ export async function placeOrder(
   // quote; the cap on unpaid orders must not refuse the buyer their own order). Checked again under the lock below.
   const seen = idempotency && (await storedReplyFor(deps.database.db, buyerId, idempotency, deps.clock.now()));
   if (seen) return { ...seen, replayed: true };
-  if (body.paymentMethod === 'crypto' && !deps.quoteCrypto) {
+  if (body.paymentMethod === 'crypto' && (!deps.quoteCrypto || !deps.cryptoInvoices)) {
     throw serviceUnavailable('crypto_payments_unavailable', 'Crypto payments are not available');
   }
   checkQuantities(deps.limits, body);
   // Unlocked first, so a buyer at the cap costs no rates-provider call; the check that counts is under the lock below.
   if (body.paymentMethod === 'crypto') await checkOpenUnpaid(deps.limits, deps.database.db, buyerId, new Date(deps.clock.now()));
   const quoted = body.paymentMethod === 'crypto' ? await quoteBeforeReserving(deps, body) : undefined;
+  // Its invoice too, for the same reason; the order is written with it (crypto-invoice.ts).
+  const invoiced = quoted && (await openCryptoInvoice(deps.cryptoInvoices!, { buyerId, ...quoted.priced, quote: quoted.quote }));
   /*
    * Three round trips: BEGIN with the buyer's lock (taken before any stock row, by every
    * placement alike, so the locks cannot deadlock); one statement that reserves every line (the
@@ -164,56 +171,63 @@ export async function placeOrder(
    * counted after the lock); COMMIT, or ROLLBACK once the reason is known. With an
    * Idempotency-Key, two more: the key looked up under the lock, and stored with the order.
    */
-  const placed = await deps.database.transaction(
-    async (unit) => {
-      // A duplicate that waited on the buyer's lock for the first finds the first's key here.
-      const replay = idempotency && (await storedReplyFor(unit.tx, buyerId, idempotency, deps.clock.now()));
-      if (replay) return { replay };
-      const reservation = deps.stock.planStockReservation(unit, body.items);
-      const now = deps.clock.now();
-      const quote = quoted?.quote;
-      const placed = await placeReservedOrder(
-        unit.tx,
-        reservation.ctes,
-        {
-          buyerId,
-          paymentMethod: body.paymentMethod,
-          expiresAt: new Date(now + (body.paymentMethod === 'card' ? deps.limits.cardHoldMinutes : deps.limits.cryptoHoldMinutes) * 60_000),
-          ...(quote
-            ? {
-                cryptoSymbol: quote.symbol,
-                cryptoAmount: quote.amount,
-                cryptoRate: String(quote.rate),
-                cryptoRateTier: quote.tier,
-                cryptoRateSource: quote.source,
-                cryptoQuoteExpiresAt: new Date(quote.expiresAt),
-              }
-            : {}),
-        },
-        { maxOpen: deps.limits.maxOpenUnpaid, now: new Date(now), expect: quoted?.priced },
-      );
-      if (placed.order) {
-        const order = toOrderView(placed.order, placed.items);
-        if (idempotency) await rememberReply(unit.tx, buyerId, idempotency, { status: 201, body: { order }, orderId: order.id }, now);
-        return { order };
-      }
-      // Nothing written: why, in the order a buyer should hear it. Each throw rolls the reservation back.
-      const reserved = reservation.settle(placed.reservation);
-      const { currency, totalCents } = priceLines(reserved);
-      /*
-       * A price changed between the quote and the reservation. Refused rather than re-quoted:
-       * re-quoting means waiting on the provider again, and the buyer should see the new total
-       * before paying it.
-       */
-      if (quoted && (quoted.priced.totalCents !== totalCents || quoted.priced.currency !== currency))
-        throw conflict('price_changed', 'A price changed while the order was being quoted; please review the order and try again', {
-          quotedCents: quoted.priced.totalCents,
-          totalCents,
-          currency,
-        });
-      throw tooManyOpenOrders(deps.limits, placed.open);
-    },
-    { advisoryLock: buyerOrdersLock(buyerId) },
+  const placed = await voidInvoiceUnlessPlaced(deps.cryptoInvoices, invoiced?.invoice, deps.logger, () =>
+    deps.database.transaction(
+      async (unit) => {
+        // A duplicate that waited on the buyer's lock for the first finds the first's key here.
+        const replay = idempotency && (await storedReplyFor(unit.tx, buyerId, idempotency, deps.clock.now()));
+        if (replay) return { replay };
+        const reservation = deps.stock.planStockReservation(unit, body.items);
+        const now = deps.clock.now();
+        const quote = quoted?.quote;
+        const placed = await placeReservedOrder(
+          unit.tx,
+          reservation.ctes,
+          {
+            buyerId,
+            paymentMethod: body.paymentMethod,
+            expiresAt: new Date(
+              now + (body.paymentMethod === 'card' ? deps.limits.cardHoldMinutes : deps.limits.cryptoHoldMinutes) * 60_000,
+            ),
+            ...(quote
+              ? {
+                  cryptoSymbol: quote.symbol,
+                  cryptoAmount: quote.amount,
+                  cryptoRate: String(quote.rate),
+                  cryptoRateTier: quote.tier,
+                  cryptoRateSource: quote.source,
+                  cryptoQuoteExpiresAt: new Date(quote.expiresAt),
+                  id: invoiced?.orderId,
+                  cryptoInvoiceId: invoiced?.invoice.invoiceId,
+                  cryptoCheckoutUrl: invoiced?.invoice.checkoutUrl,
+                }
+              : {}),
+          },
+          { maxOpen: deps.limits.maxOpenUnpaid, now: new Date(now), expect: quoted?.priced },
+        );
+        if (placed.order) {
+          const order = toOrderView(placed.order, placed.items);
+          if (idempotency) await rememberReply(unit.tx, buyerId, idempotency, { status: 201, body: { order }, orderId: order.id }, now);
+          return { order };
+        }
+        // Nothing written: why, in the order a buyer should hear it. Each throw rolls the reservation back.
+        const reserved = reservation.settle(placed.reservation);
+        const { currency, totalCents } = priceLines(reserved);
+        /*
+         * A price changed between the quote and the reservation. Refused rather than re-quoted:
+         * re-quoting means waiting on the provider again, and the buyer should see the new total
+         * before paying it.
+         */
+        if (quoted && (quoted.priced.totalCents !== totalCents || quoted.priced.currency !== currency))
+          throw conflict('price_changed', 'A price changed while the order was being quoted; please review the order and try again', {
+            quotedCents: quoted.priced.totalCents,
+            totalCents,
+            currency,
+          });
+        throw tooManyOpenOrders(deps.limits, placed.open);
+      },
+      { advisoryLock: buyerOrdersLock(buyerId) },
+    ),
   );
   if (placed.replay) return { ...placed.replay, replayed: true };
   return { status: 201, body: { order: placed.order }, replayed: false };
