@@ -9,7 +9,7 @@ import { expireOverdue, type Notify, type OrdersDeps, type QuoteCrypto, type Sto
 
 export { ENDED_BY_FAILED_PAYMENT, findPayableOrder, type PaymentUpdate, recordPaymentReference } from './order-payments';
 export type { Notify, QuoteCrypto } from './orders.service';
-export type { CryptoInvoice, CryptoInvoices, InvoicedQuote } from './crypto-invoice';
+export type { CryptoInvoices } from './crypto-invoice';
 
 export interface OrdersOptions {
   /** The catalogue, which owns stock. */

@@ -1,3 +1,4 @@
+import { DeadlineExceeded, withDeadline } from '../../lib/deadline';
 import { PaymentProviderUnavailable } from './payment-provider';
 
 /** A Greenfield invoice, as much of it as we read. */
@@ -51,16 +52,19 @@ export function createBtcpayClient(settings: BtcpaySettings) {
     let res: Response;
     let text: string;
     try {
-      res = await fetch(`${store}${path}`, {
-        method,
-        headers: { Authorization: `token ${settings.apiKey}`, Accept: 'application/json', 'Content-Type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(settings.timeoutMs),
+      // One deadline over the request and the whole body: a BTCPay that trickles bytes fails too.
+      [res, text] = await withDeadline(settings.timeoutMs, async (signal) => {
+        const answer = await fetch(`${store}${path}`, {
+          method,
+          headers: { Authorization: `token ${settings.apiKey}`, Accept: 'application/json', 'Content-Type': 'application/json' },
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal,
+        });
+        return [answer, await answer.text()] as const;
       });
-      text = await res.text();
     } catch (error) {
       const name = error instanceof Error ? error.name : 'unknown';
-      if (name === 'TimeoutError' || name === 'AbortError') {
+      if (error instanceof DeadlineExceeded || name === 'TimeoutError' || name === 'AbortError') {
         throw new PaymentProviderUnavailable('btcpay', 'timeout', `${method} ${path} took over ${settings.timeoutMs} ms`);
       }
       const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : name;

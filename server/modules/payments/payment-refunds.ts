@@ -4,7 +4,7 @@ import { type BtcpayClient, BtcpayRequestRefused, centsToAmount } from './btcpay
 import { cryptoPaymentsUnavailable } from './btcpay-invoices';
 import { PaymentNotRefundable, type PaymentProvider, PaymentProviderUnavailable } from './payment-provider';
 
-/** The order as the refund needs it (the admin module reads it from orders). */
+/** The order as the refund needs it (the admin module gets it through the orders module). */
 export interface RefundableOrder {
   id: string;
   paymentMethod: 'card' | 'crypto';

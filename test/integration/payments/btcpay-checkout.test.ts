@@ -64,6 +64,7 @@ it('a crypto order opens a BTCPay invoice for its total, with our quote alongsid
 it.each([
   ['down', 'down' as const],
   ['hanging past BTCPAY_TIMEOUT_MS', 'hang' as const],
+  ['trickling its answer past BTCPAY_TIMEOUT_MS', 'trickle' as const],
   ['failing (502)', { status: 502, body: { code: 'bad-gateway', message: 'Bad gateway' } }],
   ['refusing our API key (401)', { status: 401, body: { code: 'unauthenticated', message: 'Authentication is required' } }],
 ])('BTCPay %s: 503 crypto_payments_unavailable with Retry-After, no order and no stock taken', async (_name, fault) => {
