@@ -49,7 +49,7 @@ export async function openCryptoInvoice(
 }
 
 /**
- * Runs the placement; if it writes no order (refused: out of stock, a changed price, the cap;
+ * Awaits the placement; if it writes no order (refused: out of stock, a changed price, the cap;
  * or an Idempotency-Key replay answered with another order), the invoice opened for it is marked
  * invalid rather than left to expire. Nobody was given its link, but an invalid invoice cannot be
  * paid by any means, and the store's invoice list shows at once that it was never an order.
@@ -58,12 +58,12 @@ export async function voidInvoiceUnlessPlaced<T extends { replay?: unknown }>(
   invoices: CryptoInvoices | undefined,
   invoice: CryptoInvoice | undefined,
   logger: Logger,
-  place: () => Promise<T>,
+  placing: Promise<T>,
 ): Promise<T> {
-  if (!invoice || !invoices) return place();
+  if (!invoice || !invoices) return placing;
   let placed: T;
   try {
-    placed = await place();
+    placed = await placing;
   } catch (error) {
     await invoices.void(invoice.invoiceId);
     throw error;

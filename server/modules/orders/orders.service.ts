@@ -171,64 +171,61 @@ export async function placeOrder(
    * counted after the lock); COMMIT, or ROLLBACK once the reason is known. With an
    * Idempotency-Key, two more: the key looked up under the lock, and stored with the order.
    */
-  const placed = await voidInvoiceUnlessPlaced(deps.cryptoInvoices, invoiced?.invoice, deps.logger, () =>
-    deps.database.transaction(
-      async (unit) => {
-        // A duplicate that waited on the buyer's lock for the first finds the first's key here.
-        const replay = idempotency && (await storedReplyFor(unit.tx, buyerId, idempotency, deps.clock.now()));
-        if (replay) return { replay };
-        const reservation = deps.stock.planStockReservation(unit, body.items);
-        const now = deps.clock.now();
-        const quote = quoted?.quote;
-        const placed = await placeReservedOrder(
-          unit.tx,
-          reservation.ctes,
-          {
-            buyerId,
-            paymentMethod: body.paymentMethod,
-            expiresAt: new Date(
-              now + (body.paymentMethod === 'card' ? deps.limits.cardHoldMinutes : deps.limits.cryptoHoldMinutes) * 60_000,
-            ),
-            ...(quote
-              ? {
-                  cryptoSymbol: quote.symbol,
-                  cryptoAmount: quote.amount,
-                  cryptoRate: String(quote.rate),
-                  cryptoRateTier: quote.tier,
-                  cryptoRateSource: quote.source,
-                  cryptoQuoteExpiresAt: new Date(quote.expiresAt),
-                  id: invoiced?.orderId,
-                  cryptoInvoiceId: invoiced?.invoice.invoiceId,
-                  cryptoCheckoutUrl: invoiced?.invoice.checkoutUrl,
-                }
-              : {}),
-          },
-          { maxOpen: deps.limits.maxOpenUnpaid, now: new Date(now), expect: quoted?.priced },
-        );
-        if (placed.order) {
-          const order = toOrderView(placed.order, placed.items);
-          if (idempotency) await rememberReply(unit.tx, buyerId, idempotency, { status: 201, body: { order }, orderId: order.id }, now);
-          return { order };
-        }
-        // Nothing written: why, in the order a buyer should hear it. Each throw rolls the reservation back.
-        const reserved = reservation.settle(placed.reservation);
-        const { currency, totalCents } = priceLines(reserved);
-        /*
-         * A price changed between the quote and the reservation. Refused rather than re-quoted:
-         * re-quoting means waiting on the provider again, and the buyer should see the new total
-         * before paying it.
-         */
-        if (quoted && (quoted.priced.totalCents !== totalCents || quoted.priced.currency !== currency))
-          throw conflict('price_changed', 'A price changed while the order was being quoted; please review the order and try again', {
-            quotedCents: quoted.priced.totalCents,
-            totalCents,
-            currency,
-          });
-        throw tooManyOpenOrders(deps.limits, placed.open);
-      },
-      { advisoryLock: buyerOrdersLock(buyerId) },
-    ),
+  const placing = deps.database.transaction(
+    async (unit) => {
+      // A duplicate that waited on the buyer's lock for the first finds the first's key here.
+      const replay = idempotency && (await storedReplyFor(unit.tx, buyerId, idempotency, deps.clock.now()));
+      if (replay) return { replay };
+      const reservation = deps.stock.planStockReservation(unit, body.items);
+      const now = deps.clock.now();
+      const quote = quoted?.quote;
+      const placed = await placeReservedOrder(
+        unit.tx,
+        reservation.ctes,
+        {
+          buyerId,
+          paymentMethod: body.paymentMethod,
+          expiresAt: new Date(now + (body.paymentMethod === 'card' ? deps.limits.cardHoldMinutes : deps.limits.cryptoHoldMinutes) * 60_000),
+          ...(quote
+            ? {
+                cryptoSymbol: quote.symbol,
+                cryptoAmount: quote.amount,
+                cryptoRate: String(quote.rate),
+                cryptoRateTier: quote.tier,
+                cryptoRateSource: quote.source,
+                cryptoQuoteExpiresAt: new Date(quote.expiresAt),
+                id: invoiced?.orderId,
+                cryptoInvoiceId: invoiced?.invoice.invoiceId,
+                cryptoCheckoutUrl: invoiced?.invoice.checkoutUrl,
+              }
+            : {}),
+        },
+        { maxOpen: deps.limits.maxOpenUnpaid, now: new Date(now), expect: quoted?.priced },
+      );
+      if (placed.order) {
+        const order = toOrderView(placed.order, placed.items);
+        if (idempotency) await rememberReply(unit.tx, buyerId, idempotency, { status: 201, body: { order }, orderId: order.id }, now);
+        return { order };
+      }
+      // Nothing written: why, in the order a buyer should hear it. Each throw rolls the reservation back.
+      const reserved = reservation.settle(placed.reservation);
+      const { currency, totalCents } = priceLines(reserved);
+      /*
+       * A price changed between the quote and the reservation. Refused rather than re-quoted:
+       * re-quoting means waiting on the provider again, and the buyer should see the new total
+       * before paying it.
+       */
+      if (quoted && (quoted.priced.totalCents !== totalCents || quoted.priced.currency !== currency))
+        throw conflict('price_changed', 'A price changed while the order was being quoted; please review the order and try again', {
+          quotedCents: quoted.priced.totalCents,
+          totalCents,
+          currency,
+        });
+      throw tooManyOpenOrders(deps.limits, placed.open);
+    },
+    { advisoryLock: buyerOrdersLock(buyerId) },
   );
+  const placed = await voidInvoiceUnlessPlaced(deps.cryptoInvoices, invoiced?.invoice, deps.logger, placing);
   if (placed.replay) return { ...placed.replay, replayed: true };
   return { status: 201, body: { order: placed.order }, replayed: false };
 }
