@@ -24,7 +24,9 @@ if (result.ok) {
       c.STRIPE_ENABLED
         ? `card payments: on (Stripe, ${c.PAYMENTS_MODE} mode${c.STRIPE_SECRET_KEY ? '' : ', no STRIPE_SECRET_KEY: card checkout answers 503'})`
         : 'card payments: off (STRIPE_ENABLED=false)',
-      'crypto payments: on',
+      c.BTCPAY_URL
+        ? `crypto payments: on (BTCPay Server at ${new URL(c.BTCPAY_URL).host}, store ${c.BTCPAY_STORE_ID})`
+        : 'crypto payments: off (no BTCPay Server configured: crypto checkout answers 503)',
       c.EMAIL_DRIVER === 'brevo' ? 'e-mail: sent through Brevo' : 'e-mail: log driver (EMAIL_DRIVER=log: written to the log, never sent)',
       `session cookie: ${c.SESSION_COOKIE_NAME}, SameSite=${c.SESSION_COOKIE_SAMESITE}${c.SESSION_COOKIE_DOMAIN ? `, Domain=${c.SESSION_COOKIE_DOMAIN}` : ''}`,
     ]

@@ -148,17 +148,19 @@ export function createApp(deps: AppDeps): App {
     // Same trust-proxy rule as req.ip: an upgrade never reaches Express, so it borrows Express's request prototype.
     clientIpOf: (req) => (Object.assign(Object.create(app.request), { headers: req.headers, socket: req.socket }) as Request).ip,
   });
+  // Before orders, which places crypto orders with its invoices; its verdicts go to orders once both exist.
+  const payments = createPaymentsModule(context, {
+    applyUpdate: (unit, update) => orders.applyPaymentUpdate(unit, update),
+    stripe: deps.stripe,
+  });
   const orders = createOrdersModule(context, {
     stock: catalogue,
+    cryptoInvoices: payments.cryptoInvoices,
     enqueueEmail: (unit, mail) => email.enqueue(unit, mail),
     notify: async (unit, notification) => {
       await realtime.notify(unit, notification);
     },
     quoteCrypto: (request) => cryptoRates.quote(request),
-  });
-  const payments = createPaymentsModule(context, {
-    applyUpdate: (unit, update) => orders.applyPaymentUpdate(unit, update),
-    stripe: deps.stripe,
   });
   // Periodic work: one job per cron tick across all instances.
   jobs.every('orders-expire-overdue', config.ORDER_EXPIRY_CRON, () => orders.sweepExpiredOrders());

@@ -185,6 +185,14 @@ const envSchema = z.object({
   // Deadline of one Stripe API call; a buyer waits at most this long before a 503.
   STRIPE_TIMEOUT_MS: int(10_000, 100),
 
+  // Crypto payments through a BTCPay Server store (Greenfield API): all four or none. None: crypto checkout answers 503.
+  BTCPAY_URL: optionalUrl,
+  BTCPAY_API_KEY: optionalText,
+  BTCPAY_STORE_ID: optionalText,
+  BTCPAY_WEBHOOK_SECRET: optionalText,
+  // Deadline of one BTCPay API call (connect to last byte); a hung BTCPay answers 503 crypto_payments_unavailable.
+  BTCPAY_TIMEOUT_MS: int(8_000, 100),
+
   // log: mail goes through the outbox and is written to the log, never sent. Unset: brevo in production
   // or when BREVO_API_KEY is set, log otherwise.
   EMAIL_DRIVER: optionalText.pipe(z.enum(['log', 'brevo']).optional()),
@@ -355,6 +363,13 @@ function findCrossVariableProblems(config: Config): ConfigProblem[] {
       message: `must be above DB_STATEMENT_TIMEOUT (${config.DB_STATEMENT_TIMEOUT} ms), so a live server cancels a slow statement before the client drops its connection (got ${config.DB_QUERY_TIMEOUT_MS})`,
     });
   }
+  const btcpayMissing = missingBtcpaySettings(config);
+  if (btcpayMissing.length > 0 && btcpayMissing.length < BTCPAY_SETTINGS.length) {
+    problems.push({
+      variable: btcpayMissing[0]!,
+      message: `BTCPay Server needs all of ${BTCPAY_SETTINGS.join(', ')} or none; missing ${btcpayMissing.join(', ')}`,
+    });
+  }
   if (config.EMAIL_DRIVER === 'brevo' && !config.BREVO_API_KEY) {
     problems.push({
       variable: 'BREVO_API_KEY',
@@ -371,6 +386,14 @@ function findCrossVariableProblems(config: Config): ConfigProblem[] {
 }
 
 export type Config = Readonly<ReturnType<typeof applyEnvironmentDefaults>>;
+
+/** What connects a BTCPay Server store: all or none. */
+export const BTCPAY_SETTINGS = ['BTCPAY_URL', 'BTCPAY_API_KEY', 'BTCPAY_STORE_ID', 'BTCPAY_WEBHOOK_SECRET'] as const;
+
+/** The BTCPay settings not set (all of them: crypto payments are off). */
+export function missingBtcpaySettings(env: Partial<Record<(typeof BTCPAY_SETTINGS)[number], string | undefined>>): string[] {
+  return BTCPAY_SETTINGS.filter((name) => !env[name]?.trim());
+}
 
 /** Every variable the server reads (documented in .env.example). */
 export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
@@ -392,6 +415,8 @@ export const SECRET_VARIABLES = new Set([
   'OPS_TOKEN',
   'STRIPE_SECRET_KEY',
   'STRIPE_WEBHOOK_SECRET',
+  'BTCPAY_API_KEY',
+  'BTCPAY_WEBHOOK_SECRET',
   'BREVO_API_KEY',
   'COINGECKO_API_KEY',
   'CRYPTOCOMPARE_API_KEY',
@@ -446,6 +471,13 @@ export function findProductionProblems(env: Env): ConfigProblem[] {
     );
     need('STRIPE_PUBLISHABLE_KEY', (v) => v.startsWith(`pk_${mode}_`), `must be a ${mode} publishable key starting with pk_${mode}_`);
     need('STRIPE_WEBHOOK_SECRET', (v) => v.startsWith('whsec_'), 'must be a webhook signing secret starting with whsec_');
+  }
+  if (env.STRIPE_ENABLED?.trim() === 'false' && missingBtcpaySettings(env).length === BTCPAY_SETTINGS.length) {
+    problems.push({
+      variable: 'BTCPAY_URL',
+      message:
+        'card payments are off (STRIPE_ENABLED=false) and no BTCPay Server is configured, so the shop can sell nothing: set BTCPAY_URL, BTCPAY_API_KEY, BTCPAY_STORE_ID and BTCPAY_WEBHOOK_SECRET, or turn card payments on',
+    });
   }
   if (env.EMAIL_DRIVER?.trim() !== 'log') {
     need('BREVO_API_KEY', () => true, 'required in production to send e-mail (or EMAIL_DRIVER=log to write mail to the log instead)');

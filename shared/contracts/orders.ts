@@ -47,6 +47,8 @@ export const CryptoQuoteView = z.object({
   tier: z.string(),
   source: z.string(),
   expiresAt: z.string(),
+  invoiceId: z.string().nullable().describe("The crypto payment processor's (BTCPay Server's) invoice"),
+  checkoutUrl: z.string().nullable().describe('Where the buyer pays the invoice'),
 });
 
 /** One store's part of a sold order: how far its lines have come. */

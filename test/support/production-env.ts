@@ -1,7 +1,8 @@
 /**
  * What production needs of a shop that takes only crypto and writes its mail to the log: no
- * Stripe or Brevo key (STRIPE_ENABLED=false, EMAIL_DRIVER=log). Tests add a database, an origin,
- * a proxy rule or keys to it.
+ * Stripe or Brevo key (STRIPE_ENABLED=false, EMAIL_DRIVER=log), a BTCPay Server store (here a
+ * closed local port; tests that take payments point BTCPAY_URL at test/support/fake-btcpay.ts).
+ * Tests add a database, an origin, a proxy rule or keys to it.
  */
 export const CRYPTO_ONLY_PRODUCTION_ENV = {
   NODE_ENV: 'production',
@@ -11,4 +12,8 @@ export const CRYPTO_ONLY_PRODUCTION_ENV = {
   PRIVATE_OBJECT_DIR: '/shop-private/uploads',
   STRIPE_ENABLED: 'false',
   EMAIL_DRIVER: 'log',
+  BTCPAY_URL: 'http://127.0.0.1:9',
+  BTCPAY_API_KEY: 'btcpay-production-test-key',
+  BTCPAY_STORE_ID: 'production-test-store',
+  BTCPAY_WEBHOOK_SECRET: 'btcpay-production-webhook-secret',
 } as const;

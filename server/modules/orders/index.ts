@@ -1,6 +1,7 @@
 import type { UnitOfWork } from '../../db';
 import type { AppModule, ModuleContext } from '../../lib/module';
 import type { OutgoingEmail } from '../email';
+import type { CryptoInvoices } from './crypto-invoice';
 import { applyPaymentUpdate, type OrderPaymentsDeps, type PaymentUpdate } from './order-payments';
 import { sweepExpiredKeys } from './order-idempotency';
 import type { OrderStatus } from './order-state';
@@ -20,12 +21,15 @@ import { expireOverdue, type Notify, type OrdersDeps, type QuoteCrypto, type Sto
 export { ENDED_BY_FAILED_PAYMENT, findPayableOrder, type PaymentUpdate, recordPaymentReference } from './order-payments';
 export type { Notify, QuoteCrypto } from './orders.service';
 export type { AdminOrderView, RefundableOrder } from './review-resolution';
+export type { CryptoInvoices } from './crypto-invoice';
 
 export interface OrdersOptions {
   /** The catalogue, which owns stock. */
   stock: StockKeeper;
   enqueueEmail(unit: UnitOfWork, mail: OutgoingEmail): Promise<void>;
   quoteCrypto?: QuoteCrypto;
+  /** The crypto payment processor (payments' BTCPay Server); unset, crypto checkout answers 503. */
+  cryptoInvoices?: CryptoInvoices;
   notify?: Notify;
 }
 
@@ -73,6 +77,7 @@ export function createOrdersModule(context: ModuleContext, options: OrdersOption
     },
     stock: options.stock,
     quoteCrypto: options.quoteCrypto,
+    cryptoInvoices: options.cryptoInvoices,
     cardPaymentsEnabled: config.STRIPE_ENABLED,
   };
   const payments: OrderPaymentsDeps = {

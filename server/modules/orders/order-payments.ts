@@ -8,6 +8,7 @@ import {
   findItems,
   findOrder,
   lockOrder,
+  lockOrderByCryptoInvoice,
   lockOrderByPaymentReference,
   type OrderRow,
   setOrderStatus,
@@ -22,11 +23,27 @@ import type { Notify } from './orders.service';
  * payments module, which calls these with provider-neutral updates.
  */
 
-/** A provider's verdict on an order's payment, already verified and deduplicated by payments. */
+/**
+ * A provider's verdict on an order's payment, already verified and deduplicated by payments.
+ * `reference` is the card payment (intent) id, or with `referenceIs: 'crypto_invoice'` the crypto
+ * invoice the order was placed with (the order is found by it, and must be `orderId` when given).
+ */
 export type PaymentUpdate =
-  | { kind: 'succeeded'; orderId?: string; reference: string; amountCents: number; currency: string }
+  | { kind: 'succeeded'; orderId?: string; reference: string; referenceIs?: ReferenceKind; amountCents: number; currency: string }
   | { kind: 'failed'; orderId?: string; reference: string; reason: 'declined' | 'cancelled' }
-  | { kind: 'refunded'; reference: string; amountCents: number; amountRefundedCents: number };
+  | { kind: 'refunded'; reference: string; amountCents: number; amountRefundedCents: number }
+  // The invoice can no longer be paid (expired or invalidated unpaid): a pending order ends and its stock goes back.
+  | { kind: 'expired'; orderId?: string; reference: string; referenceIs: 'crypto_invoice' }
+  // Money arrived that does not settle the order as placed (part of it, or after the invoice expired): a human decides.
+  | {
+      kind: 'needs_review';
+      orderId?: string;
+      reference: string;
+      referenceIs: 'crypto_invoice';
+      reason: 'partial_payment' | 'late_payment';
+    };
+
+type ReferenceKind = 'payment_intent' | 'crypto_invoice';
 
 export interface PayableOrder {
   id: string;
@@ -73,7 +90,43 @@ export async function applyPaymentUpdate(deps: OrderPaymentsDeps, unit: UnitOfWo
       return paymentFailed(deps, unit, update);
     case 'refunded':
       return paymentRefunded(deps, unit, update);
+    case 'expired':
+      return invoiceExpired(deps, unit, update);
+    case 'needs_review':
+      return paymentNeedsReview(deps, unit, update);
   }
+}
+
+/** An unpaid crypto invoice ended: its pending order expires now (not at its hold time) and its stock goes back. */
+async function invoiceExpired(deps: OrderPaymentsDeps, unit: UnitOfWork, update: Extract<PaymentUpdate, { kind: 'expired' }>) {
+  const order = await lockOrderOfInvoice(unit.tx, update);
+  if (typeof order === 'string') return order;
+  if (nextStatus(order.status, 'expire') !== 'expired') return `ignored_expiry_of_${order.status}_order`;
+  await setOrderStatus(unit.tx, order.id, 'expired');
+  await deps.releaseStock(unit, await findItems(unit.tx, order.id));
+  await deps.notify?.(unit, { userId: order.buyerId, type: 'order.expired', payload: { orderId: order.id } });
+  return 'expired_stock_released';
+}
+
+async function paymentNeedsReview(deps: OrderPaymentsDeps, unit: UnitOfWork, update: Extract<PaymentUpdate, { kind: 'needs_review' }>) {
+  const order = await lockOrderOfInvoice(unit.tx, update);
+  if (typeof order === 'string') return order;
+  const next = nextStatus(order.status, 'payment_mismatched');
+  if (!next || next === order.status) return `ignored_${update.reason}_of_${order.status}_order`;
+  await setOrderStatus(unit.tx, order.id, next);
+  deps.logger.warn(
+    `[PAYMENTS] ${update.reason.replace('_', ' ')} on ${order.status} order ${order.id} (invoice ${update.reference}); left for review`,
+  );
+  return `${update.reason}_review`;
+}
+
+/** The order placed with this invoice, or why there is none to act on (the outcome recorded). */
+async function lockOrderOfInvoice(tx: DbOrTx, update: { orderId?: string; reference: string }): Promise<OrderRow | string> {
+  const order = await lockOrderByCryptoInvoice(tx, update.reference);
+  if (!order) return 'unknown_invoice';
+  // The invoice's metadata names the order it was opened for; a disagreement is never acted on.
+  if (update.orderId && update.orderId !== order.id) return 'invoice_order_mismatch';
+  return order;
 }
 
 /** What `applyPaymentUpdate` answers when a failure ended a pending order (payments then stops the provider's payment). */
@@ -121,8 +174,11 @@ async function paymentSucceeded(
   update: Extract<PaymentUpdate, { kind: 'succeeded' }>,
 ): Promise<string> {
   const { tx } = unit;
-  const order = await lockOrderOf(tx, update);
-  if (!order) return 'unknown_order';
+  const crypto = update.referenceIs === 'crypto_invoice';
+  const found = crypto ? await lockOrderOfInvoice(tx, update) : await lockOrderOf(tx, update);
+  if (!found) return 'unknown_order';
+  if (typeof found === 'string') return found;
+  const order = found;
   const mismatch = update.amountCents !== order.totalCents || update.currency.toLowerCase() !== order.currency;
   const next = nextStatus(order.status, mismatch ? 'payment_mismatched' : 'payment_succeeded');
   if (next === undefined || next === order.status)
@@ -143,7 +199,12 @@ async function paymentSucceeded(
     deps.logger.warn(`[PAYMENTS] Payment for ${order.status} order ${order.id}; left for review`);
     return `paid_after_${order.status}_review`;
   }
-  await setOrderStatus(tx, order.id, next, { paidAt, stripePaymentIntentId: order.stripePaymentIntentId ?? update.reference });
+  await setOrderStatus(
+    tx,
+    order.id,
+    next,
+    crypto ? { paidAt } : { paidAt, stripePaymentIntentId: order.stripePaymentIntentId ?? update.reference },
+  );
 
   await announcePaidOrder(deps, unit, order);
   return 'paid';

@@ -9,7 +9,7 @@ export type OrderItemRow = typeof orderItems.$inferSelect;
 export type NewOrder = typeof orders.$inferInsert;
 
 /** An order to write: its lines, prices, total and currency come from the reservation. */
-export type OrderToPlace = Omit<NewOrder, 'id' | 'status' | 'createdAt' | 'updatedAt' | 'totalCents' | 'currency'>;
+export type OrderToPlace = Omit<NewOrder, 'status' | 'createdAt' | 'updatedAt' | 'totalCents' | 'currency'>;
 
 /** What the placing statement found; `order` is undefined when nothing was written (see placeReservedOrder). */
 export interface PlacementOutcome {
@@ -48,11 +48,12 @@ export async function placeReservedOrder(
         coalesce(sum(price_cents::bigint * quantity), 0) AS total
       FROM reservation
     ), placed AS (
-      INSERT INTO orders (buyer_id, payment_method, total_cents, currency, expires_at, crypto_symbol, crypto_amount, crypto_rate,
-        crypto_rate_tier, crypto_rate_source, crypto_quote_expires_at)
-      SELECT ${order.buyerId}, ${order.paymentMethod}, priced.total, priced.currency, ${order.expiresAt.toISOString()}::timestamptz,
+      INSERT INTO orders (id, buyer_id, payment_method, total_cents, currency, expires_at, crypto_symbol, crypto_amount, crypto_rate,
+        crypto_rate_tier, crypto_rate_source, crypto_quote_expires_at, crypto_invoice_id, crypto_checkout_url)
+      SELECT coalesce(${order.id ?? null}::uuid, gen_random_uuid()), ${order.buyerId}, ${order.paymentMethod}, priced.total, priced.currency, ${order.expiresAt.toISOString()}::timestamptz,
         ${order.cryptoSymbol ?? null}, ${order.cryptoAmount ?? null}::numeric, ${order.cryptoRate ?? null}::numeric,
-        ${order.cryptoRateTier ?? null}, ${order.cryptoRateSource ?? null}, ${order.cryptoQuoteExpiresAt?.toISOString() ?? null}::timestamptz
+        ${order.cryptoRateTier ?? null}, ${order.cryptoRateSource ?? null}, ${order.cryptoQuoteExpiresAt?.toISOString() ?? null}::timestamptz,
+        ${order.cryptoInvoiceId ?? null}, ${order.cryptoCheckoutUrl ?? null}
       FROM open, priced
       WHERE open.n < ${rules.maxOpen} AND priced.missing = 0 AND priced.currencies = 1 AND priced.total <= 2147483647
         ${rules.expect ? sql`AND priced.total = ${rules.expect.totalCents} AND priced.currency = ${rules.expect.currency}` : sql``}
@@ -145,6 +146,11 @@ export async function lockOrder(tx: DbOrTx, id: string): Promise<OrderRow | unde
 
 export async function lockOrderByPaymentReference(tx: DbOrTx, reference: string): Promise<OrderRow | undefined> {
   const [row] = await tx.select().from(orders).where(eq(orders.stripePaymentIntentId, reference)).for('update');
+  return row;
+}
+
+export async function lockOrderByCryptoInvoice(tx: DbOrTx, invoiceId: string): Promise<OrderRow | undefined> {
+  const [row] = await tx.select().from(orders).where(eq(orders.cryptoInvoiceId, invoiceId)).for('update');
   return row;
 }
 

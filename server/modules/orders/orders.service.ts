@@ -20,6 +20,7 @@ import {
 import { type IdempotentReply, type IdempotentRequest, rememberReply, storedReplyFor } from './order-idempotency';
 import { statusesLeadingTo } from './order-state';
 import { loadFulfilmentViews } from './fulfilment-views';
+import { type CryptoInvoices, openCryptoInvoice, voidInvoiceUnlessPlaced } from './crypto-invoice';
 
 export interface CryptoQuote {
   symbol: string;
@@ -48,6 +49,8 @@ export interface OrdersDeps {
   limits: OrderLimits;
   stock: StockKeeper;
   quoteCrypto?: QuoteCrypto;
+  /** The crypto payment processor (BTCPay Server); without it no crypto order is taken. */
+  cryptoInvoices?: CryptoInvoices;
   /** False with STRIPE_ENABLED=false: a card order could never be paid, so none is taken. */
   cardPaymentsEnabled: boolean;
 }
@@ -75,6 +78,8 @@ export function toOrderView(
           tier: order.cryptoRateTier ?? 'unknown',
           source: order.cryptoRateSource ?? 'unknown',
           expiresAt: order.cryptoQuoteExpiresAt?.toISOString() ?? order.expiresAt.toISOString(),
+          invoiceId: order.cryptoInvoiceId,
+          checkoutUrl: order.cryptoCheckoutUrl,
         }
       : null;
   return {
@@ -156,13 +161,15 @@ export async function placeOrder(
   // quote; the cap on unpaid orders must not refuse the buyer their own order). Checked again under the lock below.
   const seen = idempotency && (await storedReplyFor(deps.database.db, buyerId, idempotency, deps.clock.now()));
   if (seen) return { ...seen, replayed: true };
-  if (body.paymentMethod === 'crypto' && !deps.quoteCrypto) {
+  if (body.paymentMethod === 'crypto' && (!deps.quoteCrypto || !deps.cryptoInvoices)) {
     throw serviceUnavailable('crypto_payments_unavailable', 'Crypto payments are not available');
   }
   checkQuantities(deps.limits, body);
   // Unlocked first, so a buyer at the cap costs no rates-provider call; the check that counts is under the lock below.
   if (body.paymentMethod === 'crypto') await checkOpenUnpaid(deps.limits, deps.database.db, buyerId, new Date(deps.clock.now()));
   const quoted = body.paymentMethod === 'crypto' ? await quoteBeforeReserving(deps, body) : undefined;
+  // Its invoice too, for the same reason; the order is written with it (crypto-invoice.ts).
+  const invoiced = quoted && (await openCryptoInvoice(deps.cryptoInvoices!, { buyerId, ...quoted.priced, quote: quoted.quote }));
   /*
    * Three round trips: BEGIN with the buyer's lock (taken before any stock row, by every
    * placement alike, so the locks cannot deadlock); one statement that reserves every line (the
@@ -171,7 +178,7 @@ export async function placeOrder(
    * counted after the lock); COMMIT, or ROLLBACK once the reason is known. With an
    * Idempotency-Key, two more: the key looked up under the lock, and stored with the order.
    */
-  const placed = await deps.database.transaction(
+  const placing = deps.database.transaction(
     async (unit) => {
       // A duplicate that waited on the buyer's lock for the first finds the first's key here.
       const replay = idempotency && (await storedReplyFor(unit.tx, buyerId, idempotency, deps.clock.now()));
@@ -194,6 +201,9 @@ export async function placeOrder(
                 cryptoRateTier: quote.tier,
                 cryptoRateSource: quote.source,
                 cryptoQuoteExpiresAt: new Date(quote.expiresAt),
+                id: invoiced?.orderId,
+                cryptoInvoiceId: invoiced?.invoice.invoiceId,
+                cryptoCheckoutUrl: invoiced?.invoice.checkoutUrl,
               }
             : {}),
         },
@@ -222,6 +232,7 @@ export async function placeOrder(
     },
     { advisoryLock: buyerOrdersLock(buyerId) },
   );
+  const placed = await voidInvoiceUnlessPlaced(deps.cryptoInvoices, invoiced?.invoice, deps.logger, placing);
   if (placed.replay) return { ...placed.replay, replayed: true };
   return { status: 201, body: { order: placed.order }, replayed: false };
 }

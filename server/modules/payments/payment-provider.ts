@@ -16,6 +16,11 @@ export interface PaymentProvider {
   /** Stops a payment from being completed later (its order ended unpaid and its stock is gone). */
   cancelPayment(reference: string): Promise<void>;
   /**
+   * Refunds `amountCents` of a payment; the same `idempotencyKey` answers the same refund.
+   * Throws `PaymentNotRefundable` when the provider says there is nothing (more) to refund.
+   */
+  refundPayment(reference: string, amountCents: number, idempotencyKey: string): Promise<{ reference: string }>;
+  /**
    * Checks a webhook delivery against the exact bytes received; throws a 400
    * `invalid_signature` AppError when it does not verify.
    */
@@ -65,5 +70,16 @@ export class PaymentDeclined extends Error {
   ) {
     super(`${provider} declined the card${declineCode ? ` (${declineCode})` : ''}`);
     this.name = 'PaymentDeclined';
+  }
+}
+
+/** The provider refuses the refund: nothing was paid, or it is already refunded. */
+export class PaymentNotRefundable extends Error {
+  constructor(
+    readonly provider: string,
+    readonly detail: string,
+  ) {
+    super(`${provider} cannot refund this payment: ${detail}`);
+    this.name = 'PaymentNotRefundable';
   }
 }

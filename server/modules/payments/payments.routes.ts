@@ -3,12 +3,13 @@ import { PaymentIntentView } from '../../../shared/contracts';
 import { defineRoute, errors, type HeaderSpec, json, type Route, reply } from '../../lib/http/define-route';
 import { rawBodyOf } from '../../lib/raw-body';
 import { uuidParam } from '../../lib/validate';
+import { type BtcpayWebhookDeps, receiveBtcpayEvent } from './btcpay-webhook';
 import { type PaymentsDeps, processProviderEvent, startCardPayment, verifyWebhook } from './payments.service';
 
 const IdParams = z.object({ id: uuidParam });
 const retryAfter: Record<string, HeaderSpec> = { 'Retry-After': { description: 'Seconds to wait', schema: { type: 'integer' } } };
 
-export function paymentsRoutes(deps: PaymentsDeps): Route[] {
+export function paymentsRoutes(deps: PaymentsDeps, btcpay: BtcpayWebhookDeps): Route[] {
   return [
     defineRoute({
       operationId: 'createPaymentIntent',
@@ -62,6 +63,38 @@ export function paymentsRoutes(deps: PaymentsDeps): Route[] {
       async handler({ req }) {
         const event = verifyWebhook(deps, rawBodyOf(req), (name) => req.get(name));
         const { duplicate } = await processProviderEvent(deps, event);
+        return reply(200, { received: true, duplicate });
+      },
+    }),
+
+    defineRoute({
+      operationId: 'receiveBtcpayEvent',
+      method: 'post',
+      path: '/api/payments/btcpay/webhook',
+      tag: 'payments',
+      summary: 'BTCPay Server webhook (signature verified, each event once)',
+      description:
+        "Signed with `BTCPay-Sig: sha256=<HMAC-SHA256 of the exact body bytes>` (the store webhook's secret). An event is recorded once under its first delivery's id (`originalDeliveryId` of a redelivery), in the same transaction as its effect: `InvoiceSettled` → paid, `InvoiceExpired`/`InvoiceInvalid` → expired (stock released), a partial or late payment → review. Unknown types and invoices are recorded and ignored. Never rate limited.",
+      auth: 'anyone',
+      limit: [],
+      rawBody: {
+        contentType: 'application/json',
+        description: 'The BTCPay webhook event, exactly as BTCPay sent it',
+        schema: { type: 'object' },
+      },
+      responses: {
+        200: json('Recorded (or a redelivery of an event already recorded)', z.object({ received: z.boolean(), duplicate: z.boolean() })),
+        400: errors('Missing or wrong signature, or a signed body that is not a BTCPay event', 'invalid_signature', 'invalid_event'),
+        503: {
+          ...errors(
+            'BTCPay is not configured on this server, or did not answer when asked for a settled invoice (BTCPay delivers again)',
+            'crypto_payments_unavailable',
+          ),
+          headers: retryAfter,
+        },
+      },
+      async handler({ req }) {
+        const { duplicate } = await receiveBtcpayEvent(btcpay, rawBodyOf(req), (name) => req.get(name));
         return reply(200, { received: true, duplicate });
       },
     }),

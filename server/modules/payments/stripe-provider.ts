@@ -4,6 +4,7 @@ import { AppError, badRequest } from '../../lib/errors';
 import type { PaymentUpdate } from '../orders';
 import {
   PaymentDeclined,
+  PaymentNotRefundable,
   type PaymentProvider,
   PaymentProviderUnavailable,
   type ProviderEvent,
@@ -53,6 +54,18 @@ export function createStripeProvider(
     },
     async cancelPayment(reference) {
       await callStripe(() => stripe.paymentIntents.cancel(reference));
+    },
+    async refundPayment(reference, amountCents, idempotencyKey) {
+      try {
+        const refund = await callStripe(() =>
+          stripe.refunds.create({ payment_intent: reference, amount: amountCents }, { idempotencyKey }),
+        );
+        return { reference: refund.id };
+      } catch (error) {
+        // e.g. charge_already_refunded, or an intent that was never charged.
+        if (error instanceof Stripe.errors.StripeInvalidRequestError) throw new PaymentNotRefundable('stripe', error.code ?? error.type);
+        throw error;
+      }
     },
     verifyWebhook(raw, header) {
       if (!webhookSecret) throw new AppError(503, 'payments_not_configured', 'Card payments are not configured on this server');

@@ -194,6 +194,13 @@ export interface paths {
      */
     post: operations["receiveStripeEvent"];
   };
+  "/api/payments/btcpay/webhook": {
+    /**
+     * BTCPay Server webhook (signature verified, each event once)
+     * @description Signed with `BTCPay-Sig: sha256=<HMAC-SHA256 of the exact body bytes>` (the store webhook's secret). An event is recorded once under its first delivery's id (`originalDeliveryId` of a redelivery), in the same transaction as its effect: `InvoiceSettled` → paid, `InvoiceExpired`/`InvoiceInvalid` → expired (stock released), a partial or late payment → review. Unknown types and invoices are recorded and ignored. Never rate limited.
+     */
+    post: operations["receiveBtcpayEvent"];
+  };
   "/api/docs": {
     /** This description as a page (Scalar API reference) */
     get: operations["getApiReference"];
@@ -5543,14 +5550,18 @@ export interface operations {
                     quantity: number;
                     unitPriceCents: number;
                   }[];
-                crypto: {
+                crypto: ({
                   symbol: string;
                   amount: string;
                   rate: number;
                   tier: string;
                   source: string;
                   expiresAt: string;
-                } | null;
+                  /** @description The crypto payment processor's (BTCPay Server's) invoice */
+                  invoiceId: string | null;
+                  /** @description Where the buyer pays the invoice */
+                  checkoutUrl: string | null;
+                }) | null;
                 /** @description Each store's part once the order is sold (paid and later: every store of the order, `paid` until it starts); before payment none; a refunded or review order keeps the parts that had started. A vendor sees only its own. */
                 fulfilments: ({
                     /** Format: uuid */
@@ -5745,14 +5756,18 @@ export interface operations {
                   quantity: number;
                   unitPriceCents: number;
                 }[];
-              crypto: {
+              crypto: ({
                 symbol: string;
                 amount: string;
                 rate: number;
                 tier: string;
                 source: string;
                 expiresAt: string;
-              } | null;
+                /** @description The crypto payment processor's (BTCPay Server's) invoice */
+                invoiceId: string | null;
+                /** @description Where the buyer pays the invoice */
+                checkoutUrl: string | null;
+              }) | null;
               /** @description Each store's part once the order is sold (paid and later: every store of the order, `paid` until it starts); before payment none; a refunded or review order keeps the parts that had started. A vendor sees only its own. */
               fulfilments: ({
                   /** Format: uuid */
@@ -5963,14 +5978,18 @@ export interface operations {
                   quantity: number;
                   unitPriceCents: number;
                 }[];
-              crypto: {
+              crypto: ({
                 symbol: string;
                 amount: string;
                 rate: number;
                 tier: string;
                 source: string;
                 expiresAt: string;
-              } | null;
+                /** @description The crypto payment processor's (BTCPay Server's) invoice */
+                invoiceId: string | null;
+                /** @description Where the buyer pays the invoice */
+                checkoutUrl: string | null;
+              }) | null;
               /** @description Each store's part once the order is sold (paid and later: every store of the order, `paid` until it starts); before payment none; a refunded or review order keeps the parts that had started. A vendor sees only its own. */
               fulfilments: ({
                   /** Format: uuid */
@@ -6156,14 +6175,18 @@ export interface operations {
                   quantity: number;
                   unitPriceCents: number;
                 }[];
-              crypto: {
+              crypto: ({
                 symbol: string;
                 amount: string;
                 rate: number;
                 tier: string;
                 source: string;
                 expiresAt: string;
-              } | null;
+                /** @description The crypto payment processor's (BTCPay Server's) invoice */
+                invoiceId: string | null;
+                /** @description Where the buyer pays the invoice */
+                checkoutUrl: string | null;
+              }) | null;
               /** @description Each store's part once the order is sold (paid and later: every store of the order, `paid` until it starts); before payment none; a refunded or review order keeps the parts that had started. A vendor sees only its own. */
               fulfilments: ({
                   /** Format: uuid */
@@ -7000,6 +7023,112 @@ export interface operations {
             error?: {
               /** @enum {unknown} */
               code?: "payments_not_configured" | "card_payments_unavailable" | "database_unavailable" | "database_timeout" | "starting";
+            };
+          });
+        };
+      };
+    };
+  };
+  /**
+   * BTCPay Server webhook (signature verified, each event once)
+   * @description Signed with `BTCPay-Sig: sha256=<HMAC-SHA256 of the exact body bytes>` (the store webhook's secret). An event is recorded once under its first delivery's id (`originalDeliveryId` of a redelivery), in the same transaction as its effect: `InvoiceSettled` → paid, `InvoiceExpired`/`InvoiceInvalid` → expired (stock released), a partial or late payment → review. Unknown types and invoices are recorded and ignored. Never rate limited.
+   */
+  receiveBtcpayEvent: {
+    /** @description The BTCPay webhook event, exactly as BTCPay sent it */
+    requestBody: {
+      content: {
+        "application/json": Record<string, never>;
+      };
+    };
+    responses: {
+      /** @description Recorded (or a redelivery of an event already recorded) */
+      200: {
+        content: {
+          "application/json": {
+            received: boolean;
+            duplicate: boolean;
+          };
+        };
+      };
+      /** @description Missing or wrong signature, or a signed body that is not a BTCPay event; Malformed JSON body. Codes: `invalid_signature`, `invalid_event`, `invalid_json`, `request_aborted`, `invalid_body_length`. */
+      400: {
+        headers: {
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "invalid_signature" | "invalid_event" | "invalid_json" | "request_aborted" | "invalid_body_length";
+            };
+          });
+        };
+      };
+      /** @description Cross-origin request refused (foreign Origin header). Codes: `foreign_origin`. */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "foreign_origin";
+            };
+          };
+        };
+      };
+      /** @description The request body did not arrive in time (the connection is closed). Codes: `request_timeout`. */
+      408: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "request_timeout";
+            };
+          };
+        };
+      };
+      /** @description JSON body larger than 1 MB. Codes: `payload_too_large`. */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "payload_too_large";
+            };
+          };
+        };
+      };
+      /** @description Unsupported body encoding or charset. Codes: `unsupported_encoding`, `unsupported_charset`. */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "unsupported_encoding" | "unsupported_charset";
+            };
+          });
+        };
+      };
+      /** @description Unexpected server error (logged with the request id). Codes: `internal_error`. */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "internal_error";
+            };
+          };
+        };
+      };
+      /** @description BTCPay is not configured on this server, or did not answer when asked for a settled invoice (BTCPay delivers again); The database or session store is unavailable or did not answer in time, or the server is starting (migrations pending); see Retry-After. Codes: `crypto_payments_unavailable`, `database_unavailable`, `database_timeout`, `starting`. */
+      503: {
+        headers: {
+          /** @description Seconds to wait */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "crypto_payments_unavailable" | "database_unavailable" | "database_timeout" | "starting";
             };
           });
         };

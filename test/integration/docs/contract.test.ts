@@ -5,6 +5,7 @@ import { ManualClock } from '../../support/clock';
 import { recordedResponses, responsesSettled } from '../../support/contract-recorder';
 import { coinGeckoPrices, type FakeProvider, startFakeProvider } from '../../support/fake-crypto-providers';
 import { type FakeStripe, startFakeStripe } from '../../support/fake-stripe';
+import { btcpayEvent, type FakeBtcpay, startFakeBtcpay } from '../../support/fake-btcpay';
 import { binary, pngBytes, upload } from '../../support/objects';
 import { mailedToken, registerUser, type SignedInUser, verifyEmail } from '../../support/users';
 import { deliverStripeEvent, signStripeEvent } from '../../support/stripe-events';
@@ -21,12 +22,14 @@ const MISSING = '00000000-0000-4000-8000-000000000000';
 let t: TestApp;
 let stripe: FakeStripe;
 let gecko: FakeProvider;
+let btcpay: FakeBtcpay;
 let vendor: Vendor;
 let buyer: SignedInUser;
 const clock = new ManualClock(Date.now());
 beforeAll(async () => {
   stripe = await startFakeStripe();
   gecko = await startFakeProvider(clock, coinGeckoPrices());
+  btcpay = await startFakeBtcpay();
   t = await startTestApp({
     deps: { clock },
     env: {
@@ -35,6 +38,7 @@ beforeAll(async () => {
       STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
       STRIPE_API_URL: stripe.url,
       COINGECKO_API_URL: `${gecko.url}/api/v3`,
+      ...btcpay.env,
     },
   });
   vendor = await openStore(t.request);
@@ -44,6 +48,7 @@ afterAll(async () => {
   await t.close();
   await stripe.close();
   await gecko.close();
+  await btcpay.close();
 });
 
 const signedEvent = (type: string, object: Record<string, unknown>) => signStripeEvent(WEBHOOK_SECRET, type, object);
@@ -200,6 +205,20 @@ it('orders and payments: place, list, view, pay, cancel, webhook, and their refu
   await t.request.post(`/api/orders/${order.id}/payment-intent`).set('Cookie', buyer.cookie).expect(409);
   const another = (await place(1).expect(201)).body.order as { id: string };
   await t.request.post(`/api/orders/${another.id}/cancel`).set('Cookie', buyer.cookie).expect(200);
+
+  // A crypto order, paid through the BTCPay webhook; a forged delivery is refused.
+  const crypto = (
+    await t.request
+      .post('/api/orders')
+      .set('Cookie', buyer.cookie)
+      .send({ items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'crypto', cryptoCurrency: 'BTC' })
+      .expect(201)
+  ).body.order as { crypto: { invoiceId: string } };
+  const invoice = btcpay.invoices.get(crypto.crypto.invoiceId)!;
+  invoice.status = 'Settled';
+  const url = await t.listen();
+  expect((await btcpay.sendWebhook(url, btcpayEvent(invoice, 'InvoiceSettled', { overPaid: false }))).status).toBe(200);
+  expect((await btcpay.sendForgedWebhook(url, btcpayEvent(invoice, 'InvoiceSettled'), 'forged')).status).toBe(400);
 });
 
 it("vendor orders: a store's orders and moving its part, with 409 and 404", async () => {

@@ -7,6 +7,7 @@ import { listProduct, openStore, type Vendor } from '../../support/catalogue';
 import { ManualClock } from '../../support/clock';
 import { coinGeckoPrices, type FakeProvider, startFakeProvider } from '../../support/fake-crypto-providers';
 import { type FakeStripe, startFakeStripe } from '../../support/fake-stripe';
+import { type FakeBtcpay, startFakeBtcpay } from '../../support/fake-btcpay';
 
 /*
  * Hostile input against every declared route (the same list the app registers and documents):
@@ -66,11 +67,13 @@ let t: TestApp;
 let vendor: Vendor;
 let stripe: FakeStripe;
 let gecko: FakeProvider;
+let btcpay: FakeBtcpay;
 let productId: string;
 const clock = new ManualClock(Date.now());
 beforeAll(async () => {
   stripe = await startFakeStripe();
   gecko = await startFakeProvider(clock, coinGeckoPrices());
+  btcpay = await startFakeBtcpay();
   t = await startTestApp({
     deps: { clock },
     env: {
@@ -78,6 +81,7 @@ beforeAll(async () => {
       STRIPE_WEBHOOK_SECRET: 'whsec_fuzz',
       STRIPE_API_URL: stripe.url,
       COINGECKO_API_URL: `${gecko.url}/api/v3`,
+      ...btcpay.env,
     },
   });
   vendor = await openStore(t.request);
@@ -87,6 +91,7 @@ afterAll(async () => {
   await t.close();
   await stripe.close();
   await gecko.close();
+  await btcpay.close();
 });
 
 const fill = (path: string, id: string) => path.replace(/\{\w+\}/g, encodeURIComponent(id).replace(/%25/g, '%'));

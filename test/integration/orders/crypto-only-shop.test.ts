@@ -3,6 +3,7 @@ import { findProductionProblems } from '../../../server/lib/config';
 import { CRYPTO_ONLY_PRODUCTION_ENV } from '../../support/production-env';
 import { startTestApp, type TestApp } from '../../support/app';
 import { ManualClock } from '../../support/clock';
+import { type FakeBtcpay, startFakeBtcpay } from '../../support/fake-btcpay';
 import { coinGeckoPrices, type FakeProvider, startFakeProvider } from '../../support/fake-crypto-providers';
 import { sidCookie } from '../../support/session-cookie';
 import { mailedToken } from '../../support/users';
@@ -22,14 +23,18 @@ const PRODUCTION_ENV = {
 
 const clock = new ManualClock(Date.now());
 let gecko: FakeProvider;
+// Crypto orders are placed with a BTCPay invoice.
+let btcpay: FakeBtcpay;
 let t: TestApp;
 beforeAll(async () => {
   gecko = await startFakeProvider(clock, coinGeckoPrices());
-  t = await startTestApp({ deps: { clock }, env: { ...PRODUCTION_ENV, COINGECKO_API_URL: `${gecko.url}/api/v3` } });
+  btcpay = await startFakeBtcpay();
+  t = await startTestApp({ deps: { clock }, env: { ...PRODUCTION_ENV, COINGECKO_API_URL: `${gecko.url}/api/v3`, ...btcpay.env } });
 });
 afterAll(async () => {
   await t.close();
   await gecko.close();
+  await btcpay.close();
 });
 
 const viaProxy = (method: 'get' | 'post', path: string, cookie?: string) => {
@@ -67,6 +72,7 @@ it('it sells: a crypto order is placed; a card order, a PaymentIntent and the St
     .send({ items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'crypto', cryptoCurrency: 'BTC' })
     .expect(201);
   expect(placed.body.order).toMatchObject({ status: 'pending', paymentMethod: 'crypto', crypto: { symbol: 'BTC' } });
+  expect(placed.body.order.crypto.checkoutUrl).toBe(btcpay.invoices.get(placed.body.order.crypto.invoiceId)?.checkoutLink);
 
   const card = await viaProxy('post', '/api/orders', buyer.cookie)
     .send({ items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'card' })
@@ -87,7 +93,13 @@ it('it sells: a crypto order is placed; a card order, a PaymentIntent and the St
 
 it('the operator health shows the payments mode, card payments off and the log e-mail driver', async () => {
   const res = await viaProxy('get', '/api/health').set('Authorization', `Bearer ${OPS_TOKEN}`);
-  expect(res.body.components.payments).toMatchObject({ status: 'ok', mode: 'live', card: 'disabled', provider: 'disabled' });
+  expect(res.body.components.payments).toMatchObject({
+    status: 'ok',
+    mode: 'live',
+    card: 'disabled',
+    provider: 'disabled',
+    crypto: 'btcpay',
+  });
   expect(res.body.components.email).toMatchObject({ transport: 'log' });
 });
 

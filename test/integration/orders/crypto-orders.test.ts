@@ -1,19 +1,24 @@
 import { startTestApp, type TestApp } from '../../support/app';
 import { listProduct, openStore } from '../../support/catalogue';
 import { ManualClock } from '../../support/clock';
+import { type FakeBtcpay, startFakeBtcpay } from '../../support/fake-btcpay';
 import { coinGeckoPrices, type FakeProvider, price, startFakeProvider } from '../../support/fake-crypto-providers';
 import { registerUser } from '../../support/users';
 
 const clock = new ManualClock(Date.now());
 let gecko: FakeProvider;
+// Crypto orders are placed with a BTCPay invoice.
+let btcpay: FakeBtcpay;
 let t: TestApp;
 beforeAll(async () => {
   gecko = await startFakeProvider(clock, coinGeckoPrices());
-  t = await startTestApp({ deps: { clock }, env: { COINGECKO_API_URL: `${gecko.url}/api/v3` } });
+  btcpay = await startFakeBtcpay();
+  t = await startTestApp({ deps: { clock }, env: { COINGECKO_API_URL: `${gecko.url}/api/v3`, ...btcpay.env } });
 });
 afterAll(async () => {
   await t.close();
   await gecko.close();
+  await btcpay.close();
 });
 
 it('a crypto order stores a quote: amount in the coin, rate, tier, source and a 15-minute expiry', async () => {

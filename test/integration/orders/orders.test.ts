@@ -154,3 +154,17 @@ it('an unknown product is a 404 naming it', async () => {
     .expect(404);
   expect(res.body.error.code).toBe('product_not_found');
 });
+
+it('without BTCPay configured, a crypto order is a 503 crypto_payments_unavailable before any stock is taken', async () => {
+  const product = await listProduct(t.request, vendor, { stock: 2, priceCents: 1_000 });
+  const buyer = await registerUser(t.request);
+  const res = await t.request
+    .post('/api/orders')
+    .set('Cookie', buyer.cookie)
+    .send({ items: [{ productId: product.id, quantity: 1 }], paymentMethod: 'crypto', cryptoCurrency: 'BTC' })
+    .expect(503);
+  expect(res.body.error.code).toBe('crypto_payments_unavailable');
+  expect(await stockOf(product.id)).toBe(2);
+  const placed = await t.database.pool.query('SELECT count(*)::int AS n FROM orders WHERE buyer_id = $1', [buyer.id]);
+  expect(placed.rows[0].n).toBe(0);
+});

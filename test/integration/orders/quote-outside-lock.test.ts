@@ -1,6 +1,7 @@
 import { startTestApp, type TestApp } from '../../support/app';
 import { listProduct, openStore, type Vendor } from '../../support/catalogue';
 import { ManualClock } from '../../support/clock';
+import { type FakeBtcpay, startFakeBtcpay } from '../../support/fake-btcpay';
 import { coinGeckoPrices, type FakeProvider, startFakeProvider } from '../../support/fake-crypto-providers';
 import { registerUser } from '../../support/users';
 
@@ -10,16 +11,20 @@ import { registerUser } from '../../support/users';
  */
 const clock = new ManualClock(Date.now());
 let gecko: FakeProvider;
+// Crypto orders are placed with a BTCPay invoice.
+let btcpay: FakeBtcpay;
 let t: TestApp;
 let vendor: Vendor;
 beforeAll(async () => {
   gecko = await startFakeProvider(clock, coinGeckoPrices());
-  t = await startTestApp({ deps: { clock }, env: { COINGECKO_API_URL: `${gecko.url}/api/v3` } });
+  btcpay = await startFakeBtcpay();
+  t = await startTestApp({ deps: { clock }, env: { COINGECKO_API_URL: `${gecko.url}/api/v3`, ...btcpay.env } });
   vendor = await openStore(t.request);
 });
 afterAll(async () => {
   await t.close();
   await gecko.close();
+  await btcpay.close();
 });
 
 /** Holds the provider's answers until `release()` is called. */

@@ -20,6 +20,27 @@ describe('deploy profiles', () => {
     expect(config).toMatchObject({ STRIPE_ENABLED: false, EMAIL_DRIVER: 'log', PAYMENTS_MODE: 'live' });
   });
 
+  it('with card payments off, production refuses a shop without BTCPay Server: it could sell nothing', () => {
+    const { BTCPAY_URL, BTCPAY_API_KEY, BTCPAY_STORE_ID, BTCPAY_WEBHOOK_SECRET, ...noBtcpay } = CRYPTO_ONLY_ENV;
+    const problems = findProductionProblems(noBtcpay);
+    expect(variablesOf(problems)).toEqual(['BTCPAY_URL']);
+    expect(problems[0]!.message).toMatch(/STRIPE_ENABLED=false.*can sell nothing/);
+    // With cards on, crypto is optional.
+    expect(findProductionProblems({ ...noBtcpay, STRIPE_ENABLED: 'true', PAYMENTS_MODE: 'test', ...STRIPE_TEST_KEYS })).toEqual([]);
+  });
+
+  it('BTCPay settings are all four or none: a partial set names the missing ones, in any environment; its secrets are masked', () => {
+    const partial = parseConfig({ NODE_ENV: 'test', BTCPAY_URL: 'https://btcpay.example.com', BTCPAY_API_KEY: 'k'.repeat(40) });
+    expect(partial.ok).toBe(false);
+    const messages = partial.ok ? [] : partial.problems.map((p) => `${p.variable}: ${p.message}`);
+    expect(messages).toEqual([expect.stringMatching(/^BTCPAY_STORE_ID: .*missing BTCPAY_STORE_ID, BTCPAY_WEBHOOK_SECRET$/)]);
+    expect(parseConfig({ NODE_ENV: 'test' }).ok).toBe(true);
+    const badUrl = parseConfig({ ...CRYPTO_ONLY_ENV, BTCPAY_URL: 'not a url', BTCPAY_WEBHOOK_SECRET: 'whs-1234567890abcdef' });
+    const shown = badUrl.ok ? '' : JSON.stringify(badUrl.problems);
+    expect(shown).toContain('BTCPAY_URL');
+    expect(shown).not.toContain(CRYPTO_ONLY_ENV.BTCPAY_API_KEY);
+  });
+
   it('Stripe test keys pass in production only with PAYMENTS_MODE=test, and live keys only in live mode', () => {
     const stripeOn = { ...CRYPTO_ONLY_ENV, STRIPE_ENABLED: 'true', ...STRIPE_TEST_KEYS };
     const refused = findProductionProblems(stripeOn);

@@ -104,6 +104,8 @@ describe('scripts/validate-config.ts', () => {
     expect(out).toContain('Configuration OK');
     expect(code).toBe(0);
     expect(out).toContain('card payments: off (STRIPE_ENABLED=false)');
+    expect(out).toContain('crypto payments: on (BTCPay Server at 127.0.0.1:9, store production-test-store)');
+    expect(out).not.toContain(CRYPTO_ONLY_PRODUCTION_ENV.BTCPAY_API_KEY);
     expect(out).toContain('e-mail: log driver');
   });
 
