@@ -28,7 +28,8 @@ import { keepRawBody } from './lib/raw-body';
 import { installRequestLogger, requestPreamble } from './lib/request-context';
 import { helmetHeaders } from './lib/http/security-headers';
 import { type AccessLog, accessLogThroughLogger } from './lib/access-log';
-import { createAuthModule, currentUser } from './modules/auth';
+import { createAdminModule } from './modules/admin';
+import { createAuthModule, currentUser, setUserSuspended } from './modules/auth';
 import { createCatalogueModule, findReferencedImageKeys } from './modules/catalogue';
 import { type CryptoRatesOptions, createCryptoRatesModule } from './modules/crypto-rates';
 import { DOCS_SCRIPT_PATH, docsRoutes, docsScript } from './modules/docs';
@@ -162,6 +163,7 @@ export function createApp(deps: AppDeps): App {
     },
     quoteCrypto: (request) => cryptoRates.quote(request),
   });
+  const admin = createAdminModule(context, { orders, payments, users: { setUserSuspended }, vendors: catalogue });
   // Periodic work: one job per cron tick across all instances.
   jobs.every('orders-expire-overdue', config.ORDER_EXPIRY_CRON, () => orders.sweepExpiredOrders());
   jobs.every('orders-idempotency-keys-cleanup', config.ORDER_IDEMPOTENCY_CLEANUP_CRON, () => orders.sweepIdempotencyKeys());
@@ -169,7 +171,7 @@ export function createApp(deps: AppDeps): App {
   jobs.every('rate-limits-cleanup', config.RATE_LIMIT_CLEANUP_CRON, () => deleteExpiredRateLimits(database.pool));
   jobs.every('objects-sweep-orphans', config.OBJECT_ORPHAN_CRON, () => objects.sweepOrphans());
   // Jobs last: their workers start once every module is up, and stop first (modules stop in reverse).
-  const capabilities: AppModule[] = [listenerModule, auth, realtime, objects, catalogue, cryptoRates, orders, payments, email, jobs];
+  const capabilities: AppModule[] = [listenerModule, auth, realtime, objects, catalogue, cryptoRates, orders, payments, admin, email, jobs];
   modules.push(health, ...capabilities);
   const routes: Route[] = [metricsRoute(metrics), ...modules.flatMap((m) => m.routes ?? [])];
   routes.push(...docsRoutes({ version: '1.0.0', sessionCookieName: config.SESSION_COOKIE_NAME, routes: () => routes }));

@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { AdminOrder, AuditLogPage, AuditLogQuery, RefundView, ResolveOrderBody, UserStandingView, VendorStandingView } from '../../../shared/contracts';
+import {
+  AdminOrder,
+  AuditLogPage,
+  AuditLogQuery,
+  RefundView,
+  ResolveOrderBody,
+  UserStandingView,
+  VendorStandingView,
+} from '../../../shared/contracts';
 import { orderStatuses } from '../../../shared/enums';
 import { defineRoute, errors, json, type Route, reply } from '../../lib/http/define-route';
 import { uuidParam } from '../../lib/validate';
@@ -10,7 +18,8 @@ const ADMIN = { roles: ['admin'] } as const;
 const AdminOrdersQuery = z.object({
   status: z.enum(orderStatuses).optional(),
   limit: AuditLogQuery.shape.limit,
-  cursor: z.string().max(200).optional(),
+  // The orders module pages by the last order's id.
+  cursor: uuidParam.optional(),
 });
 const forbiddenToOthers = errors('Signed in, but not an admin', 'forbidden');
 
@@ -30,7 +39,7 @@ export function adminRoutes(deps: AdminDeps): Route[] {
             ? 'Suspend a user: their sessions are revoked and they cannot sign in (audited)'
             : 'Reinstate a suspended user (audited)'
           : suspended
-            ? "Suspend a store: it and its products vanish from every listing and cache at once, and it cannot sell (audited)"
+            ? 'Suspend a store: it and its products vanish from every listing and cache at once, and it cannot sell (audited)'
             : 'Reinstate a suspended store (audited)',
       auth: ADMIN,
       limit: ['writes'],
@@ -43,7 +52,9 @@ export function adminRoutes(deps: AdminDeps): Route[] {
       },
       async handler({ user, params }) {
         const change =
-          target === 'users' ? await setUserSuspended(deps, user.id, params.id, suspended) : await setVendorSuspended(deps, user.id, params.id, suspended);
+          target === 'users'
+            ? await setUserSuspended(deps, user.id, params.id, suspended)
+            : await setVendorSuspended(deps, user.id, params.id, suspended);
         return reply(200, change);
       },
     });
@@ -74,13 +85,17 @@ export function adminRoutes(deps: AdminDeps): Route[] {
       method: 'post',
       path: '/api/admin/orders/:id/resolve',
       tag: 'admin',
-      summary: 'Resolve an order in review: `accept` (paid; its stock is taken again) or `refund` (through its payment provider; refunded) — audited',
+      summary:
+        'Resolve an order in review: `accept` (paid; its stock is taken again) or `refund` (through its payment provider; refunded) — audited',
       auth: ADMIN,
       limit: ['writes'],
       params: IdParams,
       body: ResolveOrderBody,
       responses: {
-        200: json('The order as resolved, and the refund when there was one', z.object({ order: AdminOrder, refund: RefundView.nullable() })),
+        200: json(
+          'The order as resolved, and the refund when there was one',
+          z.object({ order: AdminOrder, refund: RefundView.nullable() }),
+        ),
         403: forbiddenToOthers,
         404: errors('No such order', 'not_found'),
         409: errors(

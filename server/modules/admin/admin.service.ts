@@ -31,7 +31,12 @@ async function audited<T extends { before: unknown; after: unknown }>(
 }
 
 export function acceptReviewOrder(deps: AdminDeps, actorId: string, orderId: string) {
-  return audited(deps, { actorId, action: 'order.accept', targetType: 'order', targetId: orderId }, (unit) => deps.orders.acceptReviewOrder(unit, orderId), 'Order');
+  return audited(
+    deps,
+    { actorId, action: 'order.accept', targetType: 'order', targetId: orderId },
+    (unit) => deps.orders.acceptReviewOrder(unit, orderId),
+    'Order',
+  );
 }
 
 /**

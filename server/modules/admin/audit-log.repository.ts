@@ -65,6 +65,7 @@ export async function listAuditEntries(
       after: entry.after ?? null,
       createdAt: entry.createdAt.toISOString(),
     })),
-    nextCursor: rows.length > query.limit && last ? Buffer.from(JSON.stringify({ t: last.micros, i: last.entry.id })).toString('base64url') : null,
+    nextCursor:
+      rows.length > query.limit && last ? Buffer.from(JSON.stringify({ t: last.micros, i: last.entry.id })).toString('base64url') : null,
   };
 }

@@ -2,7 +2,7 @@ import type { AppModule, ModuleContext } from '../../lib/module';
 import { adminRoutes } from './admin.routes';
 import type { AdminPorts } from './ports';
 
-export type { AdminPorts, RefundableOrder } from './ports';
+export type { AdminPorts } from './ports';
 
 /**
  * The admin console's API: review orders, suspensions, the audit log. Admins exist only by

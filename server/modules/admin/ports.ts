@@ -28,12 +28,18 @@ export interface RefundableOrder {
  */
 export interface AdminPorts {
   orders: {
-    listOrdersForAdmin(query: { status?: OrderStatus; limit: number; cursor?: string }): Promise<{ orders: AdminOrderView[]; nextCursor: string | null }>;
+    listOrdersForAdmin(query: {
+      status?: OrderStatus;
+      limit: number;
+      cursor?: string;
+    }): Promise<{ orders: AdminOrderView[]; nextCursor: string | null }>;
     acceptReviewOrder(unit: UnitOfWork, orderId: string): Promise<Change<AdminOrderView>>;
     findOrderForRefund(orderId: string): Promise<RefundableOrder | undefined>;
     markOrderRefunded(unit: UnitOfWork, orderId: string, refundedCents: number): Promise<Change<AdminOrderView>>;
   };
   payments: { refundOrderPayment(order: RefundableOrder): Promise<z.infer<typeof RefundView>> };
   users: { setUserSuspended(unit: UnitOfWork, userId: string, suspended: boolean, at: Date): Promise<Change<UserStanding> | undefined> };
-  vendors: { setVendorSuspended(unit: UnitOfWork, vendorId: string, suspended: boolean, at: Date): Promise<Change<VendorStanding> | undefined> };
+  vendors: {
+    setVendorSuspended(unit: UnitOfWork, vendorId: string, suspended: boolean, at: Date): Promise<Change<VendorStanding> | undefined>;
+  };
 }

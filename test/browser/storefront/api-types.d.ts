@@ -201,6 +201,34 @@ export interface paths {
      */
     post: operations["receiveBtcpayEvent"];
   };
+  "/api/admin/orders": {
+    /** Every order, newest first, by status (e.g. `review`: paid after expiry or the wrong amount) */
+    get: operations["listAdminOrders"];
+  };
+  "/api/admin/orders/{id}/resolve": {
+    /** Resolve an order in review: `accept` (paid; its stock is taken again) or `refund` (through its payment provider; refunded) — audited */
+    post: operations["resolveReviewOrder"];
+  };
+  "/api/admin/users/{id}/suspend": {
+    /** Suspend a user: their sessions are revoked and they cannot sign in (audited) */
+    post: operations["suspendUser"];
+  };
+  "/api/admin/users/{id}/reinstate": {
+    /** Reinstate a suspended user (audited) */
+    post: operations["reinstateUser"];
+  };
+  "/api/admin/vendors/{id}/suspend": {
+    /** Suspend a store: it and its products vanish from every listing and cache at once, and it cannot sell (audited) */
+    post: operations["suspendVendor"];
+  };
+  "/api/admin/vendors/{id}/reinstate": {
+    /** Reinstate a suspended store (audited) */
+    post: operations["reinstateVendor"];
+  };
+  "/api/admin/audit-log": {
+    /** What admins did, newest first: who, what, on which record, before and after */
+    get: operations["readAuditLog"];
+  };
   "/api/docs": {
     /** This description as a page (Scalar API reference) */
     get: operations["getApiReference"];
@@ -7129,6 +7157,1275 @@ export interface operations {
             error?: {
               /** @enum {unknown} */
               code?: "crypto_payments_unavailable" | "database_unavailable" | "database_timeout" | "starting";
+            };
+          });
+        };
+      };
+    };
+  };
+  /** Every order, newest first, by status (e.g. `review`: paid after expiry or the wrong amount) */
+  listAdminOrders: {
+    parameters: {
+      query?: {
+        status?: "pending" | "paid" | "processing" | "shipped" | "delivered" | "cancelled" | "expired" | "failed" | "refunded" | "review";
+        limit?: string;
+        cursor?: string;
+      };
+    };
+    responses: {
+      /** @description A page of orders */
+      200: {
+        content: {
+          "application/json": {
+            items: ({
+                /** Format: uuid */
+                id: string;
+                /** Format: uuid */
+                buyerId: string;
+                /** @enum {string} */
+                status: "pending" | "paid" | "processing" | "shipped" | "delivered" | "cancelled" | "expired" | "failed" | "refunded" | "review";
+                /** @enum {string} */
+                paymentMethod: "card" | "crypto";
+                /**
+                 * @description Whose view this is. `buyer`: every line, the order's total and its crypto quote. `vendor` (a store selling some of its lines): only that store's lines, `totalCents` is their subtotal, `crypto` is null.
+                 * @enum {string}
+                 */
+                view: "buyer" | "vendor";
+                /** @description The total of the lines shown: the whole order for its buyer, the own subtotal for a vendor */
+                totalCents: number;
+                currency: string;
+                expiresAt: string;
+                paidAt: string | null;
+                items: {
+                    /** Format: uuid */
+                    productId: string;
+                    /** Format: uuid */
+                    vendorId: string;
+                    title: string;
+                    quantity: number;
+                    unitPriceCents: number;
+                  }[];
+                crypto: ({
+                  symbol: string;
+                  amount: string;
+                  rate: number;
+                  tier: string;
+                  source: string;
+                  expiresAt: string;
+                  /** @description The crypto payment processor's (BTCPay Server's) invoice */
+                  invoiceId: string | null;
+                  /** @description Where the buyer pays the invoice */
+                  checkoutUrl: string | null;
+                }) | null;
+                /** @description Each store's part once the order is sold (paid and later: every store of the order, `paid` until it starts); before payment none; a refunded or review order keeps the parts that had started. A vendor sees only its own. */
+                fulfilments: ({
+                    /** Format: uuid */
+                    vendorId: string;
+                    storeName: string | null;
+                    /**
+                     * @description `paid`: the store has not started; then `processing` → `shipped` → `delivered`
+                     * @enum {string}
+                     */
+                    status: "paid" | "processing" | "shipped" | "delivered";
+                    carrier: string | null;
+                    trackingNumber: string | null;
+                    shippedAt: string | null;
+                    deliveredAt: string | null;
+                  })[];
+                createdAt: string;
+                buyerEmail?: string;
+              })[];
+            nextCursor: string | null;
+          };
+        };
+      };
+      /** @description Not modified: If-None-Match names the ETag of this answer */
+      304: {
+        headers: {
+          /** @description Strong validator of the body as sent (a compressed body carries its own) */
+          ETag?: string;
+        };
+        content: never;
+      };
+      /** @description Invalid request (every issue in `details.issues`), or a value the database cannot take (`invalid_input`, its SQLSTATE in `details.sqlState`); Malformed JSON body. Codes: `validation_failed`, `invalid_input`, `invalid_json`, `request_aborted`, `invalid_body_length`. */
+      400: {
+        headers: {
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "validation_failed" | "invalid_input" | "invalid_json" | "request_aborted" | "invalid_body_length";
+            };
+          });
+        };
+      };
+      /** @description Not signed in. Codes: `unauthorized`. */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "unauthorized";
+            };
+          };
+        };
+      };
+      /** @description Signed in, but not an admin; Only for admin. Codes: `forbidden`. */
+      403: {
+        headers: {
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "forbidden";
+            };
+          };
+        };
+      };
+      /** @description The request body did not arrive in time (the connection is closed). Codes: `request_timeout`. */
+      408: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "request_timeout";
+            };
+          };
+        };
+      };
+      /** @description JSON body larger than 1 MB. Codes: `payload_too_large`. */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "payload_too_large";
+            };
+          };
+        };
+      };
+      /** @description Unsupported body encoding or charset. Codes: `unsupported_encoding`, `unsupported_charset`. */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "unsupported_encoding" | "unsupported_charset";
+            };
+          });
+        };
+      };
+      /** @description Rate limited (buckets: reads); see Retry-After. Codes: `rate_limited`. */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After"?: number;
+          /** @description Points of the bucket per window */
+          "RateLimit-Limit"?: number;
+          /** @description Points left in the window */
+          "RateLimit-Remaining"?: number;
+          /** @description Seconds until the window ends */
+          "RateLimit-Reset"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "rate_limited";
+            };
+          };
+        };
+      };
+      /** @description Unexpected server error (logged with the request id). Codes: `internal_error`. */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "internal_error";
+            };
+          };
+        };
+      };
+      /** @description The database or session store is unavailable or did not answer in time, or the server is starting (migrations pending), or a rate limit that fails closed cannot be checked; see Retry-After. Codes: `database_unavailable`, `database_timeout`, `starting`, `rate_limit_unavailable`. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "database_unavailable" | "database_timeout" | "starting" | "rate_limit_unavailable";
+            };
+          });
+        };
+      };
+    };
+  };
+  /** Resolve an order in review: `accept` (paid; its stock is taken again) or `refund` (through its payment provider; refunded) — audited */
+  resolveReviewOrder: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @enum {string} */
+          action: "accept" | "refund";
+        };
+      };
+    };
+    responses: {
+      /** @description The order as resolved, and the refund when there was one */
+      200: {
+        content: {
+          "application/json": {
+            order: {
+              /** Format: uuid */
+              id: string;
+              /** Format: uuid */
+              buyerId: string;
+              /** @enum {string} */
+              status: "pending" | "paid" | "processing" | "shipped" | "delivered" | "cancelled" | "expired" | "failed" | "refunded" | "review";
+              /** @enum {string} */
+              paymentMethod: "card" | "crypto";
+              /**
+               * @description Whose view this is. `buyer`: every line, the order's total and its crypto quote. `vendor` (a store selling some of its lines): only that store's lines, `totalCents` is their subtotal, `crypto` is null.
+               * @enum {string}
+               */
+              view: "buyer" | "vendor";
+              /** @description The total of the lines shown: the whole order for its buyer, the own subtotal for a vendor */
+              totalCents: number;
+              currency: string;
+              expiresAt: string;
+              paidAt: string | null;
+              items: {
+                  /** Format: uuid */
+                  productId: string;
+                  /** Format: uuid */
+                  vendorId: string;
+                  title: string;
+                  quantity: number;
+                  unitPriceCents: number;
+                }[];
+              crypto: ({
+                symbol: string;
+                amount: string;
+                rate: number;
+                tier: string;
+                source: string;
+                expiresAt: string;
+                /** @description The crypto payment processor's (BTCPay Server's) invoice */
+                invoiceId: string | null;
+                /** @description Where the buyer pays the invoice */
+                checkoutUrl: string | null;
+              }) | null;
+              /** @description Each store's part once the order is sold (paid and later: every store of the order, `paid` until it starts); before payment none; a refunded or review order keeps the parts that had started. A vendor sees only its own. */
+              fulfilments: ({
+                  /** Format: uuid */
+                  vendorId: string;
+                  storeName: string | null;
+                  /**
+                   * @description `paid`: the store has not started; then `processing` → `shipped` → `delivered`
+                   * @enum {string}
+                   */
+                  status: "paid" | "processing" | "shipped" | "delivered";
+                  carrier: string | null;
+                  trackingNumber: string | null;
+                  shippedAt: string | null;
+                  deliveredAt: string | null;
+                })[];
+              createdAt: string;
+              buyerEmail?: string;
+            };
+            refund: ({
+              /** @enum {string} */
+              provider: "stripe" | "btcpay";
+              reference: string;
+              amountCents: number;
+              /** @description Crypto refunds: the BTCPay pull-payment page where the buyer claims the coins */
+              claimUrl: string | null;
+            }) | null;
+          };
+        };
+      };
+      /** @description Invalid request (every issue in `details.issues`), or a value the database cannot take (`invalid_input`, its SQLSTATE in `details.sqlState`); Malformed JSON body; A path parameter has a malformed %-escape. Codes: `validation_failed`, `invalid_input`, `invalid_json`, `request_aborted`, `invalid_body_length`, `bad_request`. */
+      400: {
+        headers: {
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "validation_failed" | "invalid_input" | "invalid_json" | "request_aborted" | "invalid_body_length" | "bad_request";
+            };
+          });
+        };
+      };
+      /** @description Not signed in. Codes: `unauthorized`. */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "unauthorized";
+            };
+          };
+        };
+      };
+      /** @description Signed in, but not an admin; Cross-origin request refused (foreign Origin header); Only for admin. Codes: `forbidden`, `foreign_origin`. */
+      403: {
+        headers: {
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "forbidden" | "foreign_origin";
+            };
+          });
+        };
+      };
+      /** @description No such order. Codes: `not_found`. */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "not_found";
+            };
+          };
+        };
+      };
+      /** @description The request body did not arrive in time (the connection is closed). Codes: `request_timeout`. */
+      408: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "request_timeout";
+            };
+          };
+        };
+      };
+      /** @description The order is not in review, there is not enough stock left to accept it (refund it instead), or it has no payment to refund. Codes: `order_not_in_review`, `invalid_transition`, `insufficient_stock`, `not_refundable`. */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "order_not_in_review" | "invalid_transition" | "insufficient_stock" | "not_refundable";
+            };
+          });
+        };
+      };
+      /** @description JSON body larger than 1 MB. Codes: `payload_too_large`. */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "payload_too_large";
+            };
+          };
+        };
+      };
+      /** @description Unsupported body encoding or charset. Codes: `unsupported_encoding`, `unsupported_charset`. */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "unsupported_encoding" | "unsupported_charset";
+            };
+          });
+        };
+      };
+      /** @description Rate limited (buckets: writes); see Retry-After. Codes: `rate_limited`. */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After"?: number;
+          /** @description Points of the bucket per window */
+          "RateLimit-Limit"?: number;
+          /** @description Points left in the window */
+          "RateLimit-Remaining"?: number;
+          /** @description Seconds until the window ends */
+          "RateLimit-Reset"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "rate_limited";
+            };
+          };
+        };
+      };
+      /** @description Unexpected server error (logged with the request id). Codes: `internal_error`. */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "internal_error";
+            };
+          };
+        };
+      };
+      /** @description The payment provider could not be reached to refund; nothing changed; The database or session store is unavailable or did not answer in time, or the server is starting (migrations pending), or a rate limit that fails closed cannot be checked; see Retry-After. Codes: `payment_provider_unavailable`, `database_unavailable`, `database_timeout`, `starting`, `rate_limit_unavailable`. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "payment_provider_unavailable" | "database_unavailable" | "database_timeout" | "starting" | "rate_limit_unavailable";
+            };
+          });
+        };
+      };
+    };
+  };
+  /** Suspend a user: their sessions are revoked and they cannot sign in (audited) */
+  suspendUser: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The user before and after */
+      200: {
+        content: {
+          "application/json": {
+            before: {
+              /** Format: uuid */
+              id: string;
+              email: string;
+              name: string;
+              role: string;
+              emailVerified: boolean;
+              suspendedAt: string | null;
+            };
+            after: {
+              /** Format: uuid */
+              id: string;
+              email: string;
+              name: string;
+              role: string;
+              emailVerified: boolean;
+              suspendedAt: string | null;
+            };
+          };
+        };
+      };
+      /** @description Invalid request (every issue in `details.issues`), or a value the database cannot take (`invalid_input`, its SQLSTATE in `details.sqlState`); Malformed JSON body; A path parameter has a malformed %-escape. Codes: `validation_failed`, `invalid_input`, `invalid_json`, `request_aborted`, `invalid_body_length`, `bad_request`. */
+      400: {
+        headers: {
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "validation_failed" | "invalid_input" | "invalid_json" | "request_aborted" | "invalid_body_length" | "bad_request";
+            };
+          });
+        };
+      };
+      /** @description Not signed in. Codes: `unauthorized`. */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "unauthorized";
+            };
+          };
+        };
+      };
+      /** @description Signed in, but not an admin; Cross-origin request refused (foreign Origin header); Only for admin. Codes: `forbidden`, `foreign_origin`. */
+      403: {
+        headers: {
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "forbidden" | "foreign_origin";
+            };
+          });
+        };
+      };
+      /** @description No such user. Codes: `not_found`. */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "not_found";
+            };
+          };
+        };
+      };
+      /** @description The request body did not arrive in time (the connection is closed). Codes: `request_timeout`. */
+      408: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "request_timeout";
+            };
+          };
+        };
+      };
+      /** @description Admins cannot suspend or reinstate themselves. Codes: `cannot_suspend_self`. */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "cannot_suspend_self";
+            };
+          };
+        };
+      };
+      /** @description JSON body larger than 1 MB. Codes: `payload_too_large`. */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "payload_too_large";
+            };
+          };
+        };
+      };
+      /** @description Unsupported body encoding or charset. Codes: `unsupported_encoding`, `unsupported_charset`. */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "unsupported_encoding" | "unsupported_charset";
+            };
+          });
+        };
+      };
+      /** @description Rate limited (buckets: writes); see Retry-After. Codes: `rate_limited`. */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After"?: number;
+          /** @description Points of the bucket per window */
+          "RateLimit-Limit"?: number;
+          /** @description Points left in the window */
+          "RateLimit-Remaining"?: number;
+          /** @description Seconds until the window ends */
+          "RateLimit-Reset"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "rate_limited";
+            };
+          };
+        };
+      };
+      /** @description Unexpected server error (logged with the request id). Codes: `internal_error`. */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "internal_error";
+            };
+          };
+        };
+      };
+      /** @description The database or session store is unavailable or did not answer in time, or the server is starting (migrations pending), or a rate limit that fails closed cannot be checked; see Retry-After. Codes: `database_unavailable`, `database_timeout`, `starting`, `rate_limit_unavailable`. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "database_unavailable" | "database_timeout" | "starting" | "rate_limit_unavailable";
+            };
+          });
+        };
+      };
+    };
+  };
+  /** Reinstate a suspended user (audited) */
+  reinstateUser: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The user before and after */
+      200: {
+        content: {
+          "application/json": {
+            before: {
+              /** Format: uuid */
+              id: string;
+              email: string;
+              name: string;
+              role: string;
+              emailVerified: boolean;
+              suspendedAt: string | null;
+            };
+            after: {
+              /** Format: uuid */
+              id: string;
+              email: string;
+              name: string;
+              role: string;
+              emailVerified: boolean;
+              suspendedAt: string | null;
+            };
+          };
+        };
+      };
+      /** @description Invalid request (every issue in `details.issues`), or a value the database cannot take (`invalid_input`, its SQLSTATE in `details.sqlState`); Malformed JSON body; A path parameter has a malformed %-escape. Codes: `validation_failed`, `invalid_input`, `invalid_json`, `request_aborted`, `invalid_body_length`, `bad_request`. */
+      400: {
+        headers: {
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "validation_failed" | "invalid_input" | "invalid_json" | "request_aborted" | "invalid_body_length" | "bad_request";
+            };
+          });
+        };
+      };
+      /** @description Not signed in. Codes: `unauthorized`. */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "unauthorized";
+            };
+          };
+        };
+      };
+      /** @description Signed in, but not an admin; Cross-origin request refused (foreign Origin header); Only for admin. Codes: `forbidden`, `foreign_origin`. */
+      403: {
+        headers: {
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "forbidden" | "foreign_origin";
+            };
+          });
+        };
+      };
+      /** @description No such user. Codes: `not_found`. */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "not_found";
+            };
+          };
+        };
+      };
+      /** @description The request body did not arrive in time (the connection is closed). Codes: `request_timeout`. */
+      408: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "request_timeout";
+            };
+          };
+        };
+      };
+      /** @description Admins cannot suspend or reinstate themselves. Codes: `cannot_suspend_self`. */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "cannot_suspend_self";
+            };
+          };
+        };
+      };
+      /** @description JSON body larger than 1 MB. Codes: `payload_too_large`. */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "payload_too_large";
+            };
+          };
+        };
+      };
+      /** @description Unsupported body encoding or charset. Codes: `unsupported_encoding`, `unsupported_charset`. */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "unsupported_encoding" | "unsupported_charset";
+            };
+          });
+        };
+      };
+      /** @description Rate limited (buckets: writes); see Retry-After. Codes: `rate_limited`. */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After"?: number;
+          /** @description Points of the bucket per window */
+          "RateLimit-Limit"?: number;
+          /** @description Points left in the window */
+          "RateLimit-Remaining"?: number;
+          /** @description Seconds until the window ends */
+          "RateLimit-Reset"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "rate_limited";
+            };
+          };
+        };
+      };
+      /** @description Unexpected server error (logged with the request id). Codes: `internal_error`. */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "internal_error";
+            };
+          };
+        };
+      };
+      /** @description The database or session store is unavailable or did not answer in time, or the server is starting (migrations pending), or a rate limit that fails closed cannot be checked; see Retry-After. Codes: `database_unavailable`, `database_timeout`, `starting`, `rate_limit_unavailable`. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "database_unavailable" | "database_timeout" | "starting" | "rate_limit_unavailable";
+            };
+          });
+        };
+      };
+    };
+  };
+  /** Suspend a store: it and its products vanish from every listing and cache at once, and it cannot sell (audited) */
+  suspendVendor: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The store before and after */
+      200: {
+        content: {
+          "application/json": {
+            before: {
+              /** Format: uuid */
+              id: string;
+              /** Format: uuid */
+              userId: string;
+              storeName: string;
+              suspendedAt: string | null;
+              productCount: number;
+            };
+            after: {
+              /** Format: uuid */
+              id: string;
+              /** Format: uuid */
+              userId: string;
+              storeName: string;
+              suspendedAt: string | null;
+              productCount: number;
+            };
+          };
+        };
+      };
+      /** @description Invalid request (every issue in `details.issues`), or a value the database cannot take (`invalid_input`, its SQLSTATE in `details.sqlState`); Malformed JSON body; A path parameter has a malformed %-escape. Codes: `validation_failed`, `invalid_input`, `invalid_json`, `request_aborted`, `invalid_body_length`, `bad_request`. */
+      400: {
+        headers: {
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "validation_failed" | "invalid_input" | "invalid_json" | "request_aborted" | "invalid_body_length" | "bad_request";
+            };
+          });
+        };
+      };
+      /** @description Not signed in. Codes: `unauthorized`. */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "unauthorized";
+            };
+          };
+        };
+      };
+      /** @description Signed in, but not an admin; Cross-origin request refused (foreign Origin header); Only for admin. Codes: `forbidden`, `foreign_origin`. */
+      403: {
+        headers: {
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "forbidden" | "foreign_origin";
+            };
+          });
+        };
+      };
+      /** @description No such store. Codes: `not_found`. */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "not_found";
+            };
+          };
+        };
+      };
+      /** @description The request body did not arrive in time (the connection is closed). Codes: `request_timeout`. */
+      408: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "request_timeout";
+            };
+          };
+        };
+      };
+      /** @description JSON body larger than 1 MB. Codes: `payload_too_large`. */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "payload_too_large";
+            };
+          };
+        };
+      };
+      /** @description Unsupported body encoding or charset. Codes: `unsupported_encoding`, `unsupported_charset`. */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "unsupported_encoding" | "unsupported_charset";
+            };
+          });
+        };
+      };
+      /** @description Rate limited (buckets: writes); see Retry-After. Codes: `rate_limited`. */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After"?: number;
+          /** @description Points of the bucket per window */
+          "RateLimit-Limit"?: number;
+          /** @description Points left in the window */
+          "RateLimit-Remaining"?: number;
+          /** @description Seconds until the window ends */
+          "RateLimit-Reset"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "rate_limited";
+            };
+          };
+        };
+      };
+      /** @description Unexpected server error (logged with the request id). Codes: `internal_error`. */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "internal_error";
+            };
+          };
+        };
+      };
+      /** @description The database or session store is unavailable or did not answer in time, or the server is starting (migrations pending), or a rate limit that fails closed cannot be checked; see Retry-After. Codes: `database_unavailable`, `database_timeout`, `starting`, `rate_limit_unavailable`. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "database_unavailable" | "database_timeout" | "starting" | "rate_limit_unavailable";
+            };
+          });
+        };
+      };
+    };
+  };
+  /** Reinstate a suspended store (audited) */
+  reinstateVendor: {
+    parameters: {
+      path: {
+        id: string;
+      };
+    };
+    responses: {
+      /** @description The store before and after */
+      200: {
+        content: {
+          "application/json": {
+            before: {
+              /** Format: uuid */
+              id: string;
+              /** Format: uuid */
+              userId: string;
+              storeName: string;
+              suspendedAt: string | null;
+              productCount: number;
+            };
+            after: {
+              /** Format: uuid */
+              id: string;
+              /** Format: uuid */
+              userId: string;
+              storeName: string;
+              suspendedAt: string | null;
+              productCount: number;
+            };
+          };
+        };
+      };
+      /** @description Invalid request (every issue in `details.issues`), or a value the database cannot take (`invalid_input`, its SQLSTATE in `details.sqlState`); Malformed JSON body; A path parameter has a malformed %-escape. Codes: `validation_failed`, `invalid_input`, `invalid_json`, `request_aborted`, `invalid_body_length`, `bad_request`. */
+      400: {
+        headers: {
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "validation_failed" | "invalid_input" | "invalid_json" | "request_aborted" | "invalid_body_length" | "bad_request";
+            };
+          });
+        };
+      };
+      /** @description Not signed in. Codes: `unauthorized`. */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "unauthorized";
+            };
+          };
+        };
+      };
+      /** @description Signed in, but not an admin; Cross-origin request refused (foreign Origin header); Only for admin. Codes: `forbidden`, `foreign_origin`. */
+      403: {
+        headers: {
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "forbidden" | "foreign_origin";
+            };
+          });
+        };
+      };
+      /** @description No such store. Codes: `not_found`. */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "not_found";
+            };
+          };
+        };
+      };
+      /** @description The request body did not arrive in time (the connection is closed). Codes: `request_timeout`. */
+      408: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "request_timeout";
+            };
+          };
+        };
+      };
+      /** @description JSON body larger than 1 MB. Codes: `payload_too_large`. */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "payload_too_large";
+            };
+          };
+        };
+      };
+      /** @description Unsupported body encoding or charset. Codes: `unsupported_encoding`, `unsupported_charset`. */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "unsupported_encoding" | "unsupported_charset";
+            };
+          });
+        };
+      };
+      /** @description Rate limited (buckets: writes); see Retry-After. Codes: `rate_limited`. */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After"?: number;
+          /** @description Points of the bucket per window */
+          "RateLimit-Limit"?: number;
+          /** @description Points left in the window */
+          "RateLimit-Remaining"?: number;
+          /** @description Seconds until the window ends */
+          "RateLimit-Reset"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "rate_limited";
+            };
+          };
+        };
+      };
+      /** @description Unexpected server error (logged with the request id). Codes: `internal_error`. */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "internal_error";
+            };
+          };
+        };
+      };
+      /** @description The database or session store is unavailable or did not answer in time, or the server is starting (migrations pending), or a rate limit that fails closed cannot be checked; see Retry-After. Codes: `database_unavailable`, `database_timeout`, `starting`, `rate_limit_unavailable`. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "database_unavailable" | "database_timeout" | "starting" | "rate_limit_unavailable";
+            };
+          });
+        };
+      };
+    };
+  };
+  /** What admins did, newest first: who, what, on which record, before and after */
+  readAuditLog: {
+    parameters: {
+      query?: {
+        limit?: string;
+        cursor?: string;
+        targetType?: "order" | "user" | "vendor";
+        targetId?: string;
+      };
+    };
+    responses: {
+      /** @description A page of audit entries */
+      200: {
+        content: {
+          "application/json": {
+            items: ({
+                /** Format: uuid */
+                id: string;
+                /** Format: uuid */
+                actorId: string;
+                /** @description What was done, e.g. `order.accept`, `order.refund`, `user.suspend`, `vendor.reinstate` */
+                action: string;
+                /** @enum {string} */
+                targetType: "order" | "user" | "vendor";
+                targetId: string;
+                /** @description The record as it was before the action */
+                before?: unknown;
+                /** @description The record as the action left it */
+                after?: unknown;
+                createdAt: string;
+              })[];
+            nextCursor: string | null;
+          };
+        };
+      };
+      /** @description Not modified: If-None-Match names the ETag of this answer */
+      304: {
+        headers: {
+          /** @description Strong validator of the body as sent (a compressed body carries its own) */
+          ETag?: string;
+        };
+        content: never;
+      };
+      /** @description A cursor this API did not issue; Invalid request (every issue in `details.issues`), or a value the database cannot take (`invalid_input`, its SQLSTATE in `details.sqlState`); Malformed JSON body. Codes: `invalid_cursor`, `validation_failed`, `invalid_input`, `invalid_json`, `request_aborted`, `invalid_body_length`. */
+      400: {
+        headers: {
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "invalid_cursor" | "validation_failed" | "invalid_input" | "invalid_json" | "request_aborted" | "invalid_body_length";
+            };
+          });
+        };
+      };
+      /** @description Not signed in. Codes: `unauthorized`. */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "unauthorized";
+            };
+          };
+        };
+      };
+      /** @description Signed in, but not an admin; Only for admin. Codes: `forbidden`. */
+      403: {
+        headers: {
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "forbidden";
+            };
+          };
+        };
+      };
+      /** @description The request body did not arrive in time (the connection is closed). Codes: `request_timeout`. */
+      408: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "request_timeout";
+            };
+          };
+        };
+      };
+      /** @description JSON body larger than 1 MB. Codes: `payload_too_large`. */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "payload_too_large";
+            };
+          };
+        };
+      };
+      /** @description Unsupported body encoding or charset. Codes: `unsupported_encoding`, `unsupported_charset`. */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "unsupported_encoding" | "unsupported_charset";
+            };
+          });
+        };
+      };
+      /** @description Rate limited (buckets: reads); see Retry-After. Codes: `rate_limited`. */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After"?: number;
+          /** @description Points of the bucket per window */
+          "RateLimit-Limit"?: number;
+          /** @description Points left in the window */
+          "RateLimit-Remaining"?: number;
+          /** @description Seconds until the window ends */
+          "RateLimit-Reset"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "rate_limited";
+            };
+          };
+        };
+      };
+      /** @description Unexpected server error (logged with the request id). Codes: `internal_error`. */
+      500: {
+        content: {
+          "application/json": components["schemas"]["Error"] & {
+            error?: {
+              /** @enum {unknown} */
+              code?: "internal_error";
+            };
+          };
+        };
+      };
+      /** @description The database or session store is unavailable or did not answer in time, or the server is starting (migrations pending), or a rate limit that fails closed cannot be checked; see Retry-After. Codes: `database_unavailable`, `database_timeout`, `starting`, `rate_limit_unavailable`. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again */
+          "Retry-After"?: number;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"] & ({
+            error?: {
+              /** @enum {unknown} */
+              code?: "database_unavailable" | "database_timeout" | "starting" | "rate_limit_unavailable";
             };
           });
         };

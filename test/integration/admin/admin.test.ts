@@ -49,6 +49,8 @@ async function reviewOrder(stock = 3, quantity = 2) {
   const order = await placeCardOrder(t.request, buyer, [{ productId: product.id, quantity }]);
   const intent = await t.request.post(`/api/orders/${order.id}/payment-intent`).set('Cookie', buyer.cookie).expect(200);
   clock.advance(16 * 60_000);
+  // The buyer pays after the hold ended: Stripe holds a succeeded intent, and says so.
+  Object.assign(stripe.intents.get(intent.body.paymentIntentId)!, { status: 'succeeded', amount_received: order.totalCents });
   await (t.app.modules.find((m) => m.name === 'orders') as OrdersModule).sweepExpiredOrders();
   const event = signStripeEvent(WEBHOOK_SECRET, 'payment_intent.succeeded', {
     id: intent.body.paymentIntentId,
@@ -64,14 +66,15 @@ async function reviewOrder(stock = 3, quantity = 2) {
 }
 
 describe('who may use the admin routes', () => {
-  const routes: Array<[string, string, object?]> = [
-    ['get', '/api/admin/orders?status=review'],
+  // Three entries each: jest passes a missing third one as a `done` callback.
+  const routes: Array<[string, string, object | null]> = [
+    ['get', '/api/admin/orders?status=review', null],
     ['post', '/api/admin/orders/00000000-0000-4000-8000-000000000000/resolve', { action: 'accept' }],
-    ['post', '/api/admin/users/00000000-0000-4000-8000-000000000000/suspend'],
-    ['post', '/api/admin/users/00000000-0000-4000-8000-000000000000/reinstate'],
-    ['post', '/api/admin/vendors/00000000-0000-4000-8000-000000000000/suspend'],
-    ['post', '/api/admin/vendors/00000000-0000-4000-8000-000000000000/reinstate'],
-    ['get', '/api/admin/audit-log'],
+    ['post', '/api/admin/users/00000000-0000-4000-8000-000000000000/suspend', null],
+    ['post', '/api/admin/users/00000000-0000-4000-8000-000000000000/reinstate', null],
+    ['post', '/api/admin/vendors/00000000-0000-4000-8000-000000000000/suspend', null],
+    ['post', '/api/admin/vendors/00000000-0000-4000-8000-000000000000/reinstate', null],
+    ['get', '/api/admin/audit-log', null],
   ];
 
   it.each(routes)('%s %s: anonymous 401, a buyer and a vendor 403, an admin gets past the check', async (method, path, body) => {
@@ -109,7 +112,11 @@ describe('orders in review', () => {
   it('accept: the order is paid, its stock is taken again, and the action is in the audit log with before and after', async () => {
     const { order, product } = await reviewOrder(3, 2);
     expect(await stockOf(product.id)).toBe(3);
-    const res = await t.request.post(`/api/admin/orders/${order.id}/resolve`).set('Cookie', admin.cookie).send({ action: 'accept' }).expect(200);
+    const res = await t.request
+      .post(`/api/admin/orders/${order.id}/resolve`)
+      .set('Cookie', admin.cookie)
+      .send({ action: 'accept' })
+      .expect(200);
     expect(res.body).toMatchObject({ order: { id: order.id, status: 'paid' }, refund: null });
     expect(await stockOf(product.id)).toBe(1);
     const seen = await t.request.get(`/api/orders/${order.id}`).set('Cookie', buyer.cookie).expect(200);
@@ -126,7 +133,11 @@ describe('orders in review', () => {
       after: { status: 'paid' },
     });
     // Resolved once: a second resolution is refused and writes nothing.
-    const again = await t.request.post(`/api/admin/orders/${order.id}/resolve`).set('Cookie', admin.cookie).send({ action: 'accept' }).expect(409);
+    const again = await t.request
+      .post(`/api/admin/orders/${order.id}/resolve`)
+      .set('Cookie', admin.cookie)
+      .send({ action: 'accept' })
+      .expect(409);
     expect(['order_not_in_review', 'invalid_transition']).toContain(again.body.error.code);
     expect(await auditLines(order.id)).toHaveLength(1);
   });
@@ -135,7 +146,11 @@ describe('orders in review', () => {
     const { order, product } = await reviewOrder(2, 2);
     // Someone else bought the released stock meanwhile.
     await placeCardOrder(t.request, await registerUser(t.request), [{ productId: product.id, quantity: 1 }]);
-    const res = await t.request.post(`/api/admin/orders/${order.id}/resolve`).set('Cookie', admin.cookie).send({ action: 'accept' }).expect(409);
+    const res = await t.request
+      .post(`/api/admin/orders/${order.id}/resolve`)
+      .set('Cookie', admin.cookie)
+      .send({ action: 'accept' })
+      .expect(409);
     expect(res.body.error.code).toBe('insufficient_stock');
     expect(await stockOf(product.id)).toBe(1);
     expect(await auditLines(order.id)).toHaveLength(0);
@@ -143,7 +158,11 @@ describe('orders in review', () => {
 
   it('refund: Stripe refunds the payment (one refund, keyed by the order), the order is refunded, and it is audited', async () => {
     const { order, paymentIntentId } = await reviewOrder();
-    const res = await t.request.post(`/api/admin/orders/${order.id}/resolve`).set('Cookie', admin.cookie).send({ action: 'refund' }).expect(200);
+    const res = await t.request
+      .post(`/api/admin/orders/${order.id}/resolve`)
+      .set('Cookie', admin.cookie)
+      .send({ action: 'refund' })
+      .expect(200);
     expect(res.body.order).toMatchObject({ id: order.id, status: 'refunded' });
     expect(res.body.refund).toMatchObject({ provider: 'stripe', amountCents: order.totalCents });
     const refunds = stripe.requests.filter((r) => r.method === 'POST' && r.path === '/v1/refunds');
@@ -172,10 +191,18 @@ describe('orders in review', () => {
   it('an order not in review is not resolved here; a bad action is a 400; an unknown order a 404', async () => {
     const product = await listProduct(t.request, vendor, { stock: 2 });
     const pending = await placeCardOrder(t.request, buyer, [{ productId: product.id, quantity: 1 }]);
-    const res = await t.request.post(`/api/admin/orders/${pending.id}/resolve`).set('Cookie', admin.cookie).send({ action: 'refund' }).expect(409);
+    const res = await t.request
+      .post(`/api/admin/orders/${pending.id}/resolve`)
+      .set('Cookie', admin.cookie)
+      .send({ action: 'refund' })
+      .expect(409);
     expect(res.body.error.code).toBe('order_not_in_review');
     await t.request.post(`/api/admin/orders/${pending.id}/resolve`).set('Cookie', admin.cookie).send({ action: 'keep' }).expect(400);
-    await t.request.post('/api/admin/orders/00000000-0000-4000-8000-000000000000/resolve').set('Cookie', admin.cookie).send({ action: 'accept' }).expect(404);
+    await t.request
+      .post('/api/admin/orders/00000000-0000-4000-8000-000000000000/resolve')
+      .set('Cookie', admin.cookie)
+      .send({ action: 'accept' })
+      .expect(404);
     expect(await auditLines(pending.id)).toHaveLength(0);
   });
 });

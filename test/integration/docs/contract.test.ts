@@ -7,7 +7,7 @@ import { coinGeckoPrices, type FakeProvider, startFakeProvider } from '../../sup
 import { type FakeStripe, startFakeStripe } from '../../support/fake-stripe';
 import { btcpayEvent, type FakeBtcpay, startFakeBtcpay } from '../../support/fake-btcpay';
 import { binary, pngBytes, upload } from '../../support/objects';
-import { mailedToken, registerUser, type SignedInUser, verifyEmail } from '../../support/users';
+import { createAdmin, mailedToken, registerUser, type SignedInUser, verifyEmail } from '../../support/users';
 import { deliverStripeEvent, signStripeEvent } from '../../support/stripe-events';
 import { placeCardOrder } from '../../support/orders';
 
@@ -238,6 +238,39 @@ it("vendor orders: a store's orders and moving its part, with 409 and 404", asyn
   await t.request.get('/api/vendors/me/orders').set('Cookie', buyer.cookie).expect(403);
   await t.request.patch(`/api/vendors/me/orders/${order.id}`).set('Cookie', vendor.cookie).send({ status: 'processing' }).expect(200);
   await t.request.patch(`/api/vendors/me/orders/${MISSING}`).set('Cookie', vendor.cookie).send({ status: 'processing' }).expect(404);
+});
+
+it('admin: orders by status, resolving a review order, suspensions and the audit log, with 403, 404, 409 and 400', async () => {
+  const admin = await createAdmin(t);
+  await t.request.get('/api/admin/orders?status=review&limit=5').set('Cookie', admin.cookie).expect(200);
+  await t.request.get('/api/admin/orders').set('Cookie', buyer.cookie).expect(403);
+  // A payment of the wrong amount puts the order in review (its stock goes back); accepting takes it again.
+  const product = await listProduct(t.request, vendor, { priceCents: 900, stock: 2 });
+  const order = await placeCardOrder(t.request, buyer, [{ productId: product.id, quantity: 1 }]);
+  const short = signedEvent('payment_intent.succeeded', {
+    id: `pi_contract_review_${order.id.slice(0, 8)}`,
+    object: 'payment_intent',
+    amount: 1,
+    amount_received: 1,
+    currency: 'usd',
+    metadata: { orderId: order.id },
+  });
+  await deliverStripeEvent(t.request, short).expect(200);
+  await t.request.post(`/api/admin/orders/${order.id}/resolve`).set('Cookie', admin.cookie).send({ action: 'accept' }).expect(200);
+  await t.request.post(`/api/admin/orders/${order.id}/resolve`).set('Cookie', admin.cookie).send({ action: 'accept' }).expect(409);
+  await t.request.post(`/api/admin/orders/${MISSING}/resolve`).set('Cookie', admin.cookie).send({ action: 'refund' }).expect(404);
+  const user = await registerUser(t.request);
+  await t.request.post(`/api/admin/users/${user.id}/suspend`).set('Cookie', admin.cookie).expect(200);
+  await t.request.post(`/api/admin/users/${user.id}/reinstate`).set('Cookie', admin.cookie).expect(200);
+  await t.request.post(`/api/admin/users/${admin.id}/suspend`).set('Cookie', admin.cookie).expect(409);
+  await t.request.post(`/api/admin/users/${MISSING}/reinstate`).set('Cookie', admin.cookie).expect(404);
+  const store = await openStore(t.request, 'Contract Suspended');
+  await t.request.post(`/api/admin/vendors/${store.vendorId}/suspend`).set('Cookie', admin.cookie).expect(200);
+  await t.request.post(`/api/admin/vendors/${store.vendorId}/reinstate`).set('Cookie', admin.cookie).expect(200);
+  await t.request.post(`/api/admin/vendors/${MISSING}/suspend`).set('Cookie', admin.cookie).expect(404);
+  await t.request.post(`/api/admin/vendors/${MISSING}/reinstate`).set('Cookie', vendor.cookie).expect(403);
+  await t.request.get('/api/admin/audit-log?limit=3').set('Cookie', admin.cookie).expect(200);
+  await t.request.get('/api/admin/audit-log?cursor=forged').set('Cookie', admin.cookie).expect(400);
 });
 
 it("an upstream's HTTP status is not passed on: Stripe refusing our API key is a documented 503 with Retry-After, not the buyer's 401", async () => {
