@@ -2,24 +2,13 @@ import type { z } from 'zod';
 import type { AdminOrder, RefundView, UserStandingView, VendorStandingView } from '../../../shared/contracts';
 import type { orderStatuses } from '../../../shared/enums';
 import type { UnitOfWork } from '../../db';
+import type { RefundableOrder } from '../orders';
 
 type OrderStatus = (typeof orderStatuses)[number];
 type AdminOrderView = z.infer<typeof AdminOrder>;
 type UserStanding = z.infer<typeof UserStandingView>;
 type VendorStanding = z.infer<typeof VendorStandingView>;
 type Change<T> = { before: T; after: T };
-
-/** What a refund needs to know of an order. */
-export interface RefundableOrder {
-  id: string;
-  status: OrderStatus;
-  paymentMethod: 'card' | 'crypto';
-  totalCents: number;
-  refundedCents: number;
-  currency: string;
-  stripePaymentIntentId: string | null;
-  cryptoInvoiceId: string | null;
-}
 
 /**
  * What the admin module asks of the modules that own the records it acts on (wired in app.ts).

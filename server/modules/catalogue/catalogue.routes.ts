@@ -14,7 +14,17 @@ import {
   VendorPage,
   VendorView,
 } from '../../../shared/contracts';
-import { type Caller, defineRoute, errors, type HeaderSpec, json, type ResponseSpec, type Route, reply } from '../../lib/http/define-route';
+import {
+  type Caller,
+  defineRoute,
+  errors,
+  type HeaderSpec,
+  json,
+  type LimitSpec,
+  type ResponseSpec,
+  type Route,
+  reply,
+} from '../../lib/http/define-route';
 import { PRIVATE_NO_STORE } from '../../lib/http/private-when-signed-in';
 import { sendStoredBody, storeJsonBody } from '../../lib/http/stored-body';
 import { uuidParam } from '../../lib/validate';
@@ -49,6 +59,12 @@ const cached: Record<string, HeaderSpec> = {
 };
 const notModified: ResponseSpec = { description: 'Not modified: If-None-Match names the ETag of this answer', headers: validators };
 
+// Searching (products or stores) costs far more than a listing: it has its own per-IP budget.
+const spendSearchWhenQueried: LimitSpec = {
+  bucket: 'search',
+  onlyWhen: 'a search term (`q`) is given',
+  applies: (req) => typeof req.query.q === 'string' && req.query.q.trim() !== '',
+};
 const retryAfter: Record<string, HeaderSpec> = { 'Retry-After': { description: 'Seconds to wait', schema: { type: 'integer' } } };
 
 /** How long browsers and CDNs may keep anonymous catalogue answers. */
@@ -115,14 +131,7 @@ export function catalogueRoutes(deps: CatalogueDeps, policy: SharedCachePolicy):
       summary: 'Stores by name, searchable (keyset cursor, cached)',
       description: 'Suspended stores are never listed. `q` matches any part of the store name, ignoring case.',
       auth: 'anyone',
-      limit: [
-        'reads',
-        {
-          bucket: 'search',
-          onlyWhen: 'a search term (`q`) is given',
-          applies: (req) => typeof req.query.q === 'string' && req.query.q.trim() !== '',
-        },
-      ],
+      limit: ['reads', spendSearchWhenQueried],
       query: VendorListQuery,
       responses: {
         200: json('One page of stores', VendorPage, cached),
@@ -199,15 +208,7 @@ export function catalogueRoutes(deps: CatalogueDeps, policy: SharedCachePolicy):
       tag: 'catalogue',
       summary: 'Search and list products (keyset cursor, cached)',
       auth: 'anyone',
-      limit: [
-        'reads',
-        // Full-text search costs far more than a listing: it has its own budget.
-        {
-          bucket: 'search',
-          onlyWhen: 'a search term (`q`) is given',
-          applies: (req) => typeof req.query.q === 'string' && req.query.q.trim() !== '',
-        },
-      ],
+      limit: ['reads', spendSearchWhenQueried],
       query: ProductListQuery,
       responses: {
         200: json('One page of products', ProductPage, cached),

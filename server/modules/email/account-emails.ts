@@ -1,12 +1,11 @@
+import { escapeHtml, oneLine } from './mail-text';
 import type { OutgoingEmail } from './outbox.repository';
 
 /*
- * Mails about the account itself. The name is the user's own text: as in email-templates.ts it is
- * folded onto one line and HTML-escaped; links and tokens are ours. Each mail is keyed by what
+ * Mails about the account itself. The name is the user's own text: it is folded onto one line and
+ * HTML-escaped (mail-text.ts); links and tokens are ours. Each mail is keyed by what
  * caused it, so a retried transaction never mails twice.
  */
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-const oneLine = (s: string) => s.replace(/[\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069]+/gu, ' ');
 
 interface Recipient {
   id: string;

@@ -1,12 +1,6 @@
+import { escapeHtml, oneLine } from './mail-text';
 import type { OutgoingEmail } from './outbox.repository';
 
-/*
- * Every value in a mail comes from someone (names, store names, product titles): each line is
- * HTML-escaped in the HTML part, and line breaks or other control characters inside a value are
- * folded into a space everywhere, so a value can neither add markup nor start a line of its own.
- */
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-const oneLine = (s: string) => s.replace(/[\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069]+/gu, ' ');
 const money = (cents: number, currency: string) =>
   new Intl.NumberFormat('en', { style: 'currency', currency: currency.toUpperCase() }).format(cents / 100);
 

@@ -1,8 +1,5 @@
+import { escapeHtml, oneLine } from './mail-text';
 import type { OutgoingEmail } from './outbox.repository';
-
-// Same folding as email-templates.ts: a store name or tracking number never adds markup nor starts a line.
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-const oneLine = (s: string) => s.replace(/[\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069]+/gu, ' ');
 
 export interface FulfilmentStep {
   orderId: string;

@@ -13,7 +13,7 @@ export interface CryptoInvoice {
   checkoutUrl: string;
 }
 
-/** The quote the order was priced at, shown on the invoice next to the fiat amount. */
+/** The crypto quote an order is priced at (the crypto-rates module's), shown on the invoice next to the fiat amount. */
 export interface InvoicedQuote {
   symbol: string;
   amount: string;

@@ -20,16 +20,9 @@ import {
 import { type IdempotentReply, type IdempotentRequest, rememberReply, storedReplyFor } from './order-idempotency';
 import { statusesLeadingTo } from './order-state';
 import { loadFulfilmentViews } from './fulfilment-views';
-import { type CryptoInvoices, openCryptoInvoice, voidInvoiceUnlessPlaced } from './crypto-invoice';
+import { type CryptoInvoices, type InvoicedQuote, openCryptoInvoice, voidInvoiceUnlessPlaced } from './crypto-invoice';
 
-export interface CryptoQuote {
-  symbol: string;
-  amount: string;
-  rate: number;
-  tier: string;
-  source: string;
-  expiresAt: string;
-}
+export type CryptoQuote = InvoicedQuote;
 
 export type QuoteCrypto = (request: { amountCents: number; currency: string; symbol: string }) => Promise<CryptoQuote>;
 

@@ -1,19 +1,12 @@
 import { conflict, serviceUnavailable } from '../../lib/errors';
+import type { RefundableOrder as OrderForRefund } from '../orders';
 import type { Logger } from '../../lib/logger';
 import { type BtcpayClient, BtcpayRequestRefused, centsToAmount } from './btcpay-client';
 import { cryptoPaymentsUnavailable } from './btcpay-invoices';
 import { PaymentNotRefundable, type PaymentProvider, PaymentProviderUnavailable } from './payment-provider';
 
-/** The order as the refund needs it (the admin module gets it through the orders module). */
-export interface RefundableOrder {
-  id: string;
-  paymentMethod: 'card' | 'crypto';
-  totalCents: number;
-  refundedCents: number;
-  currency: string;
-  stripePaymentIntentId: string | null;
-  cryptoInvoiceId: string | null;
-}
+/** The order as the refund needs it (`orders.findOrderForRefund`; the admin module passes it on). */
+export type RefundableOrder = Omit<OrderForRefund, 'status'>;
 
 export interface PaymentRefund {
   provider: 'stripe' | 'btcpay';
