@@ -55,9 +55,10 @@ export async function refundReviewOrder(deps: AdminDeps, actorId: string, orderI
     deps,
     { actorId, action: 'order.refund', targetType: 'order', targetId: orderId },
     async (unit) => {
+      // Recorded whatever became of the order meanwhile (another admin accepted it): the money went
+      // back, so it must not stay sold. Another admin's refund committed first: markOrderRefunded
+      // refuses refunded → refunded (409), theirs is the recorded one (the provider made one refund).
       const changed = await deps.orders.markOrderRefunded(unit, orderId, order.refundedCents + refund.amountCents);
-      // Another admin's refund committed first: theirs is the recorded one (the provider made one refund).
-      if (changed.before.status !== 'review') throw notInReview(changed.before.status);
       return { before: changed.before, after: { ...changed.after, refund } };
     },
     'Order',
