@@ -256,3 +256,17 @@ describe('refundOrderPayment', () => {
     }
   });
 });
+
+// Red team (issue 19): an order in review holds no stock (accepting it takes the stock again), so
+// a pending order that goes there must give its reservation back, or accepting takes it twice and
+// refunding never returns it.
+it.each([
+  ['an invoice that expired partly paid', 'InvoiceExpired', { partiallyPaid: true }],
+  ['a payment received after expiry', 'InvoiceReceivedPayment', { afterExpiration: true, paymentMethod: 'BTC-CHAIN', payment: {} }],
+])('%s while the order is still pending: the order goes to review and its reserved stock goes back', async (_name, type, fields) => {
+  const { product, order, invoice } = await cryptoOrder(1_350, 2);
+  expect(await stockOf(product.id)).toBe(1);
+  expect((await send(btcpayEvent(invoice, type, fields))).status).toBe(200);
+  expect(await statusOf(order.id)).toBe('review');
+  expect(await stockOf(product.id)).toBe(2);
+});
