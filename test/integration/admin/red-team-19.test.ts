@@ -6,6 +6,7 @@ import { type FakeStripe, startFakeStripe } from '../../support/fake-stripe';
 import { placeCardOrder } from '../../support/orders';
 import { deliverStripeEvent, signStripeEvent } from '../../support/stripe-events';
 import { createAdmin, registerUser, type SignedInUser } from '../../support/users';
+import { waitFor } from '../../support/wait-for';
 
 /* Issue 19 red team, admin: holes found by racing and probing the admin console. */
 const WEBHOOK_SECRET = 'whsec_admin_red_team';
@@ -60,9 +61,9 @@ async function reviewOrder(stock: number) {
 }
 
 describe('an admin accepts a review order while another admin refunds it', () => {
-  it('when the accept commits while the refund is at Stripe, then the order still ends refunded (the money went back) and its stock is returned', async () => {
+  it('when the accept arrives while the refund is at Stripe, then it waits for the refund and is refused: the order ends refunded, never sold', async () => {
     const { order, product } = await reviewOrder(4);
-    // Stripe holds the refund until the accept has committed.
+    // Stripe holds the refund until the accept is waiting.
     let release!: () => void;
     const held = new Promise<void>((resolve) => {
       release = resolve;
@@ -87,16 +88,27 @@ describe('an admin accepts a review order while another admin refunds it', () =>
 
     const refunding = resolve('refund').then((res) => res);
     await stripe.waitForRequests(1, (r) => r.path === '/v1/refunds');
-    await resolve('accept').expect(200);
-    expect(await stockOf(product.id)).toBe(3);
+    const accepting = resolve('accept').then((res) => res);
+    // Before the fix the accept committed here (the order sold while Stripe paid the buyer back).
+    await waitFor(
+      'the accept to wait on the order being refunded',
+      async () =>
+        (
+          await t.database.pool.query(
+            "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+          )
+        ).rows[0].n > 0,
+      { timeoutMs: 5_000, intervalMs: 20 },
+    );
     release();
-    const refunded = await refunding;
+    const [refunded, accepted] = await Promise.all([refunding, accepting]);
 
-    // Stripe refunded the buyer: an order left `paid` would ship goods that were paid back.
     expect(refunded.status).toBe(200);
+    expect(accepted.status).toBe(409);
+    expect(accepted.body.error.code).toBe('invalid_transition');
     expect(await orderRow(order.id)).toEqual({ status: 'refunded', refunded_cents: order.totalCents });
     expect(await stockOf(product.id)).toBe(4);
     const { rows } = await t.database.pool.query('SELECT action FROM audit_log WHERE target_id = $1 ORDER BY created_at', [order.id]);
-    expect(rows.map((r) => r.action)).toEqual(['order.accept', 'order.refund']);
+    expect(rows.map((r) => r.action)).toEqual(['order.refund']);
   });
 });
