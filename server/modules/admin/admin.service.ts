@@ -40,29 +40,27 @@ export function acceptReviewOrder(deps: AdminDeps, actorId: string, orderId: str
 }
 
 /**
- * Refunds a review order through its payment provider, then records it. The provider call runs
- * outside any transaction (it may take seconds); its idempotency key (per order) makes a second
- * admin's concurrent refund the same refund, and the status check under the order's lock makes
- * only one of them the recorded action.
+ * Refunds a review order through its payment provider and records it, in one transaction holding
+ * the order's row lock across the provider call (bounded by the provider client's deadline): a
+ * BTCPay refund (a pull payment) has no idempotency key, so a second admin's refund, or an
+ * accept, must wait for this one and then find the order refunded (409) rather than pay twice.
  */
 export async function refundReviewOrder(deps: AdminDeps, actorId: string, orderId: string) {
-  const order = await deps.orders.findOrderForRefund(orderId);
-  if (!order) throw notFound('Order');
-  if (order.status !== 'review') throw notInReview(order.status);
-  const refund = await deps.payments.refundOrderPayment(order);
-  deps.logger.info(`[ADMIN] ${actorId} refunded order ${orderId} through ${refund.provider} (${refund.reference})`);
   const result = await audited(
     deps,
     { actorId, action: 'order.refund', targetType: 'order', targetId: orderId },
     async (unit) => {
+      const order = await deps.orders.findOrderForRefund(orderId, unit);
+      if (!order) return undefined;
+      if (order.status !== 'review') throw notInReview(order.status);
+      const refund = await deps.payments.refundOrderPayment(order);
+      deps.logger.info(`[ADMIN] ${actorId} refunded order ${orderId} through ${refund.provider} (${refund.reference})`);
       const changed = await deps.orders.markOrderRefunded(unit, orderId, order.refundedCents + refund.amountCents);
-      // Another admin's refund committed first: theirs is the recorded one (the provider made one refund).
-      if (changed.before.status !== 'review') throw notInReview(changed.before.status);
       return { before: changed.before, after: { ...changed.after, refund } };
     },
     'Order',
   );
-  return { order: result.after, refund };
+  return { order: result.after, refund: result.after.refund };
 }
 
 function notInReview(status: string) {

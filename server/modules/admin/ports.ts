@@ -23,7 +23,7 @@ export interface AdminPorts {
       cursor?: string;
     }): Promise<{ orders: AdminOrderView[]; nextCursor: string | null }>;
     acceptReviewOrder(unit: UnitOfWork, orderId: string): Promise<Change<AdminOrderView>>;
-    findOrderForRefund(orderId: string): Promise<RefundableOrder | undefined>;
+    findOrderForRefund(orderId: string, unit?: UnitOfWork): Promise<RefundableOrder | undefined>;
     markOrderRefunded(unit: UnitOfWork, orderId: string, refundedCents: number): Promise<Change<AdminOrderView>>;
   };
   payments: { refundOrderPayment(order: RefundableOrder): Promise<z.infer<typeof RefundView>> };

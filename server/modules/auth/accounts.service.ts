@@ -55,6 +55,8 @@ async function replacePassword(deps: AccountDeps, unit: UnitOfWork, user: UserRo
   refuseWeakPassword(password, user);
   const updated = await updateUser(unit.tx, user.id, { passwordHash: await hashPassword(password) });
   if (!updated) throw notFound('User');
+  // A reset link mailed earlier must not outlive the password it was meant to replace.
+  await retireUnusedTokens(unit.tx, user.id, 'password_reset', new Date(deps.clock.now()));
   await deleteUserSessionsAnnounced(unit.tx, user.id);
   await deps.enqueueEmail(unit, passwordChangedEmail(updated, new Date(deps.clock.now())));
   return updated;

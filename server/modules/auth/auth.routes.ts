@@ -3,7 +3,7 @@ import { LoginBody, RegisterBody, UpdateMeBody, UserView } from '../../../shared
 import type { Database } from '../../db';
 import { defineRoute, errors, json, type Route, reply } from '../../lib/http/define-route';
 import { notFound } from '../../lib/errors';
-import { authenticate, findUserById, type OnUserRegistered, registerUser, toUserView, updateProfile } from './auth.service';
+import { authenticate, confirmSignIn, findUserById, type OnUserRegistered, registerUser, toUserView, updateProfile } from './auth.service';
 import type { SessionCookie } from './session-cookie';
 import { endSession, startPrivilegedSession } from './session-middleware';
 
@@ -46,9 +46,15 @@ export function authRoutes(deps: { database: Database; sessionCookie: SessionCoo
         401: errors('E-mail or password is wrong', 'invalid_credentials'),
         403: errors('The password is right but an admin suspended the account', 'account_suspended'),
       },
-      async handler({ req, body }) {
+      async handler({ req, res, body }) {
         const user = await authenticate(deps.database.db, body);
         await startPrivilegedSession(req, { id: user.id, role: user.role });
+        try {
+          await confirmSignIn(deps.database.db, user);
+        } catch (error) {
+          await endSession(req, res, deps.sessionCookie);
+          throw error;
+        }
         return reply(200, { user: toUserView(user) });
       },
     }),

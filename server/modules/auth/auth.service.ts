@@ -2,7 +2,7 @@ import type { LoginBody, RegisterBody, UpdateMeBody, UserView } from '../../../s
 import type { Db, TransactionRunner, UnitOfWork } from '../../db';
 import { isUniqueViolation } from '../../db';
 import { AppError, conflict } from '../../lib/errors';
-import { findUserByEmail, findUserById, insertUser, updateUserName, type UserRow } from './auth.repository';
+import { findUserByEmail, findUserById, insertUser, lockUserById, updateUserName, type UserRow } from './auth.repository';
 import { accountSuspended } from './accounts.service';
 import { hashPassword, verifyAgainstDummy, verifyPassword } from './password';
 import { refuseWeakPassword } from './password-policy';
@@ -51,6 +51,17 @@ export async function authenticate(db: Db, input: LoginBody): Promise<UserRow> {
   if (!(await verifyPassword(user.passwordHash, input.password))) throw INVALID();
   if (user.suspendedAt) throw accountSuspended();
   return user;
+}
+
+/**
+ * Checked again once the session is saved: a suspension or password change that committed while
+ * the (slow) password check ran deleted the sessions it found, not the one started after it. The
+ * user's row lock waits for one still in progress. Throws what `authenticate` would answer now.
+ */
+export async function confirmSignIn(db: Db, user: UserRow): Promise<void> {
+  const now = await lockUserById(db, user.id);
+  if (!now || now.passwordHash !== user.passwordHash) throw INVALID();
+  if (now.suspendedAt) throw accountSuspended();
 }
 
 export { findUserById };

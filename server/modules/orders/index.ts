@@ -53,8 +53,8 @@ export interface OrdersModule extends AppModule {
    * Not in review → 409 `invalid_transition`; missing → 404.
    */
   acceptReviewOrder(unit: UnitOfWork, orderId: string): Promise<{ before: AdminOrderView; after: AdminOrderView }>;
-  /** What a refund needs to know about the order (no lock). undefined: no such order. */
-  findOrderForRefund(orderId: string): Promise<RefundableOrder | undefined>;
+  /** What a refund needs to know about the order; with a unit, under the order's row lock until it ends. undefined: no such order. */
+  findOrderForRefund(orderId: string, unit?: UnitOfWork): Promise<RefundableOrder | undefined>;
   /**
    * After the provider accepted a full refund: the order becomes `refunded` through the state machine inside
    * the caller's unit; stock goes back when the goods had not shipped (pending, paid, processing), never for
@@ -104,7 +104,7 @@ export function createOrdersModule(context: ModuleContext, options: OrdersOption
     applyPaymentUpdate: (unit, update) => applyPaymentUpdate(payments, unit, update),
     listOrdersForAdmin: (query) => listOrdersForAdmin(database.db, query),
     acceptReviewOrder: (unit, orderId) => acceptReviewOrder(resolution, unit, orderId),
-    findOrderForRefund: (orderId) => findOrderForRefund(database.db, orderId),
+    findOrderForRefund: (orderId, unit) => findOrderForRefund(unit?.tx ?? database.db, orderId, unit !== undefined),
     markOrderRefunded: (unit, orderId, refundedCents) => markOrderRefunded(resolution, unit, orderId, refundedCents),
   };
 }

@@ -114,6 +114,8 @@ async function paymentNeedsReview(deps: OrderPaymentsDeps, unit: UnitOfWork, upd
   const next = nextStatus(order.status, 'payment_mismatched');
   if (!next || next === order.status) return `ignored_${update.reason}_of_${order.status}_order`;
   await setOrderStatus(unit.tx, order.id, next);
+  // An order in review holds no stock (an admin accepting it takes it again): a pending one gives its reservation back.
+  if (order.status === 'pending') await deps.releaseStock(unit, await findItems(unit.tx, order.id));
   deps.logger.warn(
     `[PAYMENTS] ${update.reason.replace('_', ' ')} on ${order.status} order ${order.id} (invoice ${update.reference}); left for review`,
   );

@@ -99,9 +99,9 @@ export async function acceptReviewOrder(
   return { before, after: await adminView(unit.tx, paid) };
 }
 
-/** What a refund needs to know about the order (no lock). undefined: no such order. */
-export async function findOrderForRefund(db: DbOrTx, orderId: string): Promise<RefundableOrder | undefined> {
-  const order = await findOrder(db, orderId);
+/** What a refund needs to know about the order; `lock`: under its row lock (db is then the caller's transaction). undefined: no such order. */
+export async function findOrderForRefund(db: DbOrTx, orderId: string, lock = false): Promise<RefundableOrder | undefined> {
+  const order = lock ? await lockOrder(db, orderId) : await findOrder(db, orderId);
   if (!order) return undefined;
   const { id, status, paymentMethod, totalCents, refundedCents, currency, stripePaymentIntentId, cryptoInvoiceId } = order;
   return { id, status, paymentMethod, totalCents, refundedCents, currency, stripePaymentIntentId, cryptoInvoiceId };

@@ -6,7 +6,7 @@ import { coinGeckoPrices, type FakeProvider, startFakeProvider } from '../../sup
 import { type FakeStripe, startFakeStripe } from '../../support/fake-stripe';
 import { placeCardOrder, placeCryptoOrder } from '../../support/orders';
 import { deliverStripeEvent, signStripeEvent } from '../../support/stripe-events';
-import { registerUser } from '../../support/users';
+import { createAdmin, registerUser } from '../../support/users';
 import { TestWsClient } from '../../support/ws-client';
 import type { PaymentsModule } from '../../../server/modules/payments';
 
@@ -255,4 +255,34 @@ describe('refundOrderPayment', () => {
       await btcpay.setFault(undefined);
     }
   });
+});
+
+// Red team (issue 19): an order in review holds no stock (accepting it takes the stock again), so
+// a pending order that goes there must give its reservation back, or accepting takes it twice and
+// refunding never returns it.
+it.each([
+  ['an invoice that expired partly paid', 'InvoiceExpired', { partiallyPaid: true }],
+  ['a payment received after expiry', 'InvoiceReceivedPayment', { afterExpiration: true, paymentMethod: 'BTC-CHAIN', payment: {} }],
+])('%s while the order is still pending: the order goes to review and its reserved stock goes back', async (_name, type, fields) => {
+  const { product, order, invoice } = await cryptoOrder(1_350, 2);
+  expect(await stockOf(product.id)).toBe(1);
+  expect((await send(btcpayEvent(invoice, type, fields))).status).toBe(200);
+  expect(await statusOf(order.id)).toBe('review');
+  expect(await stockOf(product.id)).toBe(2);
+});
+
+// Red team (issue 19): a BTCPay refund is a pull payment with no idempotency key, so two admins
+// (or one double click) refunding the same review order at once must not open two of them.
+it('two concurrent admin refunds of a crypto order in review open one BTCPay pull payment; one is 200, the other 409', async () => {
+  const admin = await createAdmin(t);
+  const { order, invoice } = await cryptoOrder(1_450, 2);
+  invoice.amount = '14.00';
+  await settle(invoice);
+  expect(await statusOf(order.id)).toBe('review');
+  const refund = () => t.request.post(`/api/admin/orders/${order.id}/resolve`).set('Cookie', admin.cookie).send({ action: 'refund' });
+  const answers = await Promise.all([refund(), refund()]);
+  expect(answers.map((r) => r.status).sort()).toEqual([200, 409]);
+  const opened = [...btcpay.pullPayments.values()].filter((p) => p.name === `Refund of order ${order.id}`);
+  expect(opened).toHaveLength(1);
+  expect(await statusOf(order.id)).toBe('refunded');
 });
