@@ -72,12 +72,18 @@ export function createBrevoTransport(
   };
 }
 
-/** EMAIL_DRIVER=log (development's default without a Brevo key): the mail is written to the log, and counts as sent. */
-export function createLogTransport(logger: Logger): EmailTransport {
+/**
+ * EMAIL_DRIVER=log (development's default without a Brevo key): the mail is written to the log,
+ * and counts as sent. In production (a staging shop without mail) only its recipient and subject
+ * are: a body may hold a password-reset or verification link, and logs are read by more people
+ * than the account's owner. The outbox row keeps the whole mail.
+ */
+export function createLogTransport(logger: Logger, options: { withBody: boolean }): EmailTransport {
   return {
     name: 'log',
     async send(message) {
-      logger.info(`[EMAIL] (not sent: EMAIL_DRIVER=log) To: ${message.toEmail} | Subject: ${message.subject}\n${message.text}`);
+      const body = options.withBody ? message.text : '(body not logged in production: it may hold a sign-in link)';
+      logger.info(`[EMAIL] (not sent: EMAIL_DRIVER=log) To: ${message.toEmail} | Subject: ${message.subject}\n${body}`);
       return {};
     },
   };

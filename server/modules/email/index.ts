@@ -45,7 +45,11 @@ export function redriveGivenUpEmail(database: TransactionRunner, jobs: Pick<JobQ
 export function createEmailModule(context: ModuleContext, options: { jobs: JobQueue; transport?: EmailTransport }): EmailModule {
   const { config, logger, database, clock } = context;
   const { jobs } = options;
-  const transport = options.transport ?? (config.EMAIL_DRIVER === 'brevo' ? createBrevoTransport(config) : createLogTransport(logger));
+  const transport =
+    options.transport ??
+    (config.EMAIL_DRIVER === 'brevo'
+      ? createBrevoTransport(config)
+      : createLogTransport(logger, { withBody: config.NODE_ENV !== 'production' }));
   // The lease covers a send that runs into its timeout plus the record's retries.
   const leaseSeconds = 2 * config.EMAIL_SEND_TIMEOUT_S + 60;
   const sender = createEmailSender({

@@ -33,7 +33,7 @@ interface BtcpayEvent {
  */
 export function verifyBtcpayEvent(secret: string, raw: Buffer | undefined, header: string | undefined): BtcpayEvent {
   const given = /^sha256=([0-9a-f]{64})$/i.exec(header?.trim() ?? '')?.[1];
-  if (!raw || !given) throw badRequest('invalid_signature', 'Missing BTCPay-Sig header or body');
+  if (!raw || !given) throw badRequest('invalid_signature', 'Missing or malformed BTCPay-Sig header (sha256=<64 hex digits>), or no body');
   const expected = createHmac('sha256', secret).update(raw).digest();
   // Both are 32 bytes here (the pattern above), so the comparison itself leaks nothing.
   if (!timingSafeEqual(Buffer.from(given, 'hex'), expected)) throw badRequest('invalid_signature', 'The BTCPay signature does not match');

@@ -114,3 +114,18 @@ it('e-mail goes through the outbox and the job queue as always, and is written t
   const outbox = await t.database.pool.query(`SELECT status FROM email_outbox WHERE to_email = $1 AND kind = 'welcome'`, [user.email]);
   expect(outbox.rows).toEqual([{ status: 'sent' }]);
 });
+
+it('in production the log driver writes who and what, never a mail body: no verification or reset link reaches the log', async () => {
+  const user = await signUp();
+  await viaProxy('post', '/api/auth/password-reset').send({ email: user.email }).expect(202);
+  const token = await mailedToken(t, user.email, 'password_reset');
+  await waitFor('the reset mail in the log', async () =>
+    t.logs
+      .lines()
+      .find((line) => line.includes('(not sent: EMAIL_DRIVER=log)') && line.includes(user.email) && line.includes('Subject: Reset')),
+  );
+  const mentions = t.logs.lines().filter((line) => line.includes(user.email));
+  expect(mentions.length).toBeGreaterThanOrEqual(3);
+  expect(mentions.some((line) => line.includes('token='))).toBe(false);
+  expect(t.logs.lines().some((line) => line.includes(token))).toBe(false);
+});
