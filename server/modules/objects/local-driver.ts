@@ -96,8 +96,9 @@ export function createLocalDriver(root: string): StorageDriver {
           done(null, chunk);
         },
       });
+      const sink = fs.createWriteStream(tmp, { flags: 'wx' });
       try {
-        await pipeline(source, measure, fs.createWriteStream(tmp, { flags: 'wx' }));
+        await pipeline(source, measure, sink);
         const meta: Sidecar = { size, contentType, md5: md5.digest('hex'), owner, updated: new Date().toISOString() };
         await fsp.mkdir(path.dirname(target), { recursive: true });
         await fsp.mkdir(path.dirname(targetMeta), { recursive: true });
@@ -106,6 +107,9 @@ export function createLocalDriver(root: string): StorageDriver {
         await fsp.rename(`${tmp}.json`, targetMeta);
         return toObject(bucket, name, meta);
       } catch (error) {
+        // A file stream destroyed while still opening creates its file afterwards: removing it
+        // before the stream has closed would leave it behind.
+        if (!sink.closed) await new Promise<void>((closed) => sink.once('close', () => closed()));
         await Promise.all([fsp.rm(tmp, { force: true }), fsp.rm(`${tmp}.json`, { force: true })]);
         throw error;
       }
