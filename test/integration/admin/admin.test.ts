@@ -1,10 +1,8 @@
-import type { OrdersModule } from '../../../server/modules/orders';
 import { startTestApp, type TestApp } from '../../support/app';
 import { listProduct, openStore, type Vendor } from '../../support/catalogue';
 import { ManualClock } from '../../support/clock';
 import { type FakeStripe, startFakeStripe } from '../../support/fake-stripe';
-import { placeCardOrder } from '../../support/orders';
-import { deliverStripeEvent, signStripeEvent } from '../../support/stripe-events';
+import { placeCardOrder, placeLatePaidCardOrder } from '../../support/orders';
 import { createAdmin, registerUser, type SignedInUser } from '../../support/users';
 
 const WEBHOOK_SECRET = 'whsec_admin_test_secret';
@@ -40,30 +38,8 @@ const stockOf = async (productId: string) =>
 const auditLines = async (targetId: string) =>
   (await t.database.pool.query('SELECT action, actor_id FROM audit_log WHERE target_id = $1 ORDER BY created_at', [targetId])).rows;
 
-/**
- * A card order that lands in review the way it does in production: its hold ends, the sweep
- * releases its stock, and then Stripe reports the payment succeeded.
- */
-async function reviewOrder(stock = 3, quantity = 2) {
-  const product = await listProduct(t.request, vendor, { stock, priceCents: 1_500 });
-  const order = await placeCardOrder(t.request, buyer, [{ productId: product.id, quantity }]);
-  const intent = await t.request.post(`/api/orders/${order.id}/payment-intent`).set('Cookie', buyer.cookie).expect(200);
-  clock.advance(16 * 60_000);
-  // The buyer pays after the hold ended: Stripe holds a succeeded intent, and says so.
-  Object.assign(stripe.intents.get(intent.body.paymentIntentId)!, { status: 'succeeded', amount_received: order.totalCents });
-  await (t.app.modules.find((m) => m.name === 'orders') as OrdersModule).sweepExpiredOrders();
-  const event = signStripeEvent(WEBHOOK_SECRET, 'payment_intent.succeeded', {
-    id: intent.body.paymentIntentId,
-    amount: order.totalCents,
-    amount_received: order.totalCents,
-    currency: 'usd',
-    metadata: { orderId: order.id },
-  });
-  await deliverStripeEvent(t.request, event).expect(200);
-  const status = (await t.database.pool.query('SELECT status FROM orders WHERE id = $1', [order.id])).rows[0].status;
-  expect(status).toBe('review');
-  return { order, product, paymentIntentId: intent.body.paymentIntentId as string };
-}
+const reviewOrder = (stock = 3, quantity = 2) =>
+  placeLatePaidCardOrder({ t, stripe, clock, webhookSecret: WEBHOOK_SECRET, vendor, buyer }, { stock, priceCents: 1_500, quantity });
 
 describe('who may use the admin routes', () => {
   // Three entries each: jest passes a missing third one as a `done` callback.

@@ -1,10 +1,8 @@
-import type { OrdersModule } from '../../../server/modules/orders';
 import { startTestApp, type TestApp } from '../../support/app';
-import { listProduct, openStore, type Vendor } from '../../support/catalogue';
+import { openStore, type Vendor } from '../../support/catalogue';
 import { ManualClock } from '../../support/clock';
 import { type FakeStripe, startFakeStripe } from '../../support/fake-stripe';
-import { placeCardOrder } from '../../support/orders';
-import { deliverStripeEvent, signStripeEvent } from '../../support/stripe-events';
+import { placeLatePaidCardOrder } from '../../support/orders';
 import { createAdmin, registerUser, type SignedInUser } from '../../support/users';
 import { waitFor } from '../../support/wait-for';
 
@@ -40,25 +38,8 @@ const orderRow = async (id: string) =>
 const stockOf = async (productId: string) =>
   (await t.database.pool.query('SELECT stock FROM products WHERE id = $1', [productId])).rows[0].stock as number;
 
-/** A card order paid after its hold ended: in review, its stock released (as in admin.test.ts). */
-async function reviewOrder(stock: number) {
-  const product = await listProduct(t.request, vendor, { stock, priceCents: 1_200 });
-  const order = await placeCardOrder(t.request, buyer, [{ productId: product.id, quantity: 1 }]);
-  const intent = await t.request.post(`/api/orders/${order.id}/payment-intent`).set('Cookie', buyer.cookie).expect(200);
-  clock.advance(16 * 60_000);
-  Object.assign(stripe.intents.get(intent.body.paymentIntentId)!, { status: 'succeeded', amount_received: order.totalCents });
-  await (t.app.modules.find((m) => m.name === 'orders') as OrdersModule).sweepExpiredOrders();
-  const event = signStripeEvent(WEBHOOK_SECRET, 'payment_intent.succeeded', {
-    id: intent.body.paymentIntentId,
-    amount: order.totalCents,
-    amount_received: order.totalCents,
-    currency: 'usd',
-    metadata: { orderId: order.id },
-  });
-  await deliverStripeEvent(t.request, event).expect(200);
-  expect((await orderRow(order.id)).status).toBe('review');
-  return { order, product };
-}
+const reviewOrder = (stock: number) =>
+  placeLatePaidCardOrder({ t, stripe, clock, webhookSecret: WEBHOOK_SECRET, vendor, buyer }, { stock, priceCents: 1_200, quantity: 1 });
 
 describe('an admin accepts a review order while another admin refunds it', () => {
   it('when the accept arrives while the refund is at Stripe, then it waits for the refund and is refused: the order ends refunded, never sold', async () => {
