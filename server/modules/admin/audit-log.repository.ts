@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { AuditEntryView, AuditTargetType } from '../../../shared/contracts';
 import { auditLog } from '../../../shared/schema/admin';
 import type { DbOrTx } from '../../db';
-import { badRequest } from '../../lib/errors';
+import { decodeKeysetCursor, encodeKeysetCursor } from '../../lib/http/keyset-cursor';
 
 export interface AuditEntry {
   actorId: string;
@@ -27,14 +27,6 @@ export async function insertAuditEntry(tx: DbOrTx, entry: AuditEntry): Promise<v
 const Cursor = z.object({ t: z.string().regex(/^\d{1,17}$/), i: z.uuid() });
 const micros = sql<string>`(extract(epoch from ${auditLog.createdAt}) * 1000000)::bigint::text`;
 
-function decodeCursor(cursor: string): z.infer<typeof Cursor> {
-  try {
-    return Cursor.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
-  } catch {
-    throw badRequest('invalid_cursor', 'The cursor is not one this API issued');
-  }
-}
-
 export async function listAuditEntries(
   db: DbOrTx,
   query: { limit: number; cursor?: string; targetType?: AuditTargetType; targetId?: string },
@@ -43,7 +35,7 @@ export async function listAuditEntries(
   if (query.targetType) conditions.push(eq(auditLog.targetType, query.targetType));
   if (query.targetId) conditions.push(eq(auditLog.targetId, query.targetId));
   if (query.cursor) {
-    const after = decodeCursor(query.cursor);
+    const after = decodeKeysetCursor(query.cursor, Cursor);
     conditions.push(sql`(${micros}::bigint, ${auditLog.id}) < (${after.t}::bigint, ${after.i}::uuid)`);
   }
   const rows = await db
@@ -65,7 +57,6 @@ export async function listAuditEntries(
       after: entry.after ?? null,
       createdAt: entry.createdAt.toISOString(),
     })),
-    nextCursor:
-      rows.length > query.limit && last ? Buffer.from(JSON.stringify({ t: last.micros, i: last.entry.id })).toString('base64url') : null,
+    nextCursor: rows.length > query.limit && last ? encodeKeysetCursor({ t: last.micros, i: last.entry.id }) : null,
   };
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { productSorts, type ProductSort } from '../../../shared/contracts';
 import { badRequest } from '../../lib/errors';
+import { decodeKeysetCursor, encodeKeysetCursor } from '../../lib/http/keyset-cursor';
 
 /*
  * Keyset position: the sort key of the last item and its id (the tie-breaker). `newest` keys
@@ -21,16 +22,11 @@ export interface CursorPosition {
 }
 
 export function encodeCursor(position: CursorPosition): string {
-  return Buffer.from(JSON.stringify({ s: position.sort, v: position.value, i: position.id })).toString('base64url');
+  return encodeKeysetCursor({ s: position.sort, v: position.value, i: position.id });
 }
 
 export function decodeCursor(cursor: string, sort: ProductSort): CursorPosition {
-  let parsed: z.infer<typeof Cursor>;
-  try {
-    parsed = Cursor.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
-  } catch {
-    throw badRequest('invalid_cursor', 'The cursor is not one this API issued');
-  }
+  const parsed = decodeKeysetCursor(cursor, Cursor);
   if (parsed.s !== sort) throw badRequest('invalid_cursor', `The cursor belongs to sort=${parsed.s}, not sort=${sort}`);
   return { sort: parsed.s, value: parsed.v, id: parsed.i };
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { badRequest } from '../../lib/errors';
+import { decodeKeysetCursor, encodeKeysetCursor } from '../../lib/http/keyset-cursor';
 import type { VendorCursorPosition } from './stores.repository';
 
 /*
@@ -16,14 +16,10 @@ const Cursor = z.object({
 });
 
 export function encodeVendorCursor(position: VendorCursorPosition): string {
-  return Buffer.from(JSON.stringify({ n: position.name, i: position.id })).toString('base64url');
+  return encodeKeysetCursor({ n: position.name, i: position.id });
 }
 
 export function decodeVendorCursor(cursor: string): VendorCursorPosition {
-  try {
-    const parsed = Cursor.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
-    return { name: parsed.n, id: parsed.i };
-  } catch {
-    throw badRequest('invalid_cursor', 'The cursor is not one this API issued');
-  }
+  const parsed = decodeKeysetCursor(cursor, Cursor);
+  return { name: parsed.n, id: parsed.i };
 }
